@@ -20,7 +20,8 @@ class DataBundle:
         train: Training split. A ``torch.utils.data.TensorDataset`` gets the fast in-memory iterator.
         val: Validation split, or None when ``val_fraction`` is 0.
         test: Test split, or None when the data has none.
-        input_shape: Shape of one input sample, e.g. ``(40,)`` for mnist1d, ``(1, 8, 8)`` for digits.
+        input_shape: Shape of one sample, channels first: ``(F,)`` for a feature vector,
+            ``(C, L)`` for a signal (mnist1d is ``(1, 40)``), ``(C, H, W)`` for an image (digits is ``(1, 8, 8)``).
         num_classes: Number of classes for classification, None for regression.
         target_shape: Shape of one regression target: ``()`` for a scalar, ``(k,)`` for k outputs.
         class_names: Optional human-readable class names.
