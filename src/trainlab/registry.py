@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import inspect
 import typing
@@ -226,7 +227,11 @@ class Registry:
 
     def unknown_name_message(self, name: str, *, key: str = "") -> str:
         where = f"{key}: " if key else ""
-        hint = did_you_mean(name, self._aliases) or f"; run `trainlab catalog {self.plural}` to list them"
+        # Offer each entry once: its closest-matching spelling, name or alias.
+        closest: dict[str, str] = {}
+        for candidate in difflib.get_close_matches(name.lower(), list(self._aliases), n=6, cutoff=0.6):
+            closest.setdefault(self._aliases[candidate], candidate)
+        hint = did_you_mean(name, list(closest.values())[:3]) or f"; run `trainlab catalog {self.plural}` to list them"
         return f"{where}'{name}' is not a registered {self.kind}{hint}"
 
     def create(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -279,8 +284,9 @@ def get_registry(kind: str) -> Registry:
     for registry in REGISTRIES.values():
         if lowered in (registry.kind, registry.plural):
             return registry
-    kinds = [r.kind for r in REGISTRIES.values()] + [r.plural for r in REGISTRIES.values()]
-    raise UnknownNameError(f"'{kind}' is not a kind of component{did_you_mean(kind, kinds)}; kinds: " + ", ".join(r.plural for r in REGISTRIES.values()))
+    plurals = [r.plural for r in REGISTRIES.values()]
+    hint = did_you_mean(kind, plurals) or "; kinds: " + ", ".join(plurals)
+    raise UnknownNameError(f"'{kind}' is not a kind of component{hint}")
 
 
 def create(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:

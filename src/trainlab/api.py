@@ -1,0 +1,246 @@
+"""The Python front door: ``trainlab.fit`` and ``trainlab.evaluate``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from trainlab import build
+from trainlab.data import make_batch_iterator
+from trainlab.errors import TrainlabError
+from trainlab.models import count_parameters
+from trainlab.recipe import (
+    DataSpec,
+    Recipe,
+    apply_overrides,
+    quick_overrides,
+    read_recipe_file,
+    validate_recipe,
+)
+from trainlab.run_dir import RunDirectory, package_versions
+from trainlab.train import Evaluator, JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
+from trainlab.train.precision import autocast_factory
+from trainlab.train.seed import set_deterministic
+
+
+@dataclass
+class FitResult:
+    """What ``fit`` returns.
+
+    Attributes:
+        summary: Final metrics per split plus run facts (the contents of summary.json).
+        history: Every logged training step and evaluation, as in metrics.jsonl.
+        model: The trained model.
+        recipe: The resolved recipe.
+        run_dir: Where the files went, or None when ``save=False``.
+    """
+
+    summary: dict[str, Any]
+    history: list[dict[str, Any]]
+    model: nn.Module
+    recipe: Recipe
+    run_dir: Path | None
+
+
+def resolve_recipe(
+    recipe: Recipe | Mapping[str, Any] | str | os.PathLike | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    python_model: bool = False,
+    python_data: bool = False,
+    **fields: Any,
+) -> Recipe:
+    """Merge a recipe (file, mapping or Recipe), quick fields and ``--set`` overrides, then validate."""
+    source = None
+    if recipe is None:
+        raw: dict[str, Any] = {}
+    elif isinstance(recipe, Recipe):
+        raw = recipe.to_dict()
+    elif isinstance(recipe, Mapping):
+        raw = dict(recipe)
+    else:
+        source = str(recipe)
+        raw = read_recipe_file(recipe)
+    apply_overrides(raw, quick_overrides(fields))
+    apply_overrides(raw, overrides)
+    if python_data:
+        raw.setdefault("data", {"name": "custom"})
+    return validate_recipe(raw, source=source, skip=_skips(python_model, python_data))
+
+
+def fit(
+    recipe: Recipe | Mapping[str, Any] | str | os.PathLike | None = None,
+    *,
+    model: nn.Module | str | None = None,
+    data: Any = None,
+    callbacks: Sequence[Any] = (),
+    overrides: Sequence[str] = (),
+    save: bool = True,
+    **fields: Any,
+) -> FitResult:
+    """Train a model from a recipe, keyword fields, or both.
+
+    Args:
+        recipe: A recipe file path, a mapping in the recipe's shape, or a :class:`Recipe`.
+        model: A registered model name, or your own ``nn.Module`` (replaces the recipe's model).
+        data: A registered dataset name, or your own data: a ``DataBundle``, a torch ``Dataset``
+            or an ``(x, y)`` tuple.
+        callbacks: Extra callback objects (see ``trainlab.train.Callback``).
+        overrides: ``["optimizer.lr=3e-3", ...]``, as ``--set`` on the command line.
+        save: Write the run directory (recipe.yaml, metrics.jsonl, summary.json, weights).
+        **fields: Quick fields, e.g. ``data="mnist1d", model="cnn1d", lr=1e-2, steps=6000``.
+
+    Returns:
+        A :class:`FitResult` with the summary and history.
+
+    Raises:
+        TrainlabError: for any problem with the recipe, data or model, before training starts.
+    """
+    # A string is a registry name (the quick form); anything else is an object from Python.
+    if isinstance(data, str):
+        fields["data"], data = data, None
+    if isinstance(model, str):
+        fields["model"], model = model, None
+    resolved = resolve_recipe(
+        recipe, overrides, python_model=model is not None, python_data=data is not None, **fields
+    )
+    return _run(resolved, model=model, data=data, callbacks=callbacks, save=save)
+
+
+def _run(recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Sequence[Any], save: bool) -> FitResult:
+    settings = recipe.train
+    process = ProcessContext.from_env()
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    seed_everything(settings.seed)
+    set_deterministic(settings.deterministic)
+    device = build.resolve_device(settings.device)
+    autocast = autocast_factory(settings.precision, device)
+
+    # Everything the user can get wrong is checked here, before the run directory exists.
+    bundle = build.build_data(recipe, data)
+    network = build.build_network(recipe, bundle, model).to(device)
+    build.check_model_fits_data(network, bundle, device)
+    loss_fn = build.build_loss(recipe, bundle)
+    metrics = build.build_metrics(recipe, bundle)
+    optimizer = build.build_optimizer(recipe, network)
+    batches = make_batch_iterator(bundle.train, settings.batch_size, shuffle=True, seed=settings.seed, device=device)
+    total_steps = build.total_steps(recipe, len(batches))
+    scheduler = build.build_schedule(recipe, optimizer, total_steps)
+    all_callbacks = [*build.build_callbacks(recipe), *callbacks]
+
+    run = RunDirectory.create(recipe.out, recipe.run_name) if save and process.is_main else None
+    if run is not None:
+        note = "" if model is None else f"The model was passed from Python ({type(network).__name__}); `model` names none."
+        run.write_recipe(_reproducible(recipe).to_yaml(), note=note)
+        all_callbacks.append(JsonlLogger(run.metrics_path))
+    if settings.progress and process.is_main and ProgressBar.wanted():
+        all_callbacks.append(ProgressBar())
+
+    evaluator = Evaluator(
+        loss_fn, metrics, task=bundle.task, target_shape=bundle.target_shape,
+        batch_size=settings.eval_batch_size, device=device, autocast=autocast,
+    )
+    trainer = Trainer(
+        network, loss_fn, optimizer, batches,
+        total_steps=total_steps, scheduler=scheduler, evaluator=evaluator,
+        eval_sets={"train": bundle.train, "val": bundle.val, "test": bundle.test},
+        eval_every=settings.eval_every, grad_accum_steps=settings.grad_accum_steps,
+        grad_clip_norm=settings.grad_clip_norm, grad_clip_value=settings.grad_clip_value,
+        log_every=settings.log_every, autocast=autocast, device=device, callbacks=all_callbacks,
+        monitor_metric=build.monitor_metric(metrics), process=process,
+    )
+
+    started = time.perf_counter()
+    history = trainer.fit()
+    wall_time = time.perf_counter() - started
+
+    summary = {
+        **{split: trainer.last_eval[split] for split in ("train", "val", "test") if split in trainer.last_eval},
+        "run": {
+            "name": recipe.run_name,
+            "dir": str(run.path) if run else None,
+            "steps": trainer.step,
+            "epochs": trainer.step * settings.grad_accum_steps / max(len(batches), 1),
+            "wall_time_s": wall_time,
+            "steps_per_s": trainer.step / wall_time if wall_time > 0 else None,
+            "parameters": count_parameters(network),
+            "device": str(device),
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        },
+        "data": {
+            "name": bundle.name,
+            "task": bundle.task,
+            "input_shape": list(bundle.input_shape),
+            "num_classes": bundle.num_classes,
+            "sizes": {split: len(ds) for split in ("train", "val", "test") if (ds := bundle.split(split)) is not None},
+        },
+        "versions": package_versions(),
+    }
+    if run is not None:
+        run.save_weights(network)
+        run.write_summary(summary)
+    return FitResult(summary=summary, history=history, model=network, recipe=recipe, run_dir=run.path if run else None)
+
+
+def evaluate(
+    run_dir: str | os.PathLike,
+    *,
+    data: str | None = None,
+    splits: Sequence[str] = ("test",),
+    model: nn.Module | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Evaluate a finished run's weights.
+
+    Args:
+        run_dir: A directory written by ``fit``.
+        data: Evaluate on this registered dataset instead of the run's (same split and scaling options).
+        splits: Which splits to evaluate.
+        model: The module, when the run's model was passed from Python.
+
+    Returns:
+        ``{split: {"loss": ..., <metric>: ...}}``.
+    """
+    run = RunDirectory(run_dir)
+    if not run.path.is_dir():
+        raise TrainlabError(f"run directory '{run.path}' does not exist")
+    raw = read_recipe_file(run.path / "recipe.yaml")
+    if data:
+        # Keep the run's split and scaling options; the old dataset's own options may not apply.
+        split_options = {k: v for k, v in (raw.get("data") or {}).items() if k in DataSpec.model_fields}
+        raw["data"] = {**split_options, "name": data}
+    recipe = validate_recipe(raw, source=str(run.path / "recipe.yaml"), skip=_skips(model is not None, False))
+    device = build.resolve_device(recipe.train.device)
+    bundle = build.build_data(recipe)
+    network = build.build_network(recipe, bundle, model).to(device)
+    run.load_weights(network)
+    build.check_model_fits_data(network, bundle, device)
+    evaluator = Evaluator(
+        build.build_loss(recipe, bundle), build.build_metrics(recipe, bundle), task=bundle.task,
+        target_shape=bundle.target_shape, batch_size=recipe.train.eval_batch_size, device=device,
+        autocast=autocast_factory(recipe.train.precision, device),
+    )
+    results = {}
+    for split in splits:
+        dataset = bundle.split(split)
+        if dataset is None:
+            raise TrainlabError(f"split '{split}' is empty for data '{bundle.name}'; choose another --split")
+        results[split] = evaluator.evaluate(network, dataset)
+    return results
+
+
+def _reproducible(recipe: Recipe) -> Recipe:
+    # The saved recipe describes what was trained, not where: re-running it makes a new run dir.
+    return recipe.model_copy(update={"out": None})
+
+
+def _skips(python_model: bool, python_data: bool) -> tuple[str, ...]:
+    return tuple(name for name, given in (("model", python_model), ("data", python_data)) if given)

@@ -1,0 +1,172 @@
+"""The ``trainlab`` command: fit, evaluate, catalog. A user's mistake is one message and exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from trainlab.errors import TrainlabError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="trainlab: the deep-learning training canon, runnable by name on real PyTorch.",
+)
+console = Console()
+error_console = Console(stderr=True)
+
+USER_ERROR = 2
+
+
+def reports_user_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Print a TrainlabError as one message and exit with code 2; other errors are bugs and keep their traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except TrainlabError as exc:
+            error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(USER_ERROR) from None
+
+    return wrapper
+
+
+def _opt(help_text: str, *names: str) -> Any:
+    return typer.Option(*names, help=help_text, show_default=False)
+
+
+@app.command()
+@reports_user_errors
+def fit(
+    recipe: Annotated[Path | None, typer.Argument(help="Recipe YAML file; optional with the quick form.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Override a recipe key: --set optimizer.lr=3e-3 (repeatable).")] = [],  # noqa: B006
+    out: Annotated[str | None, _opt("Run directory (default runs/<name>/<timestamp>).", "--out")] = None,
+    name: Annotated[str | None, _opt("Run name.", "--name")] = None,
+    data: Annotated[str | None, _opt("Dataset name (data.name).", "--data")] = None,
+    model: Annotated[str | None, _opt("Model name or module:factory (model.name).", "--model")] = None,
+    loss: Annotated[str | None, _opt("Loss name (loss.name).", "--loss")] = None,
+    optimizer: Annotated[str | None, _opt("Optimizer name (optimizer.name).", "--optimizer")] = None,
+    lr: Annotated[float | None, _opt("Learning rate (optimizer.lr).", "--lr")] = None,
+    weight_decay: Annotated[float | None, _opt("Weight decay (optimizer.weight_decay).", "--weight-decay")] = None,
+    schedule: Annotated[str | None, _opt("LR schedule name (schedule.name).", "--schedule")] = None,
+    steps: Annotated[int | None, _opt("Optimizer steps (train.steps).", "--steps")] = None,
+    epochs: Annotated[int | None, _opt("Epochs (train.epochs).", "--epochs")] = None,
+    batch_size: Annotated[int | None, _opt("Batch size (train.batch_size).", "--batch-size")] = None,
+    grad_accum_steps: Annotated[int | None, _opt("Micro-batches per step (train.grad_accum_steps).", "--grad-accum-steps")] = None,
+    grad_clip_norm: Annotated[float | None, _opt("Clip gradient norm (train.grad_clip_norm).", "--grad-clip-norm")] = None,
+    precision: Annotated[str | None, _opt("fp32, bf16 or fp16 (train.precision).", "--precision")] = None,
+    seed: Annotated[int | None, _opt("Seed (train.seed).", "--seed")] = None,
+    eval_every: Annotated[int | None, _opt("Validate every N steps (train.eval_every).", "--eval-every")] = None,
+    device: Annotated[str | None, _opt("cpu, cuda, mps or auto (train.device).", "--device")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Train from a recipe, or from the quick form: trainlab fit --data mnist1d --model cnn1d --steps 6000."""
+    from trainlab.api import fit as run_fit
+
+    fields = {
+        "out": out, "name": name, "data": data, "model": model, "loss": loss, "optimizer": optimizer, "lr": lr,
+        "weight_decay": weight_decay, "schedule": schedule, "steps": steps, "epochs": epochs,
+        "batch_size": batch_size, "grad_accum_steps": grad_accum_steps, "grad_clip_norm": grad_clip_norm,
+        "precision": precision, "seed": seed, "eval_every": eval_every, "device": device,
+    }
+    result = run_fit(recipe, overrides=set_, **fields)
+    if as_json:
+        print(json.dumps(result.summary, indent=2))
+        return
+    _print_summary(result.summary)
+
+
+@app.command()
+@reports_user_errors
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `trainlab fit`.")],
+    data: Annotated[str | None, _opt("Evaluate on this dataset instead of the run's.", "--data")] = None,
+    split: Annotated[list[str], typer.Option("--split", help="Split(s) to evaluate: train, val, test.")] = ["test"],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Evaluate a finished run's weights on its test split (or another split or dataset)."""
+    from trainlab.api import evaluate as run_evaluate
+
+    bad = [s for s in split if s not in ("train", "val", "test")]
+    if bad:
+        raise TrainlabError(f"--split {bad[0]!r} is not a split; use train, val or test")
+    results = run_evaluate(run_dir, data=data, splits=split)
+    if as_json:
+        print(json.dumps(results, indent=2))
+        return
+    for name, metrics in results.items():
+        console.print(_metrics_table(name, metrics))
+
+
+@app.command()
+@reports_user_errors
+def catalog(
+    kind: Annotated[str | None, typer.Argument(help="optimizers, losses, models, datasets, ... (default: all).")] = None,
+    pattern: Annotated[str, typer.Option("--pattern", help="Shell-style filter on names, e.g. 'adam*'.")] = "*",
+    as_json: Annotated[bool, typer.Option("--json", help="Print entries as JSON.")] = False,
+) -> None:
+    """List registered components with their descriptions and references."""
+    from trainlab.registry import catalog as list_entries
+
+    entries = list_entries(kind, pattern)
+    if as_json:
+        print(json.dumps([e.describe() for e in entries], indent=2))
+        return
+    table = Table(show_lines=False)
+    for column in ("kind", "name", "description", "reference"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        name = entry.name + (f" ({', '.join(entry.aliases)})" if entry.aliases else "")
+        table.add_row(entry.kind, name, entry.description, entry.reference)
+    console.print(table)
+
+
+def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            table.add_row(key, f"{value:.4f}")
+        elif isinstance(value, (int, str)):
+            table.add_row(key, str(value))
+    return table
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    run = summary["run"]
+    for split in ("train", "val", "test"):
+        if split in summary:
+            console.print(_metrics_table(split, summary[split]))
+    console.print(
+        f"{run['steps']} steps in {run['wall_time_s']:.1f} s ({run['steps_per_s']:.0f} steps/s), "
+        f"{run['parameters']:,} parameters" + (f"; run directory: {run['dir']}" if run["dir"] else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app and returns its exit code (2 for a user's mistake)."""
+    # Like `python -m`, let recipes name user models in the working directory (my_models:build).
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        app(args=argv, prog_name="trainlab")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

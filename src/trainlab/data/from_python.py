@@ -1,0 +1,278 @@
+"""bundle_from_python: a DataBundle from torch Datasets or (x, y) pairs already in memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Subset, TensorDataset
+
+from trainlab.data.bundle import DataBundle
+from trainlab.data.checks import check_split
+from trainlab.data.prepare import bundle_from_raw, split_problems
+from trainlab.data.raw import TASKS, RawData
+from trainlab.data.splits import TEST_STREAM, VAL_STREAM, split_indices
+from trainlab.errors import ConfigError, DataError, Problem
+
+Split = Dataset | tuple[Any, Any]
+
+
+def bundle_from_python(
+    train: Split,
+    val: Split | None = None,
+    test: Split | None = None,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    name: str = "custom",
+    val_fraction: float = 0.0,
+    test_fraction: float = 0.0,
+    split_seed: int = 0,
+    standardize: bool = False,
+) -> DataBundle:
+    """A DataBundle from data already in Python: torch Datasets or ``(x, y)`` pairs of tensors or arrays.
+
+    Pairs become TensorDatasets (float32 inputs; int64 labels or float32 targets) and are checked
+    like registered data. By default the data is used exactly as given; the split and scaling
+    options opt in to what :func:`trainlab.data.load_data` does for registered datasets.
+
+    Args:
+        train: The training split.
+        val: The validation split, or None.
+        test: The test split, or None.
+        task: ``"classification"`` or ``"regression"``; None infers it from the training targets'
+            dtype (integer or bool means classification; for a generic Dataset, its first sample).
+        num_classes: Number of classes; None uses the largest label + 1 of the pairs, or
+            ``len(dataset.classes)`` of a generic Dataset.
+        name: Recorded as ``bundle.name``.
+        val_fraction: When ``val`` is None, hold out this share of ``train`` for validation.
+        test_fraction: When ``test`` is None, hold out this share of ``train`` for testing.
+        split_seed: Seed of the hold-out splits. Splits of pairs are stratified by class; splits
+            of a generic Dataset are not, since its labels are only known by loading every sample.
+        standardize: Standardize with statistics of the training pair (as ``load_data`` does).
+            A generic training Dataset produces samples on demand and is never rescaled;
+            ``info["standardizer"]`` is then None and ``info["standardize"]`` says why.
+
+    Returns:
+        The DataBundle.
+
+    Raises:
+        ConfigError: an argument is not usable, e.g. a generic Dataset without ``num_classes``.
+        DataError: non-finite values, invalid labels, or splits whose samples differ in shape.
+    """
+    problems = split_problems(val_fraction, test_fraction, split_seed, key="")
+    if task is not None and task not in TASKS:
+        problems.append(Problem("task", f"must be 'classification' or 'regression' (got {task!r})"))
+    if problems:
+        raise ConfigError(problems, source="bundle_from_python")
+    build = _from_dataset if isinstance(train, Dataset) else _from_pairs
+    return build(
+        train,  # type: ignore[arg-type]
+        val=val,
+        test=test,
+        task=task,
+        num_classes=num_classes,
+        name=name,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        standardize=standardize,
+    )
+
+
+def _from_pairs(
+    train: tuple[Any, Any],
+    *,
+    val: Split | None,
+    test: Split | None,
+    task: str | None,
+    num_classes: int | None,
+    name: str,
+    val_fraction: float,
+    test_fraction: float,
+    split_seed: int,
+    standardize: bool,
+) -> DataBundle:
+    x, y = _pair(train, "train")
+    task = task or ("classification" if _is_integer(y) else "regression")
+    generic = {split: value for split, value in (("val", val), ("test", test)) if isinstance(value, Dataset)}
+    if standardize and generic:
+        split = next(iter(generic))
+        message = (
+            "is a Dataset, which cannot be rescaled with the training statistics; "
+            "pass it as an (x, y) pair, or use standardize=False"
+        )
+        raise ConfigError([Problem(split, message)])
+    test_pair = _pair(test, "test") if test is not None and "test" not in generic else None
+    val_pair = _pair(val, "val") if val is not None and "val" not in generic else None
+    raw = RawData(
+        x_train=_numpy(x),
+        y_train=_numpy(y),
+        x_test=None if test_pair is None else _numpy(test_pair[0]),
+        y_test=None if test_pair is None else _numpy(test_pair[1]),
+        task=task,  # type: ignore[arg-type]
+        num_classes=num_classes,
+        info={"source": "python"},
+    )
+    if val_pair is not None:
+        _check_sample_shape(val_pair[0], raw.input_shape, "val", name)
+    bundle = bundle_from_raw(
+        raw,
+        name=name,
+        val=None if val_pair is None else (_numpy(val_pair[0]), _numpy(val_pair[1])),
+        val_fraction=val_fraction if val is None else 0.0,
+        test_fraction=test_fraction if test is None else 0.0,
+        split_seed=split_seed,
+        standardize=standardize,
+        key="",
+    )
+    if test is not None:
+        bundle.info["test_split"] = "given"
+    for split, dataset in generic.items():
+        setattr(bundle, split, dataset)
+        bundle.info["sizes"][split] = _length(dataset)
+        bundle.info[f"{split}_split"] = "given"
+    return bundle
+
+
+def _from_dataset(
+    train: Dataset,
+    *,
+    val: Split | None,
+    test: Split | None,
+    task: str | None,
+    num_classes: int | None,
+    name: str,
+    val_fraction: float,
+    test_fraction: float,
+    split_seed: int,
+    standardize: bool,
+) -> DataBundle:
+    first_input, first_target = _first_sample(train)
+    task = task or ("classification" if _is_integer(first_target) else "regression")
+    classification = task == "classification"
+    if classification and num_classes is None:
+        # torchvision-style datasets declare their classes; for any other Dataset, finding the
+        # largest label would take a full pass over the data (and its transforms).
+        declared = getattr(train, "classes", None)
+        if not isinstance(declared, (list, tuple)):
+            raise ConfigError(
+                [
+                    Problem(
+                        "num_classes", "is needed for a Dataset without a `classes` list; pass num_classes=K"
+                    )
+                ]
+            )
+        num_classes = len(declared)
+    input_shape = tuple(np.shape(first_input))
+
+    datasets: dict[str, Dataset | None] = {"train": train, "val": None, "test": None}
+    made = {"val": "none", "test": "none"}
+    # Test first, then validation from what remains: the same order as load_data.
+    holdouts = (("test", test, test_fraction, TEST_STREAM), ("val", val, val_fraction, VAL_STREAM))
+    for split, given, fraction, stream in holdouts:
+        if given is None and fraction > 0:
+            source = datasets["train"]
+            kept, held = split_indices(_length(source), fraction, seed=split_seed, stream=stream)
+            datasets["train"], datasets[split] = Subset(source, kept.tolist()), Subset(source, held.tolist())
+            made[split] = "carved"
+        elif isinstance(given, Dataset):
+            datasets[split], made[split] = given, "given"
+        elif given is not None:
+            inputs, targets = _pair(given, split)
+            _check_sample_shape(inputs, input_shape, split, name)
+            check_split(inputs, targets, split=split, task=task, num_classes=num_classes, dataset=name)
+            datasets[split] = TensorDataset(
+                inputs.float(), targets.long() if classification else targets.float()
+            )
+            made[split] = "given"
+    info: dict[str, Any] = {
+        "source": "python",
+        "dataset": name,
+        "sizes": {split: None if d is None else _length(d) for split, d in datasets.items()},
+        "split_seed": split_seed,
+        "val_split": made["val"],
+        "test_split": made["test"],
+        "stratified": False,
+        "standardizer": None,
+    }
+    if standardize:
+        info["standardize"] = (
+            "not applied: a generic Dataset produces its samples on demand; scale them in the Dataset"
+        )
+    return DataBundle(
+        name=name,
+        task=task,  # type: ignore[arg-type]
+        train=datasets["train"],  # type: ignore[arg-type]
+        val=datasets["val"],
+        test=datasets["test"],
+        input_shape=input_shape,
+        num_classes=num_classes if classification else None,
+        target_shape=() if classification else tuple(np.shape(first_target)),
+        info=info,
+    )
+
+
+def _pair(value: Any, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        kind = type(value).__name__
+        raise ConfigError(
+            [Problem(split, f"must be a torch Dataset or an (inputs, targets) pair, got {kind}")]
+        )
+    inputs, targets = (v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v)) for v in value)
+    if inputs.ndim == 1:
+        inputs = inputs.reshape(-1, 1)  # a single feature given flat is one column, not one sample
+    if targets.ndim == 2 and targets.shape[1] == 1 and not torch.is_floating_point(targets):
+        targets = targets.reshape(-1)  # (N, 1) integer labels are what a one-column slice gives
+    if len(inputs) == 0:
+        raise DataError(
+            f"{split.capitalize()} split: the (inputs, targets) pair has no samples; pass None instead."
+        )
+    if len(inputs) != len(targets):
+        raise DataError(
+            f"{split.capitalize()} split: {len(inputs)} inputs but {len(targets)} targets; "
+            "every sample needs one target."
+        )
+    return inputs, targets
+
+
+def _check_sample_shape(inputs: torch.Tensor, expected: tuple[int, ...], split: str, name: str) -> None:
+    if tuple(inputs.shape[1:]) != tuple(expected):
+        raise DataError(
+            f"Data '{name}', {split} split: samples have shape {tuple(inputs.shape[1:])} but the train "
+            f"samples have {tuple(expected)}; every split needs samples of one shape."
+        )
+
+
+def _first_sample(dataset: Dataset) -> tuple[Any, Any]:
+    try:
+        sample = dataset[0]
+    except (IndexError, KeyError) as exc:
+        raise DataError(
+            "Train split: the dataset is empty (dataset[0] failed); it needs at least one sample."
+        ) from exc
+    if not isinstance(sample, (tuple, list)) or len(sample) < 2:
+        raise DataError(
+            f"Train split: dataset[0] is a {type(sample).__name__}; each sample must be an (input, target) pair."
+        )
+    return sample[0], sample[1]
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return not (torch.is_floating_point(value) or torch.is_complex(value))
+    return np.asarray(value).dtype.kind in "iub"
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    tensor = tensor.detach().cpu()
+    # NumPy has no bfloat16; widening keeps every value as it is.
+    return (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
+
+
+def _length(dataset: Any) -> int:
+    try:
+        return len(dataset)
+    except TypeError as exc:
+        raise DataError(f"{type(dataset).__name__} has no len(); trainlab needs map-style Datasets") from exc

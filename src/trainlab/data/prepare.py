@@ -1,0 +1,206 @@
+"""load_data: a registered dataset's raw arrays to a checked, split, standardized DataBundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from trainlab.data.bundle import DataBundle
+from trainlab.data.checks import check_split
+from trainlab.data.raw import RawData
+from trainlab.data.splits import TEST_STREAM, VAL_STREAM, split_indices
+from trainlab.data.standardize import Standardizer
+from trainlab.errors import ConfigError, Problem
+from trainlab.registry import DATASETS
+
+
+def load_data(
+    name: str,
+    *,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+    standardize: bool = True,
+    key: str = "data",
+    **options: Any,
+) -> DataBundle:
+    """Build the registered dataset ``name`` and turn it into train/val/test TensorDatasets.
+
+    Every dataset goes through the same steps, so splits and scaling never depend on the loader:
+
+    1. options are checked against the dataset's signature (all problems reported at once);
+    2. the raw arrays are checked (finite values, valid labels) before anything else runs;
+    3. a dataset without its own test split gets one: ``test_fraction`` of the data;
+    4. ``val_fraction`` of the remaining training data becomes the validation split; both
+       splits are stratified for classification and fixed by ``split_seed``;
+    5. inputs are standardized per position (feature, time step, pixel) with statistics of the
+       training split only, so nothing about val/test leaks into training (Hastie, Tibshirani &
+       Friedman, *The Elements of Statistical Learning*, sec. 7.10.2).
+
+    Args:
+        name: A registered dataset name; see ``trainlab catalog datasets``.
+        val_fraction: Share of the training data held out for validation; 0 gives ``val=None``.
+        test_fraction: Share of all data held out for testing when the dataset has no test split;
+            ignored when it has one.
+        split_seed: Seed of both hold-out splits; the same seed gives the same splits everywhere.
+        standardize: Fit a :class:`Standardizer` on train and apply it to every split. Its
+            statistics are recorded in ``bundle.info["standardizer"]`` so evaluation can re-apply them.
+        key: The user's key for this section, used to name problems (``data.val_fraction``).
+        **options: The dataset's own options, e.g. ``shuffle_seq=True`` or ``path="train.csv"``.
+
+    Returns:
+        A DataBundle of TensorDatasets with float32 inputs and int64 labels (classification) or
+        float32 targets (regression).
+
+    Raises:
+        UnknownNameError: ``name`` is not registered (with the closest names).
+        ConfigError: bad options or fractions, every one named by its key.
+        DataError: missing files, non-finite values, invalid labels.
+    """
+    entry = DATASETS.get(name, key=f"{key}.name")
+    converted, problems = entry.check_kwargs(options, key=key)
+    problems += split_problems(val_fraction, test_fraction, split_seed, key)
+    if problems:
+        raise ConfigError(problems, source=f"dataset '{entry.name}'")
+    raw = entry.factory(**converted)
+    if not isinstance(raw, RawData):
+        raise TypeError(
+            f"dataset '{entry.name}' returned {type(raw).__name__}; dataset factories return RawData"
+        )
+    bundle = bundle_from_raw(
+        raw,
+        name=entry.name,
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        standardize=standardize,
+        key=key,
+    )
+    bundle.info |= {"reference": entry.reference, "options": _json_ready(converted)}
+    return bundle
+
+
+def bundle_from_raw(
+    raw: RawData,
+    *,
+    name: str,
+    val: tuple[np.ndarray, np.ndarray] | None = None,
+    val_fraction: float,
+    test_fraction: float,
+    split_seed: int,
+    standardize: bool,
+    key: str = "data",
+) -> DataBundle:
+    """Check, split, scale and wrap ``raw``: the steps 2-5 of :func:`load_data`.
+
+    Args:
+        raw: The arrays.
+        name: Recorded as ``bundle.name`` and named in data errors.
+        val: A validation pair to use as given instead of holding one out of training data.
+        val_fraction: Share of training data held out for validation when ``val`` is None.
+        test_fraction: Share of the data held out for testing when ``raw`` has no test split.
+        split_seed: Seed of the hold-out splits.
+        standardize: Fit a Standardizer on the training split and apply it to every split.
+        key: The user's key for this section, used to name problems.
+
+    Returns:
+        The DataBundle; ``info`` records sizes, how each split was made, and the scaling.
+    """
+    source = name + (f" ({raw.info['path']})" if "path" in raw.info else "")
+    classification = raw.task == "classification"
+    given = raw.splits() + ([("val", *val)] if val is not None else [])
+    for split, inputs, targets in given:
+        check_split(inputs, targets, split=split, task=raw.task, num_classes=raw.num_classes, dataset=source)
+    num_classes = raw.num_classes
+    if classification and num_classes is None:
+        num_classes = 1 + max(int(np.max(targets, initial=0)) for _, _, targets in given)
+
+    # The test split comes off the whole data first, then validation off what remains, so the
+    # test set of a dataset never depends on val_fraction.
+    x, y, x_test, y_test = raw.x_train, raw.y_train, raw.x_test, raw.y_test
+    test_split = "dataset" if raw.has_test else "carved" if test_fraction > 0 else "none"
+    if test_split == "carved":
+        x, y, x_test, y_test = _hold_out(x, y, test_fraction, split_seed, TEST_STREAM, classification)
+    if val is None:
+        x, y, x_val, y_val = _hold_out(x, y, val_fraction, split_seed, VAL_STREAM, classification)
+    else:
+        x_val, y_val = val
+    if len(x) == 0:
+        problem = Problem(
+            f"{key}.val_fraction" if key else "val_fraction",
+            f"leaves no training data from {len(raw.x_train)} samples; lower it (or test_fraction)",
+        )
+        raise ConfigError([problem], source=f"dataset '{name}'")
+
+    target_dtype = np.int64 if classification else np.float32
+    pairs = {"train": (x, y), "val": (x_val, y_val), "test": (x_test, y_test)}
+    tensors = {
+        split: None if inputs is None else (_tensor(inputs, np.float32), _tensor(targets, target_dtype))
+        for split, (inputs, targets) in pairs.items()
+    }
+    scaler = Standardizer.fit(tensors["train"][0]) if standardize else None
+    datasets = {
+        split: None if pair is None else TensorDataset(scaler(pair[0]) if scaler else pair[0], pair[1])
+        for split, pair in tensors.items()
+    }
+    info = {
+        **raw.info,
+        "dataset": name,
+        "sizes": {split: 0 if d is None else len(d) for split, d in datasets.items()},
+        "split_seed": split_seed,
+        "val_split": "given" if val is not None else "carved" if x_val is not None else "none",
+        "val_fraction": val_fraction if val is None else None,
+        "test_split": test_split,
+        "test_fraction": test_fraction if test_split == "carved" else None,
+        "stratified": classification,
+        "standardizer": scaler.to_info() if scaler else None,
+    }
+    return DataBundle(
+        name=name,
+        task=raw.task,
+        train=datasets["train"],
+        val=datasets["val"],
+        test=datasets["test"],
+        input_shape=tuple(raw.input_shape),
+        num_classes=num_classes,
+        target_shape=() if classification else tuple(y.shape[1:]),
+        class_names=raw.class_names,
+        info=info,
+    )
+
+
+def split_problems(val_fraction: Any, test_fraction: Any, split_seed: Any, key: str) -> list[Problem]:
+    """Problems with the split options, each named ``<key>.<option>`` (just ``<option>`` without a key)."""
+    prefix = f"{key}." if key else ""
+    problems = []
+    for option, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            problems.append(Problem(prefix + option, f"must be a number in [0, 1) (got {value!r})"))
+    if isinstance(split_seed, bool) or not isinstance(split_seed, int) or split_seed < 0:
+        problems.append(
+            Problem(prefix + "split_seed", f"must be a non-negative integer (got {split_seed!r})")
+        )
+    return problems
+
+
+def _hold_out(
+    x: np.ndarray, y: np.ndarray, fraction: float, seed: int, stream: int, stratify: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(x_kept, y_kept, x_held, y_held)``; the held pair is None when ``fraction`` is 0."""
+    if fraction <= 0:
+        return x, y, None, None
+    kept, held = split_indices(len(x), fraction, seed=seed, stream=stream, labels=y if stratify else None)
+    return x[kept], y[kept], x[held], y[held]
+
+
+def _tensor(array: np.ndarray, dtype: type) -> torch.Tensor:
+    # Always a private copy: cached arrays are shared (and read-only), and tensors must not alias them.
+    return torch.from_numpy(np.array(array, dtype=dtype, copy=True))
+
+
+def _json_ready(options: dict[str, Any]) -> dict[str, Any]:
+    return {name: str(value) if isinstance(value, Path) else value for name, value in options.items()}

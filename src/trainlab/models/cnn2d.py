@@ -1,0 +1,77 @@
+"""A small 2-D CNN for tiny images (8x8 sklearn digits, 28x28 MNIST): 3x3 convolutions, one max-pool, a linear head."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Annotated
+
+from pydantic import Field, PositiveInt
+from torch import nn
+
+from trainlab.errors import ModelError
+from trainlab.models._shapes import require_input_kind
+from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.normalization import NormSpec, make_norm
+from trainlab.registry import MODELS
+
+INPUTS = ("image",)
+
+
+@MODELS.register(
+    "cnn2d",
+    reference="LeCun, Bottou, Bengio & Haffner 1998, Gradient-Based Learning Applied to Document "
+    "Recognition (Proc. IEEE); 3x3 convolutions as in Simonyan & Zisserman 2014, arXiv:1409.1556",
+    flags={"inputs": INPUTS},
+)
+def cnn2d(
+    input_shape: tuple[int, ...],
+    num_outputs: int,
+    *,
+    channels: Annotated[tuple[PositiveInt, ...], Field(min_length=1)] = (32, 64),
+    activation: ActivationSpec = "relu",
+    norm: NormSpec = "none",
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0,
+) -> nn.Module:
+    """A small CNN: ``[conv3x3 -> norm -> act] per entry of channels -> maxpool 2 -> dropout -> linear``.
+
+    The convolutions are padded so that they keep the image size, and there is a single
+    2x2 max-pool at the end: an 8x8 digit has little resolution to spare, so it is
+    downsampled once (to 4x4) before the classifier, in the spirit of LeNet (LeCun et al.
+    1998) with the stacked 3x3 kernels of Simonyan & Zisserman 2014.
+
+    Args:
+        input_shape: ``(C, H, W)`` with H and W at least 2.
+        num_outputs: Width of the linear classifier.
+        channels: Output channels of each 3x3 convolution, in order.
+        activation: Activation name or ``{name: ..., **options}``.
+        norm: Normalization after each convolution (``"none"``, ``"batch"``, ...).
+        dropout: Probability of zeroing a pooled feature during training.
+
+    Returns:
+        An ``nn.Sequential`` (``conv1``, ``norm1``, ``act1``, ..., ``pool``, ``dropout``,
+        ``flatten``, ``head``) mapping ``(N, C, H, W)`` to ``(N, num_outputs)``.
+
+    Raises:
+        ModelError: the input is not an image, or it is smaller than 2x2.
+    """
+    require_input_kind("cnn2d", input_shape, INPUTS)
+    in_channels, height, width = input_shape
+    if height < 2 or width < 2:
+        raise ModelError(
+            f"'cnn2d' max-pools by 2, so images must be at least 2x2, got {height}x{width}; use mlp instead"
+        )
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    for index, out_channels in enumerate(channels, start=1):
+        norm_layer = make_norm(norm, out_channels, spatial_dims=2)
+        # A bias before a norm is subtracted away again (exactly so for batch norm), so the
+        # convolution only has one when no norm follows.
+        has_bias = isinstance(norm_layer, nn.Identity)
+        layers[f"conv{index}"] = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=has_bias)
+        layers[f"norm{index}"] = norm_layer
+        layers[f"act{index}"] = make_activation(activation)
+        in_channels = out_channels
+    layers["pool"] = nn.MaxPool2d(2)
+    layers["dropout"] = nn.Dropout(dropout)
+    layers["flatten"] = nn.Flatten()
+    layers["head"] = nn.Linear(in_channels * (height // 2) * (width // 2), num_outputs)
+    return nn.Sequential(layers)

@@ -1,0 +1,94 @@
+"""Multilayer perceptron: flatten, then ``depth`` blocks of linear -> norm -> activation -> dropout."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Annotated
+
+from pydantic import Field, PositiveInt
+from torch import nn
+
+from trainlab.errors import ConfigError, Problem
+from trainlab.models._shapes import ALL_KINDS
+from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.normalization import NormSpec, make_norm
+from trainlab.registry import MODELS
+
+
+def _hidden_widths(depth: int, width: int | list[int]) -> list[int]:
+    """The width of each hidden layer, with a cross-field check of ``depth`` against ``width``.
+
+    Raises:
+        ConfigError: ``width`` is a list whose length is not ``depth``.
+    """
+    if isinstance(width, int):
+        return [width] * depth
+    if len(width) != depth:
+        raise ConfigError(
+            [
+                Problem(
+                    "width",
+                    f"lists {len(width)} widths but depth is {depth}; give one width per hidden layer "
+                    f"or set depth: {len(width)}",
+                )
+            ]
+        )
+    return list(width)
+
+
+@MODELS.register(
+    "mlp",
+    reference="Rumelhart, Hinton & Williams 1986, Learning Representations by Back-Propagating Errors "
+    "(Nature 323); block order linear -> norm -> activation as in Ioffe & Szegedy 2015, arXiv:1502.03167",
+    flags={"inputs": ALL_KINDS},
+)
+def mlp(
+    input_shape: tuple[int, ...],
+    num_outputs: int,
+    *,
+    depth: Annotated[int, Field(ge=0)] = 2,
+    width: PositiveInt | list[PositiveInt] = 128,
+    activation: ActivationSpec = "relu",
+    norm: NormSpec = "none",
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0,
+    bias: bool = True,
+) -> nn.Module:
+    """Multilayer perceptron on the flattened input; takes any input shape.
+
+    Each hidden layer is ``linear -> norm -> activation -> dropout``: normalising the
+    pre-activations follows Ioffe & Szegedy 2015, and dropout after the activation follows
+    Srivastava et al. 2014. The output layer is a plain linear layer giving logits.
+
+    Args:
+        input_shape: Shape of one sample; it is flattened, so an image becomes a vector.
+        num_outputs: Width of the output layer.
+        depth: Number of hidden layers; 0 gives a linear model (logistic regression with a
+            cross-entropy loss).
+        width: Units of every hidden layer, or a list with one width per hidden layer.
+        activation: Activation name or ``{name: ..., **options}`` (see ``trainlab catalog activations``).
+        norm: Normalization after each hidden linear layer (see ``trainlab catalog norms``).
+        dropout: Probability of zeroing a hidden unit during training.
+        bias: Whether hidden linear layers have a bias. The output layer always has one,
+            since no norm follows it to supply a shift.
+
+    Returns:
+        An ``nn.Sequential`` with named layers (``linear1``, ``norm1``, ``act1``, ``dropout1``,
+        ..., ``head``) mapping ``(N, *input_shape)`` to ``(N, num_outputs)``.
+
+    Raises:
+        ConfigError: ``width`` is a list of the wrong length, or the norm does not fit.
+    """
+    widths = _hidden_widths(depth, width)
+    layers: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
+    in_features = math.prod(input_shape)
+    for index, out_features in enumerate(widths, start=1):
+        # Every block keeps all four layers (dropout 0 and norm "none" are identities) so that
+        # parameter names stay the same across an ablation of those options.
+        layers[f"linear{index}"] = nn.Linear(in_features, out_features, bias=bias)
+        layers[f"norm{index}"] = make_norm(norm, out_features, spatial_dims=0)
+        layers[f"act{index}"] = make_activation(activation)
+        layers[f"dropout{index}"] = nn.Dropout(dropout)
+        in_features = out_features
+    layers["head"] = nn.Linear(in_features, num_outputs)
+    return nn.Sequential(layers)

@@ -1,0 +1,159 @@
+"""A small pre-activation residual network for feature vectors, signals and images.
+
+He, Zhang, Ren & Sun 2016a ("Deep Residual Learning for Image Recognition", arXiv:1512.03385)
+add a learned residual to an identity shortcut. This network uses the *pre-activation* block
+of their follow-up, He et al. 2016b ("Identity Mappings in Deep Residual Networks",
+arXiv:1603.05027, Fig. 4e)::
+
+    x ──────────────────────────────────────────────┐
+    └─ norm ─ act ─ layer ─ norm ─ act ─ layer ─ (+) ─▶ x + branch(x)
+
+Nothing sits on the shortcut or after the addition, so each block is exactly
+``x + branch(x)``: with ``zero_init_residual`` every block starts as the identity, and the
+signal reaches the head undistorted through any depth. Because the last block ends in a
+layer, a final ``norm -> act`` precedes the pooling, as in He et al. 2016b.
+
+The same block serves all three input kinds, with ``layer`` chosen by the input:
+
+- ``(F,)`` features: ``Linear(width, width)`` (a residual MLP);
+- ``(C, L)`` signals: ``Conv1d(width, width, 3, padding=1)``;
+- ``(C, H, W)`` images: ``Conv2d(width, width, 3, padding=1)``.
+
+The inputs trainlab ships are tiny (40 steps, 8x8 pixels), so the network never downsamples:
+the width and resolution are constant, and a global average pool feeds the linear head.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Annotated
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from trainlab.models._shapes import ALL_KINDS, require_input_kind
+from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.normalization import NormSpec, make_norm
+from trainlab.registry import MODELS
+
+INPUTS = ALL_KINDS
+
+
+def _layer(kind: str, in_width: int, out_width: int, bias: bool) -> nn.Module:
+    """The weight layer for one input kind: linear for features, a padded 3-wide conv otherwise."""
+    if kind == "features":
+        return nn.Linear(in_width, out_width, bias=bias)
+    conv = nn.Conv1d if kind == "signal" else nn.Conv2d
+    return conv(in_width, out_width, kernel_size=3, padding=1, bias=bias)
+
+
+class ResidualBlock(nn.Module):
+    """``x + branch(x)`` with a pre-activation branch (He et al. 2016b, Fig. 4e).
+
+    Attributes:
+        branch: ``nn.Sequential(norm1, act1, layer1, norm2, act2, layer2)``.
+    """
+
+    def __init__(self, branch: nn.Sequential):
+        super().__init__()
+        self.branch = branch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.branch(x)
+
+
+class ResNet(nn.Module):
+    """Stem, residual blocks, final norm and activation, global average pool, linear head."""
+
+    def __init__(
+        self, stem: nn.Module, blocks: nn.Sequential, norm: nn.Module, act: nn.Module, head: nn.Linear
+    ):
+        super().__init__()
+        self.stem = stem
+        self.blocks = blocks
+        self.norm = norm
+        self.act = act
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.act(self.norm(self.blocks(self.stem(x))))
+        if features.ndim > 2:
+            # Global average pool over every spatial position: (N, width, *S) -> (N, width).
+            features = features.flatten(2).mean(dim=2)
+        return self.head(features)
+
+
+@MODELS.register(
+    "resnet",
+    reference="He, Zhang, Ren & Sun 2016, Deep Residual Learning for Image Recognition, arXiv:1512.03385; "
+    "He et al. 2016, Identity Mappings in Deep Residual Networks, arXiv:1603.05027 (pre-activation); "
+    "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677 (zero_init_residual)",
+    flags={"inputs": INPUTS},
+)
+def resnet(
+    input_shape: tuple[int, ...],
+    num_outputs: int,
+    *,
+    depth: Annotated[int, Field(ge=0)] = 2,
+    width: Annotated[int, Field(ge=1)] = 64,
+    activation: ActivationSpec = "relu",
+    norm: NormSpec = "batch",
+    zero_init_residual: bool = False,
+) -> nn.Module:
+    """A small pre-activation residual network (He et al. 2016) for any input kind.
+
+    ``stem layer -> depth x ResidualBlock -> norm -> act -> global average pool -> linear``.
+
+    Args:
+        input_shape: ``(F,)``, ``(C, L)`` or ``(C, H, W)``; chooses linear, conv1d or conv2d layers.
+        num_outputs: Width of the linear head.
+        depth: Number of residual blocks (two weight layers each); 0 leaves stem and head.
+        width: Features (or channels) of every block.
+        activation: Activation name or ``{name: ..., **options}``.
+        norm: Normalization in each block and before the pool (``"batch"`` as in He et al.).
+        zero_init_residual: Zero the last layer of every residual branch, so each block
+            starts as the identity (Goyal et al. 2017 zero the scale of the last batch norm in
+            each block; in a pre-activation block the branch ends in a layer instead, whose
+            weights are zeroed to the same effect). Gradients still reach that layer, so it
+            learns from the first step.
+
+    Returns:
+        A ``ResNet`` mapping ``(N, *input_shape)`` to ``(N, num_outputs)``.
+
+    Raises:
+        ModelError: the input has none of the three kinds' ranks.
+        ConfigError: the norm does not fit the input (e.g. ``instance`` on feature vectors).
+    """
+    kind = require_input_kind("resnet", input_shape, INPUTS)
+    spatial_dims = len(input_shape) - 1
+    final_norm = make_norm(norm, width, spatial_dims)
+    # Layers have a bias only when no norm is used: every layer's output reaches a norm (the next
+    # block's or the final one) that re-centres it, exactly per channel for batch norm, so a bias
+    # adds parameters but little else (torchvision's ResNets omit it for the same reason).
+    bias = isinstance(final_norm, nn.Identity)
+
+    blocks = []
+    for _ in range(depth):
+        branch = nn.Sequential(
+            OrderedDict(
+                norm1=make_norm(norm, width, spatial_dims),
+                act1=make_activation(activation),
+                layer1=_layer(kind, width, width, bias),
+                norm2=make_norm(norm, width, spatial_dims),
+                act2=make_activation(activation),
+                layer2=_layer(kind, width, width, bias),
+            )
+        )
+        if zero_init_residual:
+            nn.init.zeros_(branch.layer2.weight)
+            if branch.layer2.bias is not None:
+                nn.init.zeros_(branch.layer2.bias)
+        blocks.append(ResidualBlock(branch))
+    return ResNet(
+        stem=_layer(kind, input_shape[0], width, bias),
+        blocks=nn.Sequential(*blocks),
+        norm=final_norm,
+        act=make_activation(activation),
+        head=nn.Linear(width, num_outputs),
+    )

@@ -1,0 +1,102 @@
+"""The run directory: recipe.yaml, metrics.jsonl, summary.json and model.safetensors, written atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import load_model, save_model
+from torch import nn
+
+from trainlab._io import write_json_atomic, write_text_atomic, write_with_atomic
+from trainlab.errors import TrainlabError
+
+RECIPE = "recipe.yaml"
+METRICS = "metrics.jsonl"
+SUMMARY = "summary.json"
+WEIGHTS = "model.safetensors"
+
+
+class RunDirectory:
+    """One run's files. Only the main process writes (the caller checks the rank)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, out: str | None, run_name: str, *, root: str | Path = "runs") -> RunDirectory:
+        """A new run directory: ``out`` if given, else ``runs/<run_name>/<timestamp>``.
+
+        Raises:
+            TrainlabError: if ``out`` already holds a run, so that nothing is overwritten.
+        """
+        if out is None:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            path = Path(root) / _safe_name(run_name) / stamp
+        else:
+            path = Path(out)
+        run = cls(path)
+        if run.holds_run():
+            raise TrainlabError(
+                f"out: '{path}' already holds a run ({SUMMARY} or {METRICS} exists); "
+                "choose another --out, or delete that directory first"
+            )
+        if path.exists() and not path.is_dir():
+            raise TrainlabError(f"out: '{path}' is a file, not a directory; choose another --out")
+        path.mkdir(parents=True, exist_ok=True)
+        return run
+
+    def holds_run(self) -> bool:
+        return (self.path / SUMMARY).exists() or (self.path / METRICS).exists()
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS
+
+    def write_recipe(self, recipe_yaml: str, note: str = "") -> None:
+        header = "# Resolved trainlab recipe: every default written out. Re-run with `trainlab fit <this file>`.\n"
+        if note:
+            header += "".join(f"# {line}\n" for line in note.splitlines())
+        write_text_atomic(self.path / RECIPE, header + recipe_yaml)
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        write_json_atomic(self.path / SUMMARY, summary)
+
+    def save_weights(self, model: nn.Module) -> None:
+        # save_model (not save_file) de-duplicates tied weights, which safetensors refuses to alias.
+        write_with_atomic(self.path / WEIGHTS, lambda tmp: save_model(model, tmp))
+
+    def load_weights(self, model: nn.Module) -> None:
+        path = self.path / WEIGHTS
+        if not path.exists():
+            raise TrainlabError(f"'{self.path}' has no {WEIGHTS}; was the run finished?")
+        missing, unexpected = load_model(model, path, strict=False)
+        if missing or unexpected:
+            raise TrainlabError(
+                f"{path} does not fit the recipe's model (missing {sorted(missing)[:5]}, unexpected "
+                f"{sorted(unexpected)[:5]}); was recipe.yaml edited after the run?"
+            )
+
+    def read_summary(self) -> dict[str, Any]:
+        path = self.path / SUMMARY
+        if not path.exists():
+            raise TrainlabError(f"'{self.path}' has no {SUMMARY}; is it a finished trainlab run directory?")
+        return json.loads(path.read_text())
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("trainlab", "torch", "numpy", "torchmetrics", "scikit-learn", "mnist1d"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "run"

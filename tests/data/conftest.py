@@ -1,0 +1,27 @@
+"""Shared fixtures for the data tests: a per-session dataset cache, so mnist1d is generated once."""
+
+from __future__ import annotations
+
+import pytest
+
+from trainlab.data import _cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def trainlab_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Point TRAINLAB_CACHE at a directory shared by this session; never the user's ~/.cache."""
+    directory = tmp_path_factory.mktemp("trainlab-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TRAINLAB_CACHE", str(directory))
+    _cache.clear_memo()
+    yield directory
+    patch.undo()
+    _cache.clear_memo()
+
+
+@pytest.fixture(scope="session")
+def mnist1d_reference():
+    """A fresh ``make_dataset(get_dataset_args())``: the independent reference for the mnist1d loader."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    return make_dataset(get_dataset_args())

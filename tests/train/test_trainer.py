@@ -1,0 +1,200 @@
+"""The loop itself, driven with plain torch objects: accumulation, clipping, precision, hooks, syncs."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from trainlab.data import make_batch_iterator
+from trainlab.train import Evaluator, Trainer
+
+
+def make_problem(n=64, features=5, classes=3, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, features, generator=generator)
+    y = torch.randint(0, classes, (n,), generator=generator)
+    return TensorDataset(x, y)
+
+
+def make_trainer(dataset, *, batch_size=8, steps=4, lr=0.1, model=None, callbacks=(), **kwargs):
+    torch.manual_seed(0)
+    model = model or nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    batches = make_batch_iterator(dataset, batch_size, shuffle=True, seed=0)
+    return Trainer(model, nn.CrossEntropyLoss(), optimizer, batches, total_steps=steps, callbacks=callbacks, **kwargs)
+
+
+def test_gradient_accumulation_equals_the_large_batch():
+    dataset = make_problem()
+    small = make_trainer(dataset, batch_size=8, steps=1, grad_accum_steps=2)
+    large = make_trainer(dataset, batch_size=16, steps=1)
+    # Same seed, same permutation: two micro-batches of 8 are the first 16 samples.
+    small.fit()
+    large.fit()
+    for a, b in zip(small.model.parameters(), large.model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+
+
+def test_clip_by_norm_bounds_the_update():
+    dataset = make_problem()
+    trainer = make_trainer(dataset, steps=1, lr=1.0, grad_clip_norm=1e-3)
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.fit()
+    change = torch.cat([(p.detach() - b).flatten() for p, b in zip(trainer.model.parameters(), before, strict=True)])
+    assert change.norm() == pytest.approx(1e-3, rel=1e-4)
+
+
+def test_clip_by_value_bounds_each_element():
+    dataset = make_problem()
+    trainer = make_trainer(dataset, steps=1, lr=1.0, grad_clip_value=1e-4)
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.fit()
+    change = torch.cat([(p.detach() - b).flatten() for p, b in zip(trainer.model.parameters(), before, strict=True)])
+    # float32 parameters near 0.3 resolve steps of about 3e-8, hence the tolerance
+    assert change.abs().max() == pytest.approx(1e-4, rel=1e-3)
+
+
+def test_bf16_autocast_trains_on_cpu():
+    dataset = make_problem(n=256)
+    trainer = make_trainer(
+        dataset, steps=60, batch_size=32, lr=0.5, log_every=10,
+        autocast=lambda: torch.autocast("cpu", dtype=torch.bfloat16),
+    )
+    history = trainer.fit()
+    losses = [r["loss"] for r in history if r["type"] == "step"]
+    assert losses[-1] < losses[0]
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def on_fit_start(self, trainer):
+        self.events.append(("fit_start", trainer.step))
+
+    def on_step_start(self, trainer):
+        self.events.append(("step_start", trainer.step))
+
+    def on_after_backward(self, trainer):
+        grads = [p.grad for p in trainer.model.parameters()]
+        self.events.append(("after_backward", all(g is not None for g in grads)))
+
+    def on_step_end(self, trainer):
+        self.events.append(("step_end", trainer.step))
+
+    def on_log(self, trainer, record):
+        self.events.append(("log", trainer.step))
+
+    def on_eval_end(self, trainer, split, metrics):
+        self.events.append(("eval", split))
+
+    def on_fit_end(self, trainer):
+        self.events.append(("fit_end", trainer.step))
+
+
+def test_hooks_fire_in_loop_order():
+    dataset = make_problem()
+    recorder = Recorder()
+    evaluator = Evaluator(nn.CrossEntropyLoss(), {}, task="classification")
+    trainer = make_trainer(
+        dataset, steps=2, log_every=1, callbacks=[recorder], evaluator=evaluator, eval_sets={"val": dataset}
+    )
+    trainer.fit()
+    assert recorder.events == [
+        ("fit_start", 0),
+        ("step_start", 0), ("after_backward", True), ("step_end", 1), ("log", 1),
+        ("step_start", 1), ("after_backward", True), ("step_end", 2), ("log", 2),
+        ("eval", "val"), ("fit_end", 2),
+    ]
+
+
+def test_a_callback_can_stop_training():
+    class StopAtThree:
+        def on_step_end(self, trainer):
+            if trainer.step == 3:
+                trainer.should_stop = True
+
+    trainer = make_trainer(make_problem(), steps=100, callbacks=[StopAtThree()])
+    history = trainer.fit()
+    assert trainer.step == 3
+    assert history[-1]["step"] == 3  # the partial logging interval is still logged
+
+
+def test_exception_hook_sees_the_error():
+    seen = []
+
+    class Boom:
+        def on_step_end(self, trainer):
+            raise RuntimeError("boom")
+
+        def on_exception(self, trainer, exc):
+            seen.append(str(exc))
+
+    with pytest.raises(RuntimeError, match="boom"):
+        make_trainer(make_problem(), callbacks=[Boom()]).fit()
+    assert seen == ["boom"]
+
+
+def test_no_host_sync_between_logging_intervals(monkeypatch):
+    calls = {"item": 0}
+    original = torch.Tensor.item
+
+    def counting_item(self):
+        calls["item"] += 1
+        return original(self)
+
+    monkeypatch.setattr(torch.Tensor, "item", counting_item)
+    trainer = make_trainer(make_problem(), steps=40, log_every=20)
+    trainer.fit()
+    assert calls["item"] == 2  # one per logging interval, none per step
+
+
+def test_logged_loss_is_the_mean_over_the_interval():
+    dataset = make_problem()
+    trainer = make_trainer(dataset, steps=4, log_every=4)
+    per_step = []
+
+    class Capture:
+        def on_after_backward(self, t):
+            per_step.append(None)
+
+    trainer.hooks = type(trainer.hooks)([Capture()])
+    losses = []
+    original_forward = trainer.loss_fn.forward
+
+    def spy(outputs, targets):
+        loss = original_forward(outputs, targets)
+        losses.append(loss.item())
+        return loss
+
+    trainer.loss_fn.forward = spy
+    history = trainer.fit()
+    assert history[0]["loss"] == pytest.approx(sum(losses) / 4, rel=1e-6)
+    assert len(per_step) == 4
+
+
+def test_schedule_steps_once_per_optimizer_step():
+    dataset = make_problem()
+    trainer = make_trainer(dataset, steps=10, log_every=1, grad_accum_steps=2)
+    trainer.scheduler = torch.optim.lr_scheduler.LambdaLR(trainer.optimizer, lambda s: 0.5**s)
+    history = trainer.fit()
+    lrs = [r["lr"] for r in history if r["type"] == "step"]
+    assert lrs == pytest.approx([0.1 * 0.5 ** (s + 1) for s in range(10)])
+    assert trainer.epoch == math.floor(10 * 2 / len(trainer.batches))
+
+
+def test_state_dict_round_trip_continues_identically():
+    dataset = make_problem()
+    straight = make_trainer(dataset, steps=10, log_every=1)
+    straight.fit()
+
+    first = make_trainer(dataset, steps=5, log_every=1)
+    first.fit()
+    state = first.state_dict()
+    second = make_trainer(dataset, steps=10, log_every=1)
+    second.load_state_dict(state)
+    second.fit()
+    for a, b in zip(straight.model.parameters(), second.model.parameters(), strict=True):
+        assert torch.equal(a, b)
