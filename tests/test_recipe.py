@@ -104,3 +104,10 @@ def test_shipped_recipes_validate():
     assert recipes
     for path in recipes:
         assert isinstance(load_recipe(path), Recipe)
+
+
+def test_eval_every_needs_a_split_to_evaluate():
+    raw = {**GOOD, "data": {"name": "iris", "val_fraction": 0}, "train": {"steps": 5, "eval_every": 2}}
+    problems = problems_of(raw)
+    assert "set data.val_fraction > 0, or train.eval_on: test" in problems[""]
+    validate_recipe({**raw, "train": {"steps": 5, "eval_every": 2, "eval_on": "test"}})

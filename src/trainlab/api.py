@@ -153,7 +153,7 @@ def _run(recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Seque
         network, loss_fn, optimizer, batches,
         total_steps=total_steps, scheduler=scheduler, evaluator=evaluator,
         eval_sets={"train": bundle.train, "val": bundle.val, "test": bundle.test},
-        eval_every=settings.eval_every, grad_accum_steps=settings.grad_accum_steps,
+        eval_every=settings.eval_every, eval_on=settings.eval_on, grad_accum_steps=settings.grad_accum_steps,
         grad_clip_norm=settings.grad_clip_norm, grad_clip_value=settings.grad_clip_value,
         log_every=settings.log_every, autocast=autocast, device=device, callbacks=all_callbacks,
         monitor_metric=build.monitor_metric(metrics), process=process,

@@ -74,7 +74,10 @@ class TrainSettings(BaseModel):
     deterministic: bool = False
     """Ask torch for deterministic kernels (slower on GPU; needed for bit-identical resume)."""
     eval_every: PositiveInt | None = None
-    """Evaluate on the validation split every N steps (and always at the end)."""
+    """Evaluate ``eval_on`` every N steps (every split is evaluated at the end)."""
+    eval_on: Literal["val", "test"] = "val"
+    """Split evaluated every eval_every steps; ``test`` tracks test accuracy the way papers plot it
+    (then nothing may be selected on it)."""
     log_every: PositiveInt = 50
     """Log the mean training loss every N steps; the only point where the loop syncs."""
     device: Literal["cpu", "cuda", "mps", "auto"] = "cpu"
@@ -116,6 +119,15 @@ class Recipe(BaseModel):
     callbacks: list[Component] = Field(default_factory=list)
     out: str | None = None
     """Run directory; default ``runs/<name>/<timestamp>``."""
+
+    @model_validator(mode="after")
+    def _check_eval_split(self) -> Recipe:
+        if self.train.eval_every and self.train.eval_on == "val" and self.data.val_fraction == 0:
+            raise ValueError(
+                "`train.eval_every` evaluates the validation split, but `data.val_fraction` is 0; "
+                "set data.val_fraction > 0, or train.eval_on: test"
+            )
+        return self
 
     @property
     def run_name(self) -> str:

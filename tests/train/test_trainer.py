@@ -198,3 +198,78 @@ def test_state_dict_round_trip_continues_identically():
     second.fit()
     for a, b in zip(straight.model.parameters(), second.model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_penalties_are_added_and_logged():
+    dataset = make_problem()
+    penalty_weight = 1e-2
+
+    def l2(model):
+        return penalty_weight * sum((p**2).sum() for p in model.parameters())
+
+    plain = make_trainer(dataset, steps=1, log_every=1)
+    plain.fit()
+    penalized = make_trainer(dataset, steps=1, log_every=1, penalties={"l2": l2})
+    initial = [p.detach().clone() for p in penalized.model.parameters()]
+    history = penalized.fit()
+    assert history[0]["penalty.l2"] == pytest.approx(l2_value(initial, penalty_weight), rel=1e-5)
+    # the extra gradient of the penalty is 2·w·weight: SGD's step differs from the plain one by lr·that
+    for p_pen, p_plain, w0 in zip(penalized.model.parameters(), plain.model.parameters(), initial, strict=True):
+        torch.testing.assert_close(p_pen, p_plain - 0.1 * 2 * penalty_weight * w0, rtol=0, atol=1e-6)
+
+
+def l2_value(params, weight):
+    return weight * sum(float((p**2).sum()) for p in params)
+
+
+def test_batch_transform_sees_every_training_batch():
+    seen = []
+
+    def transform(inputs, targets):
+        seen.append(len(inputs))
+        return inputs * 0, targets
+
+    trainer = make_trainer(make_problem(), steps=3, batch_size=8, grad_accum_steps=2, batch_transform=transform)
+    trainer.fit()
+    assert seen == [8] * 6
+
+
+def test_lbfgs_gets_a_closure_over_the_step_batches():
+    dataset = make_problem(n=32)
+    torch.manual_seed(0)
+    model = nn.Linear(5, 3)
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=0.5, max_iter=5)
+    batches = make_batch_iterator(dataset, 32, shuffle=False)
+    trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, batches, total_steps=5, log_every=1)
+    history = trainer.fit()
+    losses = [r["loss"] for r in history]
+    assert losses[-1] < losses[0] * 0.9
+
+
+class ModalOptimizer(torch.optim.SGD):
+    """Records the train/eval switches a schedule-free optimizer needs."""
+
+    def __init__(self, params):
+        super().__init__(params, lr=0.1)
+        self.modes = []
+
+    def train(self):
+        self.modes.append("train")
+
+    def eval(self):
+        self.modes.append("eval")
+
+
+def test_optimizer_modes_switch_around_evaluation():
+    dataset = make_problem()
+    torch.manual_seed(0)
+    model = nn.Linear(5, 3)
+    optimizer = ModalOptimizer(model.parameters())
+    evaluator = Evaluator(nn.CrossEntropyLoss(), {}, task="classification")
+    trainer = Trainer(
+        model, nn.CrossEntropyLoss(), optimizer, make_batch_iterator(dataset, 8), total_steps=4, eval_every=2,
+        evaluator=evaluator, eval_sets={"val": dataset, "test": dataset},
+    )
+    trainer.fit()
+    # train at start; eval and back around the step-2 validation; eval for the final evaluations
+    assert optimizer.modes == ["train", "eval", "train", "eval"]

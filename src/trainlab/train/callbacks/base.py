@@ -14,6 +14,7 @@ HOOKS = (
     "on_after_backward",
     "on_step_end",
     "on_log",
+    "on_eval_start",
     "on_eval_end",
     "on_fit_end",
     "on_exception",
@@ -33,7 +34,8 @@ class Callback(Protocol):
         on_after_backward(trainer): gradients of the whole step exist, before clipping and the update.
         on_step_end(trainer): after the update; ``trainer.step`` counts it.
         on_log(trainer, record): every ``log_every`` steps with the mean training loss and lr.
-        on_eval_end(trainer, split, metrics): after each evaluation.
+        on_eval_start(trainer, split): before each evaluation (e.g. swap in averaged weights).
+        on_eval_end(trainer, split, metrics): after each evaluation (swap them back).
         on_fit_end(trainer): after the final evaluation.
         on_exception(trainer, exc): when training raises or is interrupted.
 

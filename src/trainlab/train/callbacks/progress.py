@@ -51,8 +51,8 @@ class ProgressBar:
 
     def on_eval_end(self, trainer: Any, split: str, metrics: dict[str, Any]) -> None:
         name = trainer.monitor_metric
-        if split == "val" and name in metrics:
-            self._fields["eval"] = f"val {name} {metrics[name]:.4f}"
+        if split == trainer.eval_on and name in metrics:
+            self._fields["eval"] = f"{split} {name} {metrics[name]:.4f}"
             self._update(trainer)
 
     def on_fit_end(self, trainer: Any) -> None:
