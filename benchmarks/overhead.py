@@ -76,6 +76,10 @@ def with_lightning(bundle, steps: int, seed: int) -> float | None:
         import lightning as L
     except ImportError:
         return None
+    import logging
+
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
 
     class Module(L.LightningModule):
         def __init__(self):
@@ -136,13 +140,20 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
           f"python {platform.python_version()}")
     print(f"mnist1d cnn1d, Adam lr {LR}, batch {BATCH}, {args.steps} steps x {args.repeats} interleaved repeats")
-    print(f"{'contestant':<14}{'median ms/step':>16}{'ratio':>8}")
+    print(f"{'contestant':<14}{'median ms/step':>16}{'min':>9}{'max':>9}{'ratio':>8}")
     for name, samples in times.items():
         if not samples:
             print(f"{name:<14}{'not installed':>16}")
             continue
         median = statistics.median(samples)
-        print(f"{name:<14}{median * 1e3:>16.4f}{median / baseline:>8.3f}")
+        print(f"{name:<14}{median * 1e3:>16.4f}{min(samples) * 1e3:>9.3f}{max(samples) * 1e3:>9.3f}"
+              f"{median / baseline:>8.3f}")
+    # Paired ratios: each repeat's contestants ran back to back, so their ratio cancels slow drift.
+    for name, samples in times.items():
+        if name != "hand-written" and len(samples) == len(times["hand-written"]):
+            paired = [s / h for s, h in zip(samples, times["hand-written"], strict=True)]
+            print(f"{name}: median of per-repeat ratios {statistics.median(paired):.3f} "
+                  f"(range {min(paired):.3f}-{max(paired):.3f})")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -59,11 +59,29 @@ def write_with_atomic(path: str | os.PathLike, writer: Callable[[str], None]) ->
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not every platform lets a directory be opened.
+def temp_name_matches(name: str) -> bool:
+    """Whether ``name`` is one of the temporary files the writers above create (``.<name>.<random>.tmp``)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def remove_temp_files(directory: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files a killed writer left in ``directory``; returns what was removed."""
+    removed = []
+    for entry in Path(directory).iterdir():
+        if entry.is_file() and temp_name_matches(entry.name):
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+            removed.append(entry)
+    if removed:
+        fsync_directory(directory)
+    return removed
+
+
+def fsync_directory(directory: str | os.PathLike) -> None:
+    """Make renames and deletions in ``directory`` durable; not every platform lets a directory be opened."""
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
         try:

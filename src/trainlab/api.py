@@ -14,9 +14,8 @@ import torch
 from torch import nn
 
 from trainlab import build
-from trainlab.data import make_batch_iterator
 from trainlab.errors import TrainlabError
-from trainlab.models import count_parameters
+from trainlab.models import build_model, count_parameters
 from trainlab.recipe import (
     DataSpec,
     Recipe,
@@ -25,9 +24,14 @@ from trainlab.recipe import (
     read_recipe_file,
     validate_recipe,
 )
+from trainlab.registry import METRICS
 from trainlab.run_dir import RunDirectory, package_versions
 from trainlab.train import Evaluator, JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
-from trainlab.train.precision import autocast_factory
+from trainlab.train.anomaly import guard_for
+from trainlab.train.checkpoint import CheckpointManager
+from trainlab.train.distributed import gather_objects, init_distributed, shutdown, split_threads
+from trainlab.train.precision import autocast_factory, grad_scaler
+from trainlab.train.resume import restore_latest, resume_directory
 from trainlab.train.seed import set_deterministic
 
 
@@ -84,6 +88,7 @@ def fit(
     callbacks: Sequence[Any] = (),
     overrides: Sequence[str] = (),
     save: bool = True,
+    resume: str | os.PathLike | None = None,
     **fields: Any,
 ) -> FitResult:
     """Train a model from a recipe, keyword fields, or both.
@@ -96,6 +101,8 @@ def fit(
         callbacks: Extra callback objects (see ``trainlab.train.Callback``).
         overrides: ``["optimizer.lr=3e-3", ...]``, as ``--set`` on the command line.
         save: Write the run directory (recipe.yaml, metrics.jsonl, summary.json, weights).
+        resume: A run directory to continue from its newest complete checkpoint; its recipe.yaml
+            is used when ``recipe`` is None.
         **fields: Quick fields, e.g. ``data="mnist1d", model="cnn1d", lr=1e-2, steps=6000``.
 
     Returns:
@@ -109,20 +116,30 @@ def fit(
         fields["data"], data = data, None
     if isinstance(model, str):
         fields["model"], model = model, None
+    if resume is not None:
+        if not save:
+            raise TrainlabError("resume=... continues a saved run; it cannot be combined with save=False")
+        recipe = Path(resume) / "recipe.yaml" if recipe is None else recipe
+        fields["out"] = str(resume)
     resolved = resolve_recipe(
         recipe, overrides, python_model=model is not None, python_data=data is not None, **fields
     )
-    return _run(resolved, model=model, data=data, callbacks=callbacks, save=save)
+    return _run(resolved, model=model, data=data, callbacks=callbacks, save=save, resume=resume)
 
 
-def _run(recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Sequence[Any], save: bool) -> FitResult:
+def _run(
+    recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Sequence[Any], save: bool,
+    resume: str | os.PathLike | None = None,
+) -> FitResult:
     settings = recipe.train
     process = ProcessContext.from_env()
     if settings.threads is not None:
         torch.set_num_threads(settings.threads)
+    elif process.is_distributed:
+        torch.set_num_threads(split_threads(process))
     seed_everything(settings.seed)
     set_deterministic(settings.deterministic)
-    device = build.resolve_device(settings.device)
+    device = init_distributed(process, build.resolve_device(settings.device))
     autocast = autocast_factory(settings.precision, device)
 
     # Everything the user can get wrong is checked here, before the run directory exists.
@@ -130,18 +147,32 @@ def _run(recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Seque
     network = build.build_network(recipe, bundle, model).to(device)
     build.check_model_fits_data(network, bundle, device)
     loss_fn = build.build_loss(recipe, bundle)
+    build.attach_loss(loss_fn, network)
     metrics = build.build_metrics(recipe, bundle)
+    penalties, constraints = build.build_regularizers(recipe, network)  # before the optimizer: they may reparametrize
+    batch_transform = build.build_batch_transform(recipe, bundle)
     optimizer = build.build_optimizer(recipe, network)
-    batches = make_batch_iterator(bundle.train, settings.batch_size, shuffle=True, seed=settings.seed, device=device)
+    batches = build.build_batches(recipe, bundle, device, process)
     total_steps = build.total_steps(recipe, len(batches))
     scheduler = build.build_schedule(recipe, optimizer, total_steps)
-    all_callbacks = [*build.build_callbacks(recipe), *callbacks]
+    all_callbacks = [*build.build_callbacks(recipe), *constraints, *build.schedule_callbacks(scheduler), *callbacks]
 
-    run = RunDirectory.create(recipe.out, recipe.run_name) if save and process.is_main else None
-    if run is not None:
+    resume_dir = resume_directory(resume, recipe.out, settings.resume)
+    run = None
+    if save and process.is_main:
+        run = RunDirectory.reopen(resume_dir) if resume_dir else RunDirectory.create(recipe.out, recipe.run_name)
+    if run is not None and resume_dir is None:
         note = "" if model is None else f"The model was passed from Python ({type(network).__name__}); `model` names none."
         run.write_recipe(_reproducible(recipe).to_yaml(), note=note)
+    if run is not None:
         all_callbacks.append(JsonlLogger(run.metrics_path))
+    # Every rank needs the run directory's path (to read checkpoints); rank 0 chose it.
+    run_path = gather_objects(str(run.path) if run else None, process)[0]
+    checkpoints = (
+        CheckpointManager(RunDirectory(run_path).checkpoints_path, keep_last=settings.keep_last,
+                          higher_is_better=_higher_is_better(build.monitor_metric(metrics)))
+        if run_path is not None else None
+    )
     if settings.progress and process.is_main and ProgressBar.wanted():
         all_callbacks.append(ProgressBar())
 
@@ -157,7 +188,15 @@ def _run(recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Seque
         grad_clip_norm=settings.grad_clip_norm, grad_clip_value=settings.grad_clip_value,
         log_every=settings.log_every, autocast=autocast, device=device, callbacks=all_callbacks,
         monitor_metric=build.monitor_metric(metrics), process=process,
+        penalties=penalties, batch_transform=batch_transform,
+        checkpoints=checkpoints, checkpoint_every=settings.checkpoint_every, scaler=grad_scaler(settings.precision, device),
+        guard=guard_for(settings.nan_policy, device, spike_zscore=settings.spike_zscore,
+                        spike_window=settings.spike_window, rollback_lr_factor=settings.rollback_lr_factor),
     )
+    if resume_dir is not None and checkpoints is not None:
+        restore_latest(trainer, checkpoints, process)
+        if run is not None:
+            run.rewrite_metrics(trainer.history)
 
     started = time.perf_counter()
     history = trainer.fit()
@@ -183,11 +222,13 @@ def _run(recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Seque
             "num_classes": bundle.num_classes,
             "sizes": {split: len(ds) for split in ("train", "val", "test") if (ds := bundle.split(split)) is not None},
         },
+        "optimizer": build.describe_optimizer(optimizer),
         "versions": package_versions(),
     }
     if run is not None:
         run.save_weights(network)
         run.write_summary(summary)
+    shutdown(process)
     return FitResult(summary=summary, history=history, model=network, recipe=recipe, run_dir=run.path if run else None)
 
 
@@ -235,6 +276,32 @@ def evaluate(
             raise TrainlabError(f"split '{split}' is empty for data '{bundle.name}'; choose another --split")
         results[split] = evaluator.evaluate(network, dataset)
     return results
+
+
+def _higher_is_better(metric: str) -> bool:
+    # Which checkpoint is "best": the loss goes down, most metrics go up (their registry flag says).
+    return metric != "loss" and bool(METRICS.get(metric).flags.get("higher_is_better"))
+
+
+def load_model(run_dir: str | os.PathLike) -> nn.Module:
+    """The trained model of a finished run, rebuilt from its recipe and summary and loaded with its weights.
+
+    Raises:
+        TrainlabError: the directory holds no finished run, or its model was passed from Python.
+    """
+    run = RunDirectory(run_dir)
+    if not (run.path / "recipe.yaml").exists() or not (run.path / "summary.json").exists():
+        raise TrainlabError(f"'{run.path}' holds no finished run (recipe.yaml and summary.json); check the path")
+    raw = read_recipe_file(run.path / "recipe.yaml")
+    model_spec = raw.get("model")
+    if not model_spec:
+        raise TrainlabError(f"the run in '{run.path}' trained a model passed from Python; load it yourself")
+    model_spec = {"name": model_spec} if isinstance(model_spec, str) else dict(model_spec)
+    data = run.read_summary()["data"]
+    num_outputs = data["num_classes"] or build.build_data(validate_recipe(raw)).num_outputs
+    network = build_model(model_spec.pop("name"), tuple(data["input_shape"]), num_outputs, **model_spec)
+    run.load_weights(network)
+    return network
 
 
 def _reproducible(recipe: Recipe) -> Recipe:

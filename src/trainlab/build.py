@@ -7,14 +7,29 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
-from trainlab.data import DataBundle, bundle_from_python, load_data
+from trainlab.data import (
+    AUGMENTATIONS,
+    SAMPLERS,
+    Compose,
+    DataBundle,
+    bundle_from_python,
+    class_counts,
+    load_data,
+    make_batch_iterator,
+    make_long_tailed,
+)
 from trainlab.errors import ConfigError, DataError, ModelError, Problem
 from trainlab.losses import adapt_loss
 from trainlab.metrics import default_metrics
 from trainlab.models import build_model
+from trainlab.models._shapes import input_kind
+from trainlab.nn.init import apply_init
 from trainlab.recipe import Component, Recipe
 from trainlab.registry import CALLBACKS, LOSSES, METRICS, OPTIMIZERS, SCHEDULES
+from trainlab.regularizers import REGULARIZERS
+from trainlab.train.callbacks.base import HOOKS
 
 
 def resolve_device(name: str) -> torch.device:
@@ -35,7 +50,7 @@ def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
     """The recipe's dataset, or data passed from Python (a DataBundle, Dataset or (x, y) tuple)."""
     if data is None:
         spec = recipe.data
-        return load_data(
+        bundle = load_data(
             spec.name,
             val_fraction=spec.val_fraction,
             test_fraction=spec.test_fraction,
@@ -44,6 +59,7 @@ def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
             key="data",
             **spec.options,
         )
+        return apply_imbalance(recipe, bundle)
     if isinstance(data, DataBundle):
         return data
     spec = recipe.data
@@ -57,16 +73,26 @@ def build_network(recipe: Recipe, bundle: DataBundle, model: nn.Module | None = 
     if model is not None:
         if not isinstance(model, nn.Module):
             raise ModelError(f"model= must be a torch.nn.Module, got {type(model).__name__}")
-        return model
+        return apply_init(model, _init_specs(recipe))
     if recipe.model is None:
         raise ConfigError([Problem("model", "is required: name a model (`trainlab catalog models`) or pass model= to fit()")])
-    return build_model(recipe.model.name, bundle.input_shape, bundle.num_outputs, key="model", **recipe.model.options)
+    network = build_model(recipe.model.name, bundle.input_shape, bundle.num_outputs, key="model", **recipe.model.options)
+    return apply_init(network, _init_specs(recipe))
+
+
+def _init_specs(recipe: Recipe) -> list[dict[str, Any]] | None:
+    """The recipe's ``init`` as plain ``{name, **options}`` mappings (one or a list)."""
+    if recipe.init is None:
+        return None
+    specs = recipe.init if isinstance(recipe.init, list) else [recipe.init]
+    return [{"name": spec.name, **spec.options} for spec in specs]
 
 
 def build_loss(recipe: Recipe, bundle: DataBundle) -> nn.Module:
     spec = recipe.loss or Component(name="cross_entropy" if bundle.task == "classification" else "mse")
     entry = LOSSES.get(spec.name, key="loss.name")
-    loss = entry.build(**spec.options)
+    provided = {"class_counts": train_class_counts(bundle)} if "class_counts" in entry.parameters() else {}
+    loss = entry.build(**provided, **spec.options)
     return adapt_loss(entry, loss, task=bundle.task, num_classes=bundle.num_classes, target_shape=bundle.target_shape)
 
 
@@ -97,10 +123,28 @@ def monitor_metric(metrics: dict[str, Any]) -> str:
 
 def build_optimizer(recipe: Recipe, model: nn.Module) -> torch.optim.Optimizer:
     spec = recipe.optimizer
-    params = [p for p in model.parameters() if p.requires_grad]
+    # Named, so that optimizer.param_groups patterns and the no-decay rule for biases and norms can match.
+    params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     if not params:
         raise ModelError("the model has no trainable parameters")
     return OPTIMIZERS.get(spec.name, key="optimizer.name").build(params, **spec.options)
+
+
+def describe_optimizer(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """What the run summary shows of the optimizer: class, implementation, groups, routing."""
+    from trainlab.optim import chosen_implementation
+
+    groups = [
+        {"tensors": len(g["params"]), "parameters": sum(p.numel() for p in g["params"]),
+         **{k: g[k] for k in ("lr", "weight_decay") if k in g}}
+        for g in optimizer.param_groups
+    ]
+    summary: dict[str, Any] = {"class": type(optimizer).__name__, "param_groups": groups}
+    inner = getattr(optimizer, "inner", [optimizer])
+    summary["implementation"] = {type(o).__name__: chosen_implementation(o) for o in inner}
+    if hasattr(optimizer, "routing"):
+        summary["routing"] = optimizer.routing
+    return summary
 
 
 def build_schedule(recipe: Recipe, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
@@ -163,3 +207,102 @@ def check_model_fits_data(model: nn.Module, bundle: DataBundle, device: torch.de
             f"the model outputs shape {got} for a batch of {len(sample)}, but each target has shape "
             f"{bundle.target_shape or '()'} ({expected} value{'s' if expected != 1 else ''}); make it output (batch, {expected})."
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Components catalog: imbalance, class counts, regularizers, augmentation, samplers.
+
+
+def apply_imbalance(recipe: Recipe, bundle: DataBundle) -> DataBundle:
+    """The bundle with a long-tailed training split when ``data.imbalance`` asks for one."""
+    spec = recipe.data.imbalance
+    if spec is None:
+        return bundle
+    if bundle.task != "classification" or not isinstance(bundle.train, TensorDataset):
+        raise ConfigError([Problem("data.imbalance", f"needs a built-in classification dataset; '{bundle.name}' is a "
+                                   f"{bundle.task} task; remove data.imbalance")])
+    bundle.train = make_long_tailed(bundle.train, bundle.num_classes, spec.ratio, spec.profile, spec.seed)
+    counts = train_class_counts(bundle)
+    bundle.info["imbalance"] = {"ratio": spec.ratio, "profile": spec.profile, "train_class_counts": counts}
+    bundle.info.setdefault("sizes", {})["train"] = len(bundle.train)
+    return bundle
+
+
+def train_class_counts(bundle: DataBundle) -> list[int] | None:
+    """Training samples per class, for class-weighted losses; None for regression or non-tensor data."""
+    if bundle.task != "classification" or not isinstance(bundle.train, TensorDataset):
+        return None
+    return class_counts(bundle.train.tensors[1], bundle.num_classes)
+
+
+def attach_loss(loss_fn: nn.Module, model: nn.Module) -> None:
+    """Let a loss that reads the model's inputs (distillation) hook into it."""
+    if hasattr(loss_fn, "attach"):
+        loss_fn.attach(model)
+
+
+def build_regularizers(recipe: Recipe, model: nn.Module) -> tuple[dict[str, Any], list[Any]]:
+    """The recipe's regularizers attached to ``model``: penalties by name, and callbacks (constraints).
+
+    Call before building the optimizer: parametrizations (spectral norm) change the model.
+    """
+    penalties: dict[str, Any] = {}
+    callbacks: list[Any] = []
+    for index, spec in enumerate(recipe.regularizers):
+        key = f"regularizers[{index}]"
+        entry = REGULARIZERS.get(spec.name, key=f"{key}.name")
+        regularizer = entry.build(**spec.options)
+        if hasattr(regularizer, "attach"):
+            try:
+                regularizer.attach(model)
+            except ValueError as exc:
+                raise ConfigError([Problem(f"{key}.pattern", f"{exc}; change the pattern")]) from None
+        if callable(regularizer):
+            name = entry.name if entry.name not in penalties else f"{entry.name}_{index}"
+            penalties[name] = regularizer
+        if any(hasattr(regularizer, hook) for hook in HOOKS):
+            callbacks.append(regularizer)
+    return penalties, callbacks
+
+
+def build_batch_transform(recipe: Recipe, bundle: DataBundle) -> Any:
+    """The recipe's augmentations composed in order, or None; each is checked against the input kind."""
+    if not recipe.augment:
+        return None
+    kind = input_kind(bundle.input_shape)
+    transforms = []
+    problems = []
+    for index, spec in enumerate(recipe.augment):
+        entry = AUGMENTATIONS.get(spec.name, key=f"augment[{index}].name")
+        if kind not in entry.flags.get("inputs", (kind,)):
+            inputs = " or ".join(entry.flags["inputs"])
+            problems.append(Problem(f"augment[{index}]", f"'{entry.name}' augments {inputs} inputs, but "
+                                    f"'{bundle.name}' has {kind} inputs {bundle.input_shape}; remove it"))
+            continue
+        provided = {"num_classes": bundle.num_classes} if "num_classes" in entry.parameters() else {}
+        transforms.append(entry.build(**provided, **spec.options))
+    if problems:
+        raise ConfigError(problems)
+    return Compose(transforms)
+
+
+def build_batches(recipe: Recipe, bundle: DataBundle, device: torch.device, process: Any) -> Any:
+    """The training batch iterator: the recipe's sampler, or the default shuffled iterator."""
+    settings = recipe.train
+    if recipe.sampler is None:
+        # In data-parallel runs batch_size is per process: each rank takes its slice of every global batch.
+        return make_batch_iterator(
+            bundle.train, settings.batch_size, shuffle=True, seed=settings.seed, device=device,
+            drop_last=process.is_distributed, rank=process.rank, world_size=process.world_size,
+        )
+    if bundle.task != "classification" or not isinstance(bundle.train, TensorDataset):
+        raise ConfigError([Problem("sampler", "class samplers need a classification dataset held in memory; remove it")])
+    if process.is_distributed:
+        raise ConfigError([Problem("sampler", "is not supported in data-parallel runs yet; remove it")])
+    entry = SAMPLERS.get(recipe.sampler.name, key="sampler.name")
+    return entry.build(bundle.train, settings.batch_size, seed=settings.seed, device=device, **recipe.sampler.options)
+
+
+def schedule_callbacks(scheduler: Any) -> list[Any]:
+    """A schedule that watches metrics (reduce-on-plateau) also receives the callback hooks."""
+    return [scheduler] if scheduler is not None and any(hasattr(scheduler, h) for h in ("on_log", "on_eval_end")) else []

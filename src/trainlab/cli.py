@@ -37,8 +37,11 @@ def reports_user_errors(command: Callable[..., None]) -> Callable[..., None]:
         try:
             command(*args, **kwargs)
         except TrainlabError as exc:
-            error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(USER_ERROR) from None
+            # A run stopped by SIGTERM/SIGINT after checkpointing carries the signal's exit code.
+            code = getattr(exc, "exit_code", USER_ERROR)
+            label = "[bold red]error:[/]" if code == USER_ERROR else "[bold yellow]stopped:[/]"
+            error_console.print(f"{label} {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code) from None
 
     return wrapper
 
@@ -71,8 +74,14 @@ def fit(
     eval_every: Annotated[int | None, _opt("Validate every N steps (train.eval_every).", "--eval-every")] = None,
     device: Annotated[str | None, _opt("cpu, cuda, mps or auto (train.device).", "--device")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    resume: Annotated[Path | None, _opt("Continue the run in RUN_DIR from its newest complete checkpoint.", "--resume")] = None,
+    nproc: Annotated[int | None, _opt("Train data-parallel in N local processes via torchrun (gloo on CPU, nccl on GPU).", "--nproc")] = None,
 ) -> None:
     """Train from a recipe, or from the quick form: trainlab fit --data mnist1d --model cnn1d --steps 6000."""
+    if nproc is not None and "RANK" not in os.environ:
+        from trainlab.train.distributed import launch
+
+        raise typer.Exit(launch(nproc, _without_nproc(_ARGV)))
     from trainlab.api import fit as run_fit
 
     fields = {
@@ -81,7 +90,7 @@ def fit(
         "batch_size": batch_size, "grad_accum_steps": grad_accum_steps, "grad_clip_norm": grad_clip_norm,
         "precision": precision, "seed": seed, "eval_every": eval_every, "device": device,
     }
-    result = run_fit(recipe, overrides=set_, **fields)
+    result = run_fit(recipe, overrides=set_, resume=resume, **fields)
     if as_json:
         print(json.dumps(result.summary, indent=2))
         return
@@ -133,6 +142,61 @@ def catalog(
     console.print(table)
 
 
+@app.command()
+@reports_user_errors
+def playground(
+    optimizers: Annotated[str, _opt("Comma-separated optimizer names, e.g. sgd,momentum,adam.", "--optimizers")] = "sgd,momentum,nesterov,adagrad,rmsprop,adam",
+    function: Annotated[str, _opt("rosenbrock, beale, himmelblau, saddle, quadratic or rastrigin.", "--function")] = "rosenbrock",
+    out: Annotated[Path, _opt("Plot file (.png, .svg or .pdf).", "--out")] = Path("playground.png"),
+    steps: Annotated[int, _opt("Steps per optimizer.", "--steps")] = 500,
+    lr: Annotated[float | None, _opt("One learning rate for all (default: per-optimizer playground rates).", "--lr")] = None,
+    tolerance: Annotated[float, _opt("Distance to a minimizer that counts as reached.", "--tolerance")] = 1e-3,
+) -> None:
+    """Race optimizers on a 2-D test function: contour plot with trajectories, table of steps to tolerance."""
+    from trainlab.playground import get_function, plot_trajectories, run_playground
+
+    names = [n.strip() for n in optimizers.split(",") if n.strip()]
+    if not names:
+        raise TrainlabError("--optimizers: name at least one optimizer, e.g. --optimizers sgd,adam")
+    test_function = get_function(function)
+    trajectories = run_playground(test_function, names, steps=steps, tolerance=tolerance, lr=lr)
+    written = plot_trajectories(test_function, trajectories, out)
+    table = Table(title=f"{test_function.name}, {steps} steps, tolerance {tolerance:g}")
+    for column in ("optimizer", "steps to tolerance", "final f", "final point"):
+        table.add_column(column, justify="left" if column == "optimizer" else "right")
+    for t in trajectories:
+        x, y = t.points[-1].tolist()
+        reached = str(t.steps_to_tolerance) if t.steps_to_tolerance else "not reached"
+        table.add_row(t.optimizer, reached, f"{float(t.values[-1]):.3g}", f"({x:.4g}, {y:.4g})")
+    console.print(table)
+    console.print(f"plot: {written}")
+
+
+schedule_app = typer.Typer(no_args_is_help=True, help="Learning-rate schedules.")
+app.add_typer(schedule_app, name="schedule")
+
+
+@schedule_app.command("plot")
+@reports_user_errors
+def schedule_plot(
+    spec: Annotated[str, typer.Argument(help="A schedule name or YAML mapping, e.g. '{name: cosine, warmup_steps: 100}'.")],
+    steps: Annotated[int, typer.Option("--steps", help="Total optimizer steps.")] = 1000,
+    lr: Annotated[float, typer.Option("--lr", help="Base learning rate.")] = 1.0,
+    out: Annotated[Path | None, _opt("PNG file to write (default schedule-<name>.png).", "--out")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the curve as JSON instead of drawing it.")] = False,
+) -> None:
+    """Draw a schedule's learning-rate curve (and momentum, where it changes)."""
+    from trainlab.schedules.plot import parse_spec, plot_schedule, schedule_curve
+
+    parsed = parse_spec(spec)
+    curve = schedule_curve(parsed, steps, lr)
+    if as_json:
+        print(json.dumps(curve))
+        return
+    path = plot_schedule(curve, f"{parsed['name']} ({steps} steps)", out or Path(f"schedule-{parsed['name']}.png"))
+    console.print(f"wrote {path}")
+
+
 def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
     table = Table(title=title, show_header=False)
     table.add_column("metric")
@@ -156,8 +220,26 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
 
 
+def _without_nproc(args: list[str]) -> list[str]:
+    # The workers run the same command line, minus the option that launched them.
+    kept, skip_next = [], False
+    for arg in args:
+        if skip_next:
+            skip_next = False
+        elif arg == "--nproc":
+            skip_next = True
+        elif not arg.startswith("--nproc="):
+            kept.append(arg)
+    return kept
+
+
+_ARGV: list[str] = []
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and returns its exit code (2 for a user's mistake)."""
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     # Like `python -m`, let recipes name user models in the working directory (my_models:build).
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())

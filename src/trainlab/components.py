@@ -6,4 +6,5 @@ import trainlab.metrics  # noqa: F401
 import trainlab.models  # noqa: F401
 import trainlab.nn  # noqa: F401
 import trainlab.optim  # noqa: F401
+import trainlab.regularizers  # noqa: F401
 import trainlab.schedules  # noqa: F401

@@ -46,6 +46,21 @@ class DataSpec(Component):
     """Seed of the validation and test splits, independent of the training seed."""
     standardize: bool = True
     """Standardize inputs with statistics fitted on the training split only."""
+    imbalance: ImbalanceSpec | None = None
+    """Make the training split long-tailed, e.g. ``{ratio: 100}`` (validation and test stay as they are)."""
+
+
+class ImbalanceSpec(BaseModel):
+    """A long-tailed training split: class c keeps n_max * ratio^(-c / (C - 1)) samples (Cui et al. 2019)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ratio: Annotated[float, Field(ge=1.0)]
+    """Imbalance ratio: samples of the largest class over samples of the smallest."""
+    profile: Literal["exponential", "step"] = "exponential"
+    """``exponential`` decay over the classes, or ``step``: half the classes keep 1 / ratio."""
+    seed: int = 0
+    """Seed of which samples are kept."""
 
 
 class TrainSettings(BaseModel):
@@ -86,6 +101,21 @@ class TrainSettings(BaseModel):
     """Torch intra-op threads; default: every core."""
     progress: bool = True
     """Show a progress bar when stdout is a terminal."""
+    checkpoint_every: PositiveInt | None = None
+    """Checkpoint every N steps and after the last one (SIGTERM/SIGINT always checkpoint before stopping)."""
+    keep_last: PositiveInt = 2
+    """Checkpoints kept, newest first; the one with the best eval_on metric is kept as well."""
+    resume: Literal["never", "auto"] = "never"
+    """``auto``: continue from the newest complete checkpoint in ``out`` if there is one."""
+    nan_policy: Literal["raise", "skip", "rollback"] = "raise"
+    """On a NaN/Inf loss or gradient (or a spike): stop naming the culprit, skip the batch, or roll back to
+    the last checkpoint with a lower lr."""
+    spike_zscore: PositiveFloat | None = None
+    """Treat a step loss this many standard deviations above the last spike_window steps as a spike."""
+    spike_window: Annotated[int, Field(ge=2)] = 50
+    """Steps in the rolling window of the spike detector."""
+    rollback_lr_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
+    """Multiplies the learning rate at each rollback."""
 
     @model_validator(mode="after")
     def _check_length(self) -> TrainSettings:
@@ -95,6 +125,8 @@ class TrainSettings(BaseModel):
             raise ValueError("set `train.steps` or `train.epochs`")
         if self.grad_clip_norm is not None and self.grad_clip_value is not None:
             raise ValueError("can't set both `train.grad_clip_norm` and `train.grad_clip_value`; keep one")
+        if self.nan_policy == "rollback" and self.checkpoint_every is None:
+            raise ValueError("`train.nan_policy: rollback` needs `train.checkpoint_every`: the states it rolls back to")
         return self
 
 
@@ -117,6 +149,14 @@ class Recipe(BaseModel):
     metrics: list[Component] | None = None
     """Default: accuracy, f1_macro, confusion_matrix (classification); mse, mae, r2 (regression)."""
     callbacks: list[Component] = Field(default_factory=list)
+    regularizers: list[Component] = Field(default_factory=list)
+    """Penalties, parametrizations and constraints, e.g. ``[{name: l1, strength: 1e-5}]``; logged as penalty.<name>."""
+    init: Component | list[Component] | None = None
+    """Weight initialization of linear and conv layers, e.g. ``kaiming_normal``; ``pattern`` picks layers by name."""
+    augment: list[Component] = Field(default_factory=list)
+    """Batch augmentations applied in order to training batches (shift, noise, flip, mixup, cutmix, ...)."""
+    sampler: Component | None = None
+    """How training batches are drawn: class_balanced, oversample or undersample; default a shuffle."""
     out: str | None = None
     """Run directory; default ``runs/<name>/<timestamp>``."""
 
@@ -127,6 +167,8 @@ class Recipe(BaseModel):
                 "`train.eval_every` evaluates the validation split, but `data.val_fraction` is 0; "
                 "set data.val_fraction > 0, or train.eval_on: test"
             )
+        if self.train.resume == "auto" and self.out is None:
+            raise ValueError("`train.resume: auto` needs `out`: the run directory to resume from")
         return self
 
     @property
@@ -296,11 +338,15 @@ def load_recipe(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] =
 COMPONENT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "data": ("dataset", ()),
     "model": ("model", ("input_shape", "num_outputs")),
-    "loss": ("loss", ()),
+    "loss": ("loss", ("class_counts",)),
     "optimizer": ("optimizer", ("params",)),
     "schedule": ("schedule", ("optimizer", "total_steps")),
     "metrics": ("metric", ("num_classes",)),
     "callbacks": ("callback", ()),
+    "regularizers": ("regularizer", ()),
+    "init": ("init", ()),
+    "augment": ("augmentation", ("num_classes",)),
+    "sampler": ("sampler", ("dataset", "batch_size", "seed", "device")),
 }
 
 

@@ -1,4 +1,4 @@
-"""The run directory: recipe.yaml, metrics.jsonl, summary.json and model.safetensors, written atomically."""
+"""The run directory: recipe.yaml, metrics.jsonl, summary.json, model.safetensors and checkpoints/, written atomically."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from typing import Any
 from safetensors.torch import load_model, save_model
 from torch import nn
 
-from trainlab._io import write_json_atomic, write_text_atomic, write_with_atomic
+from trainlab._io import remove_temp_files, write_json_atomic, write_text_atomic, write_with_atomic
 from trainlab.errors import TrainlabError
 
 RECIPE = "recipe.yaml"
 METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
 WEIGHTS = "model.safetensors"
+CHECKPOINTS = "checkpoints"
 
 
 class RunDirectory:
@@ -49,6 +50,28 @@ class RunDirectory:
             raise TrainlabError(f"out: '{path}' is a file, not a directory; choose another --out")
         path.mkdir(parents=True, exist_ok=True)
         return run
+
+    @classmethod
+    def reopen(cls, path: str | Path) -> RunDirectory:
+        """An existing run directory to resume into; removes temporary files a killed writer left.
+
+        Raises:
+            TrainlabError: if ``path`` is not a run directory.
+        """
+        run = cls(path)
+        if not (run.path / RECIPE).is_file():
+            raise TrainlabError(f"--resume: '{run.path}' is not a run directory (it has no {RECIPE})")
+        remove_temp_files(run.path)
+        return run
+
+    @property
+    def checkpoints_path(self) -> Path:
+        return self.path / CHECKPOINTS
+
+    def rewrite_metrics(self, records: list[dict[str, Any]]) -> None:
+        """Replace metrics.jsonl with ``records`` (a resumed run's history up to its checkpoint),
+        so that lines logged after that checkpoint by the interrupted run are not repeated."""
+        write_text_atomic(self.metrics_path, "".join(json.dumps(record) + "\n" for record in records))
 
     def holds_run(self) -> bool:
         return (self.path / SUMMARY).exists() or (self.path / METRICS).exists()

@@ -36,6 +36,15 @@ REFERENCE = {
     "selu": lambda x: SELU_SCALE * _elu(x, SELU_ALPHA),
     "softplus": _softplus,
     "mish": lambda x: x * torch.tanh(_softplus(x)),
+    "relu6": lambda x: x.clamp(0, 6),
+    "prelu": lambda x: torch.where(x >= 0, x, 0.25 * x),
+    "rrelu": lambda x: torch.where(x >= 0, x, (1 / 8 + 1 / 3) / 2 * x),  # eval mode: the mean slope
+    "celu": lambda x: torch.where(x > 0, x, torch.exp(x) - 1),
+    "softsign": lambda x: x / (1 + x.abs()),
+    "hardswish": lambda x: x * (x + 3).clamp(0, 6) / 6,
+    "maxout": lambda x: torch.maximum(x, torch.zeros_like(x)),  # initialised as max(x, 0)
+    "softmax": lambda x: torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True),
+    "log_softmax": lambda x: x - torch.log(torch.exp(x).sum(dim=1, keepdim=True)),
 }
 
 # Options that change the function, each with its own reference.
@@ -62,7 +71,8 @@ def test_every_activation_has_a_reference():
 @pytest.mark.parametrize("name", ACTIVATIONS.names())
 def test_activation_matches_its_definition(name):
     x = _inputs()
-    torch.testing.assert_close(make_activation(name)(x), REFERENCE[name](x), rtol=1e-10, atol=1e-12)
+    x = x.reshape(1, -1)  # (batch, features): softmax and log_softmax act over dim 1
+    torch.testing.assert_close(make_activation(name).double().eval()(x), REFERENCE[name](x), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("spec, reference", WITH_OPTIONS, ids=[spec["name"] for spec, _ in WITH_OPTIONS])

@@ -33,6 +33,9 @@ REFERENCE = {
     "layer": lambda x: _standardize(x, dims=tuple(range(1, x.ndim))),
     "group": lambda x: _group(x, groups=4),
     "instance": lambda x: _standardize(x, dims=tuple(range(2, x.ndim))),
+    "rms": lambda x: x / torch.sqrt(x.pow(2).mean(dim=tuple(range(1, x.ndim)), keepdim=True) + 1e-6),
+    # weight norm re-parametrizes the weights; its slot leaves activations unchanged
+    "weight": lambda x: x,
 }
 OPTIONS = {"group": {"num_groups": 4}}
 
@@ -61,8 +64,11 @@ def test_norm_matches_its_definition(name, spatial_dims):
         # Random affine parameters so the test also checks they are per channel.
         with torch.no_grad():
             norm.weight.uniform_(0.5, 1.5)
-            norm.bias.uniform_(-1, 1)
-        expected = expected * norm.weight.reshape(affine_shape) + norm.bias.reshape(affine_shape)
+            if getattr(norm, "bias", None) is not None:
+                norm.bias.uniform_(-1, 1)
+        expected = expected * norm.weight.reshape(affine_shape)
+        if getattr(norm, "bias", None) is not None:
+            expected = expected + norm.bias.reshape(affine_shape)
     torch.testing.assert_close(norm(x), expected, rtol=1e-7, atol=1e-9)
 
 

@@ -89,6 +89,8 @@ class TensorBatchIterator:
         seed: Seed of the orders.
         drop_last: Skip the final, smaller batch of an epoch.
         device: Move the tensors there once, up front, so batches need no host-to-device copy.
+        rank: This process's rank in data-parallel training.
+        world_size: Processes in data-parallel training; see :func:`make_batch_iterator`.
     """
 
     def __init__(
@@ -100,15 +102,19 @@ class TensorBatchIterator:
         seed: int = 0,
         drop_last: bool = False,
         device: torch.device | str | None = None,
+        rank: int = 0,
+        world_size: int = 1,
     ):
         _check_batch_size(batch_size)
+        _check_shard(rank, world_size, drop_last)
         self.tensors = tuple(t.to(device) if device is not None else t for t in dataset.tensors)
         self.size = len(self.tensors[0]) if self.tensors else 0
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.rank, self.world_size = rank, world_size
         self._cursor = _EpochCursor(seed)
 
     def __len__(self) -> int:
-        return _batches_per_epoch(self.size, self.batch_size, self.drop_last)
+        return _batches_per_epoch(self.size, self.batch_size * self.world_size, self.drop_last)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         return self._cursor.run(len(self), self._epoch_batches)
@@ -121,7 +127,7 @@ class TensorBatchIterator:
             order = order.to(self.tensors[0].device)
             gathered = tuple(t[order] for t in self.tensors)
         for index in range(start, len(self)):
-            begin = index * self.batch_size
+            begin = (index * self.world_size + self.rank) * self.batch_size
             yield tuple(t[begin : begin + self.batch_size] for t in gathered)
 
     def to(self, device: torch.device | str) -> TensorBatchIterator:
@@ -151,14 +157,18 @@ class TensorBatchIterator:
 class _EpochBatchSampler(Sampler[list[int]]):
     """Index batches of one epoch from a start position: skipped batches are never loaded."""
 
-    def __init__(self, order: torch.Tensor | None, size: int, batch_size: int, drop_last: bool, start: int):
+    def __init__(
+        self, order: torch.Tensor | None, size: int, batch_size: int, drop_last: bool, start: int,
+        rank: int = 0, world_size: int = 1,
+    ):
         self.indices = order.tolist() if order is not None else list(range(size))
-        self.batch_size, self.start = batch_size, start
-        self.count = _batches_per_epoch(size, batch_size, drop_last)
+        self.batch_size, self.start, self.rank, self.world_size = batch_size, start, rank, world_size
+        self.count = _batches_per_epoch(size, batch_size * world_size, drop_last)
 
     def __iter__(self) -> Iterator[list[int]]:
         for index in range(self.start, self.count):
-            yield self.indices[index * self.batch_size : (index + 1) * self.batch_size]
+            begin = (index * self.world_size + self.rank) * self.batch_size
+            yield self.indices[begin : begin + self.batch_size]
 
     def __len__(self) -> int:
         return self.count - self.start
@@ -180,6 +190,8 @@ class LoaderBatchIterator:
         num_workers: Worker processes loading samples (0 loads in the calling process).
         device: Move every batch there as it is yielded.
         collate_fn: Passed to the DataLoader; its default stacks samples into tensors.
+        rank: This process's rank in data-parallel training.
+        world_size: Processes in data-parallel training; see :func:`make_batch_iterator`.
     """
 
     def __init__(
@@ -193,17 +205,21 @@ class LoaderBatchIterator:
         num_workers: int = 0,
         device: torch.device | str | None = None,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        rank: int = 0,
+        world_size: int = 1,
     ):
         _check_batch_size(batch_size)
+        _check_shard(rank, world_size, drop_last)
         if num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {num_workers}")
         self.dataset, self.size = dataset, len(dataset)  # type: ignore[arg-type]
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.num_workers, self.device, self.collate_fn = num_workers, device, collate_fn
+        self.rank, self.world_size = rank, world_size
         self._cursor = _EpochCursor(seed)
 
     def __len__(self) -> int:
-        return _batches_per_epoch(self.size, self.batch_size, self.drop_last)
+        return _batches_per_epoch(self.size, self.batch_size * self.world_size, self.drop_last)
 
     def __iter__(self) -> Iterator[Any]:
         return self._cursor.run(len(self), self._epoch_batches)
@@ -216,6 +232,8 @@ class LoaderBatchIterator:
             self.batch_size,
             self.drop_last,
             start,
+            self.rank,
+            self.world_size,
         )
         loader = DataLoader(
             self.dataset,
@@ -264,6 +282,8 @@ def make_batch_iterator(
     drop_last: bool = False,
     num_workers: int = 0,
     device: torch.device | str | None = None,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> BatchIterator:
     """The right batch iterator for ``dataset``: in-memory for a TensorDataset, a DataLoader otherwise.
 
@@ -280,13 +300,20 @@ def make_batch_iterator(
         drop_last: Skip the final, smaller batch of an epoch.
         num_workers: DataLoader worker processes (generic datasets only).
         device: Where batches are delivered.
+        rank: This process's rank in data-parallel training.
+        world_size: Processes in data-parallel training. Every rank draws the same order from
+            ``(seed, epoch)`` (a distributed sampler with per-epoch seeding); global batch ``i``
+            is ``batch_size * world_size`` consecutive samples of it, and rank ``r`` takes the
+            ``r``-th ``batch_size`` of them. So N ranks with batch B see exactly the samples one
+            process with batch N·B sees. Needs ``drop_last`` so that every rank gets equal batches.
 
     Returns:
         A :class:`TensorBatchIterator` or :class:`LoaderBatchIterator`.
     """
     if isinstance(dataset, TensorDataset):
         return TensorBatchIterator(
-            dataset, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last, device=device
+            dataset, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last, device=device,
+            rank=rank, world_size=world_size,
         )
     return LoaderBatchIterator(
         dataset,
@@ -296,7 +323,18 @@ def make_batch_iterator(
         drop_last=drop_last,
         num_workers=num_workers,
         device=device,
+        rank=rank,
+        world_size=world_size,
     )
+
+
+def _check_shard(rank: int, world_size: int, drop_last: bool) -> None:
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+    if world_size > 1 and not drop_last:
+        # A short last batch would give ranks unequal (or no) samples, and DDP's equal-weight
+        # gradient average would then no longer be the mean over the global batch.
+        raise ValueError("sharding across processes needs drop_last=True")
 
 
 def _check_batch_size(batch_size: int) -> None:

@@ -1,6 +1,40 @@
 """Loss functions by name; each is an nn.Module usable in any training loop."""
 
-from trainlab.losses import classification, regression  # noqa: F401  (registrations)
+from trainlab.losses import (  # noqa: F401  (registrations)
+    boxes,
+    class_balanced,
+    classification,
+    distillation,
+    focal,
+    hinge,
+    ldam,
+    metric_learning,
+    regression,
+)
+from trainlab.losses.boxes import BoxIoULoss, box_iou_loss
+from trainlab.losses.class_balanced import ClassBalancedLoss
+from trainlab.losses.distillation import DistillationLoss, distillation_loss
+from trainlab.losses.focal import FocalLoss, SigmoidFocalLoss, sigmoid_focal_loss, softmax_focal_loss
+from trainlab.losses.hinge import BinaryHinge
+from trainlab.losses.ldam import LDAMLoss
+from trainlab.losses.metric_learning import BatchHardTripletLoss, ContrastiveLoss, PairwiseCosineEmbeddingLoss
 from trainlab.losses.task_adapter import TaskLoss, adapt_loss
 
-__all__ = ["TaskLoss", "adapt_loss"]
+__all__ = [
+    "BatchHardTripletLoss",
+    "BinaryHinge",
+    "BoxIoULoss",
+    "ClassBalancedLoss",
+    "ContrastiveLoss",
+    "DistillationLoss",
+    "FocalLoss",
+    "LDAMLoss",
+    "PairwiseCosineEmbeddingLoss",
+    "SigmoidFocalLoss",
+    "TaskLoss",
+    "adapt_loss",
+    "box_iou_loss",
+    "distillation_loss",
+    "sigmoid_focal_loss",
+    "softmax_focal_loss",
+]

@@ -25,7 +25,8 @@ class TaskLoss(nn.Module):
         self.target_shape = target_shape
 
     def forward(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if self.one_hot_classes is not None:
+        if self.one_hot_classes is not None and targets.dim() == 1:
+            # Integer labels become one-hot; soft labels (mixup, cutmix) are already dense.
             targets = F.one_hot(targets, self.one_hot_classes).to(outputs.dtype)
         elif self.target_shape is not None:
             outputs = outputs.view(outputs.shape[0], *self.target_shape)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
+from torch import nn
+
 from trainlab.errors import ModelError
 from trainlab.registry import MODELS
 
@@ -51,3 +54,16 @@ def require_input_kind(model: str, input_shape: Sequence[int], supported: Sequen
     alternatives = [e.name for e in MODELS if kind in e.flags.get("inputs", ())]
     fix = f"; models that take this input: {', '.join(alternatives)}" if alternatives else ""
     raise ModelError(f"'{model}' needs {wanted} input, but the data gives {describe_shape(input_shape)}{fix}")
+
+
+def flat_output_size(layers: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Features per sample after ``layers`` and a flatten, found by one eval-mode pass of zero samples.
+
+    Two samples, not one: group norm refuses a batch of one sample with one value per group.
+    """
+    was_training = layers.training
+    layers.eval()
+    with torch.no_grad():
+        size = layers(torch.zeros(2, *input_shape)).numel() // 2
+    layers.train(was_training)
+    return size

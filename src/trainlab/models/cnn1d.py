@@ -16,8 +16,9 @@ from pydantic import Field
 from torch import nn
 
 from trainlab.errors import ModelError
-from trainlab.models._shapes import require_input_kind
+from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
 
 INPUTS = ("signal",)
@@ -43,6 +44,7 @@ def cnn1d(
     *,
     channels: Annotated[int, Field(ge=1)] = 25,
     activation: ActivationSpec = "relu",
+    pool: PoolSpec = "none",
 ) -> nn.Module:
     """The MNIST-1D paper's CNN: three strided conv1d layers and a linear classifier.
 
@@ -56,6 +58,7 @@ def cnn1d(
         num_outputs: Width of the linear classifier.
         channels: Channels of every convolution (25 in the paper).
         activation: Activation name or ``{name: ..., **options}`` (ReLU in the paper).
+        pool: Pooling before the classifier (none in the paper; ``trainlab catalog poolings``).
 
     Returns:
         An ``nn.Sequential`` (``conv1``, ``act1``, ..., ``conv3``, ``act3``, ``flatten``,
@@ -77,6 +80,7 @@ def cnn1d(
         layers[f"conv{index}"] = nn.Conv1d(in_channels, channels, kernel_size, stride=stride, padding=padding)
         layers[f"act{index}"] = make_activation(activation)
         in_channels = channels
+    layers["pool"] = make_pool(pool, spatial_dims=1)
     layers["flatten"] = nn.Flatten()
-    layers["head"] = nn.Linear(channels * length, num_outputs)
+    layers["head"] = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
     return nn.Sequential(layers)

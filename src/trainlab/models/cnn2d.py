@@ -9,9 +9,11 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from trainlab.errors import ModelError
-from trainlab.models._shapes import require_input_kind
+from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.dropout import DropoutSpec, make_dropout
 from trainlab.nn.normalization import NormSpec, make_norm
+from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
 
 INPUTS = ("image",)
@@ -30,7 +32,8 @@ def cnn2d(
     channels: Annotated[tuple[PositiveInt, ...], Field(min_length=1)] = (32, 64),
     activation: ActivationSpec = "relu",
     norm: NormSpec = "none",
-    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0,
+    dropout: Annotated[float, Field(ge=0, lt=1)] | DropoutSpec = 0.0,
+    pool: PoolSpec = "max",
 ) -> nn.Module:
     """A small CNN: ``[conv3x3 -> norm -> act] per entry of channels -> maxpool 2 -> dropout -> linear``.
 
@@ -45,7 +48,9 @@ def cnn2d(
         channels: Output channels of each 3x3 convolution, in order.
         activation: Activation name or ``{name: ..., **options}``.
         norm: Normalization after each convolution (``"none"``, ``"batch"``, ...).
-        dropout: Probability of zeroing a pooled feature during training.
+        dropout: Probability of zeroing a pooled feature during training, or a dropout-family layer
+            such as ``{name: spatial, p: 0.1}``.
+        pool: The pooling before the classifier (``trainlab catalog poolings``); 2x2 max by default.
 
     Returns:
         An ``nn.Sequential`` (``conv1``, ``norm1``, ``act1``, ..., ``pool``, ``dropout``,
@@ -70,8 +75,8 @@ def cnn2d(
         layers[f"norm{index}"] = norm_layer
         layers[f"act{index}"] = make_activation(activation)
         in_channels = out_channels
-    layers["pool"] = nn.MaxPool2d(2)
-    layers["dropout"] = nn.Dropout(dropout)
+    layers["pool"] = make_pool(pool, spatial_dims=2)
+    layers["dropout"] = make_dropout(dropout, spatial_dims=2, key="dropout")
     layers["flatten"] = nn.Flatten()
-    layers["head"] = nn.Linear(in_channels * (height // 2) * (width // 2), num_outputs)
+    layers["head"] = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
     return nn.Sequential(layers)

@@ -12,6 +12,7 @@ from torch import nn
 from trainlab.errors import ConfigError, Problem
 from trainlab.models._shapes import ALL_KINDS
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.dropout import DropoutSpec, make_dropout
 from trainlab.nn.normalization import NormSpec, make_norm
 from trainlab.registry import MODELS
 
@@ -51,7 +52,7 @@ def mlp(
     width: PositiveInt | list[PositiveInt] = 128,
     activation: ActivationSpec = "relu",
     norm: NormSpec = "none",
-    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0,
+    dropout: Annotated[float, Field(ge=0, lt=1)] | DropoutSpec = 0.0,
     bias: bool = True,
 ) -> nn.Module:
     """Multilayer perceptron on the flattened input; takes any input shape.
@@ -68,7 +69,8 @@ def mlp(
         width: Units of every hidden layer, or a list with one width per hidden layer.
         activation: Activation name or ``{name: ..., **options}`` (see ``trainlab catalog activations``).
         norm: Normalization after each hidden linear layer (see ``trainlab catalog norms``).
-        dropout: Probability of zeroing a hidden unit during training.
+        dropout: Probability of zeroing a hidden unit during training, or a dropout-family layer
+            ``{name: alpha, p: 0.05}`` (see ``trainlab catalog dropouts``).
         bias: Whether hidden linear layers have a bias. The output layer always has one,
             since no norm follows it to supply a shift.
 
@@ -88,7 +90,7 @@ def mlp(
         layers[f"linear{index}"] = nn.Linear(in_features, out_features, bias=bias)
         layers[f"norm{index}"] = make_norm(norm, out_features, spatial_dims=0)
         layers[f"act{index}"] = make_activation(activation)
-        layers[f"dropout{index}"] = nn.Dropout(dropout)
+        layers[f"dropout{index}"] = make_dropout(dropout, spatial_dims=0, key="dropout")
         in_features = out_features
     layers["head"] = nn.Linear(in_features, num_outputs)
     return nn.Sequential(layers)

@@ -32,9 +32,10 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from trainlab.models._shapes import ALL_KINDS, require_input_kind
+from trainlab.models._shapes import ALL_KINDS, flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.normalization import NormSpec, make_norm
+from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
 
 INPUTS = ALL_KINDS
@@ -64,24 +65,30 @@ class ResidualBlock(nn.Module):
 
 
 class ResNet(nn.Module):
-    """Stem, residual blocks, final norm and activation, global average pool, linear head."""
+    """Stem, residual blocks, final norm and activation, pool (global average by default), linear head."""
 
     def __init__(
-        self, stem: nn.Module, blocks: nn.Sequential, norm: nn.Module, act: nn.Module, head: nn.Linear
+        self, stem: nn.Module, blocks: nn.Sequential, norm: nn.Module, act: nn.Module, head: nn.Linear,
+        pool: nn.Module | None = None,
     ):
         super().__init__()
         self.stem = stem
         self.blocks = blocks
         self.norm = norm
         self.act = act
+        self.pool = pool if pool is not None else nn.Identity()
         self.head = head
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The flattened, pooled features the head sees."""
         features = self.act(self.norm(self.blocks(self.stem(x))))
         if features.ndim > 2:
-            # Global average pool over every spatial position: (N, width, *S) -> (N, width).
-            features = features.flatten(2).mean(dim=2)
-        return self.head(features)
+            # Pool over the spatial positions, then flatten: (N, width, *S) -> (N, width * remaining positions).
+            features = self.pool(features).flatten(1)
+        return features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
 
 
 @MODELS.register(
@@ -100,6 +107,7 @@ def resnet(
     activation: ActivationSpec = "relu",
     norm: NormSpec = "batch",
     zero_init_residual: bool = False,
+    pool: PoolSpec = "global_avg",
 ) -> nn.Module:
     """A small pre-activation residual network (He et al. 2016) for any input kind.
 
@@ -117,6 +125,8 @@ def resnet(
             each block; in a pre-activation block the branch ends in a layer instead, whose
             weights are zeroed to the same effect). Gradients still reach that layer, so it
             learns from the first step.
+        pool: Pooling of signals and images before the head (``trainlab catalog poolings``); ignored for
+            feature vectors.
 
     Returns:
         A ``ResNet`` mapping ``(N, *input_shape)`` to ``(N, num_outputs)``.
@@ -150,10 +160,26 @@ def resnet(
             if branch.layer2.bias is not None:
                 nn.init.zeros_(branch.layer2.bias)
         blocks.append(ResidualBlock(branch))
-    return ResNet(
+    network = ResNet(
         stem=_layer(kind, input_shape[0], width, bias),
         blocks=nn.Sequential(*blocks),
         norm=final_norm,
         act=make_activation(activation),
         head=nn.Linear(width, num_outputs),
+        pool=None if kind == "features" else make_pool(pool, spatial_dims),
     )
+    pooled = width if kind == "features" else flat_output_size(_Features(network), input_shape)
+    if pooled != width:  # a local pool keeps several positions per channel
+        network.head = nn.Linear(pooled, num_outputs)
+    return network
+
+
+class _Features(nn.Module):
+    """The network up to its head, for measuring the head's input size."""
+
+    def __init__(self, network: ResNet):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network.features(x)

@@ -168,6 +168,90 @@ def mish() -> nn.Module:
     return nn.Mish()
 
 
+def _simple(name: str, module: type[nn.Module], description: str, reference: str, smooth: bool) -> None:
+    """Register an option-free torch activation under ``name``."""
+
+    def factory() -> nn.Module:
+        return module()
+
+    factory.__name__ = name
+    ACTIVATIONS.add(name, factory, description=description, reference=reference, flags={"smooth": smooth})
+
+
+_simple("relu6", nn.ReLU6, "ReLU capped at 6: f(x) = min(max(0, x), 6).",
+        "Krizhevsky 2010, Convolutional Deep Belief Networks on CIFAR-10; " + _TORCH_DOCS.format("ReLU6"), False)
+_simple("softsign", nn.Softsign, "Softsign: f(x) = x / (1 + |x|).",
+        "Bergstra et al. 2009, Quadratic Polynomials Learn Better Image Features; " + _TORCH_DOCS.format("Softsign"),
+        False)
+_simple("hardswish", nn.Hardswish, "Hard swish: f(x) = x * relu6(x + 3) / 6.",
+        "Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244", False)
+
+
+@ACTIVATIONS.register("prelu", reference="He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, arXiv:1502.01852",
+                      flags={"smooth": False})
+def prelu(init: float = 0.25) -> nn.Module:
+    """Parametric ReLU: f(x) = max(0, x) + a * min(0, x) with one learned slope a.
+
+    Args:
+        init: Initial slope a (0.25 in the paper).
+    """
+    return nn.PReLU(num_parameters=1, init=init)
+
+
+@ACTIVATIONS.register("rrelu", reference="Xu, Wang, Chen & Li 2015, Empirical Evaluation of Rectified Activations "
+                      "in Convolutional Network, arXiv:1505.00853", flags={"smooth": False})
+def rrelu(lower: Annotated[float, Field(ge=0)] = 1 / 8, upper: Annotated[float, Field(ge=0)] = 1 / 3) -> nn.Module:
+    """Randomized leaky ReLU: negative slope drawn from U(lower, upper) in training, their mean in eval.
+
+    Args:
+        lower: Lower bound of the slope.
+        upper: Upper bound of the slope.
+    """
+    return nn.RReLU(lower=lower, upper=upper)
+
+
+@ACTIVATIONS.register("celu", reference="Barron 2017, Continuously Differentiable Exponential Linear Units, "
+                      "arXiv:1704.07483", flags={"smooth": True})
+def celu(alpha: Annotated[float, Field(gt=0)] = 1.0) -> nn.Module:
+    """CELU: f(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
+
+    Args:
+        alpha: Scale of the negative saturation.
+    """
+    return nn.CELU(alpha=alpha)
+
+
+@ACTIVATIONS.register("softmax", reference=_TORCH_DOCS.format("Softmax"), flags={"smooth": True})
+def softmax() -> nn.Module:
+    """Softmax over the channel dimension (dim 1): f(x)_i = exp(x_i) / sum_j exp(x_j)."""
+    return nn.Softmax(dim=1)
+
+
+@ACTIVATIONS.register("log_softmax", reference=_TORCH_DOCS.format("LogSoftmax"), flags={"smooth": True})
+def log_softmax() -> nn.Module:
+    """Log-softmax over the channel dimension (dim 1): f(x)_i = x_i - log sum_j exp(x_j)."""
+    return nn.LogSoftmax(dim=1)
+
+
+@ACTIVATIONS.register(
+    "maxout",
+    reference="Goodfellow, Warde-Farley, Mirza, Courville & Bengio 2013, Maxout Networks, arXiv:1302.4389",
+    flags={"smooth": False},
+)
+def maxout(num_pieces: Annotated[int, Field(ge=2)] = 2) -> nn.Module:
+    """Maxout of k learned affine pieces per unit, f(x) = max_j (w_j x + b_j); keeps the width, starts as ReLU.
+
+    Args:
+        num_pieces: Number of affine pieces k.
+
+    Returns:
+        A :class:`trainlab.nn.maxout.Maxout`.
+    """
+    from trainlab.nn.maxout import Maxout
+
+    return Maxout(num_pieces)
+
+
 # An option annotated with this type accepts ``"gelu"`` or ``{"name": "leaky_relu", "negative_slope": 0.1}``
 # and is checked against the registry when the options are validated.
 ActivationSpec = Annotated[str | dict[str, Any], spec_validator(ACTIVATIONS)]

@@ -1,3 +1,10 @@
-"""Learning-rate schedules by name; each builds a step-based ``torch.optim.lr_scheduler.LRScheduler``."""
+"""Learning-rate schedules by name; each builds a step-based ``torch.optim.lr_scheduler.LRScheduler``.
 
-from trainlab.schedules import basic  # noqa: F401  (registrations)
+Warmup (``warmup_steps``, ``warmup: linear | exponential``) composes with every schedule.
+"""
+
+from trainlab.schedules import cosine, cyclic, decay, plateau  # noqa: F401  (registrations)
+from trainlab.schedules._base import FactorSchedule, set_momentum, warmup_factor, with_warmup
+from trainlab.schedules.plateau import ReduceOnPlateau
+
+__all__ = ["FactorSchedule", "ReduceOnPlateau", "set_momentum", "warmup_factor", "with_warmup"]

@@ -27,3 +27,8 @@ def autocast_factory(precision: str, device: torch.device) -> Callable[[], Conte
         raise ConfigError([Problem("train.precision", "fp16 needs a CUDA device; use bf16 on CPU")])
     dtype = _DTYPES[precision]
     return lambda: torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
+    """A loss scaler for fp16 (whose small gradients would underflow); None for fp32 and bf16."""
+    return torch.amp.GradScaler(device.type) if precision == "fp16" else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from contextlib import nullcontext
@@ -11,11 +13,20 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from trainlab.errors import DataError
+from trainlab.errors import DataError, TrainlabError
+from trainlab.train.anomaly import AnomalyGuard, NonFiniteLossError
 from trainlab.train.callbacks.base import CallbackHooks
-from trainlab.train.distributed import ProcessContext
+from trainlab.train.checkpoint import CheckpointManager
+from trainlab.train.distributed import (
+    ProcessContext,
+    any_rank,
+    gather_objects,
+    mean_across_ranks,
+    wrap_data_parallel,
+)
 from trainlab.train.evaluator import Evaluator
 from trainlab.train.seed import rng_state, set_rng_state
+from trainlab.train.signals import StopRequests, TrainingInterrupted
 
 
 class Trainer:
@@ -50,7 +61,14 @@ class Trainer:
         batch_transform: ``f(inputs, targets) -> (inputs, targets)`` applied to every training
             micro-batch before the forward pass (augmentation, mixup).
         monitor_metric: The metric shown in progress and used by callbacks that track "best".
-        process: This process's rank; only rank 0 writes.
+        process: This process's rank; only rank 0 writes. In a distributed run (the process
+            group initialised) the model is wrapped in DistributedDataParallel for training.
+        checkpoints: Where checkpoints go; with it, SIGTERM and SIGINT checkpoint and stop at the
+            next step boundary (raising ``TrainingInterrupted``) instead of killing the run.
+        checkpoint_every: Checkpoint every N steps and after the last one.
+        guard: Checks each step's loss (and gradients) before the update and applies the
+            NaN/Inf and spike policy. Without one, a non-finite loss still raises at the next log.
+        scaler: A ``torch.amp.GradScaler`` for fp16; saved in checkpoints.
     """
 
     def __init__(
@@ -78,6 +96,10 @@ class Trainer:
         batch_transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
         monitor_metric: str = "loss",
         process: ProcessContext | None = None,
+        checkpoints: CheckpointManager | None = None,
+        checkpoint_every: int | None = None,
+        guard: AnomalyGuard | None = None,
+        scaler: torch.amp.GradScaler | None = None,
     ):
         self.model = model
         self.loss_fn = loss_fn
@@ -101,6 +123,12 @@ class Trainer:
         self.batch_transform = batch_transform
         self.monitor_metric = monitor_metric
         self.process = process or ProcessContext()
+        self.checkpoints = checkpoints
+        self.checkpoint_every = checkpoint_every
+        self.guard = guard
+        # A disabled scaler passes everything straight through, so the loop has one shape (as in nanoGPT).
+        self.scaler = scaler or torch.amp.GradScaler(self.device.type, enabled=False)
+        self._train_model = wrap_data_parallel(model, self.process, self.device)
 
         self.step = 0
         self.should_stop = False
@@ -112,6 +140,10 @@ class Trainer:
         # Optimizers whose evaluation weights differ from their training point (schedule-free).
         self._has_modes = callable(getattr(optimizer, "train", None)) and callable(getattr(optimizer, "eval", None))
         self._optimizer_state: str | None = None  # unknown until fit() sets it
+        # Detached per-micro-batch losses since the last log; averaged only when logging, to
+        # avoid a sync per step. Checkpointed, so a resumed run logs the same means.
+        self._pending_losses: list[torch.Tensor] = []
+        self._pending_penalties: dict[str, list[torch.Tensor]] = {name: [] for name in self.penalties}
 
     @property
     def epoch(self) -> int:
@@ -119,68 +151,93 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------
     def fit(self) -> list[dict[str, Any]]:
-        """Train to ``total_steps`` (or until a callback sets ``should_stop``); returns the history."""
-        model, optimizer, hooks = self.model, self.optimizer, self.hooks
+        """Train to ``total_steps`` (or until a callback sets ``should_stop``); returns the history.
+
+        Raises:
+            TrainingInterrupted: after SIGTERM/SIGINT, once the checkpoint has been written.
+            NonFiniteLossError: a NaN/Inf or spiking loss that the guard's policy cannot absorb.
+        """
+        model, optimizer, hooks, scaler = self.model, self.optimizer, self.hooks, self.scaler
         accum = self.grad_accum_steps
         batches = self._batch_stream()
-        step_losses: list[torch.Tensor] = []  # detached; averaged only when logging, to avoid a sync per step
-        step_penalties: dict[str, list[torch.Tensor]] = {name: [] for name in self.penalties}
         step_batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # kept only for closure optimizers
         model.train()
         self._optimizer_mode("train")
-        try:
-            hooks.call("on_fit_start", self)
-            while self.step < self.total_steps and not self.should_stop:
-                for hook in hooks.on_step_start:
-                    hook(self)
+        with StopRequests(enabled=self.checkpoints is not None) as stop:
+            try:
+                hooks.call("on_fit_start", self)
+                if self.guard is not None and self.guard.policy == "rollback":
+                    self.guard.remember(self.state_dict())  # so that even step 1 can roll back
+                while self.step < self.total_steps and not self.should_stop:
+                    for hook in hooks.on_step_start:
+                        hook(self)
 
-                # 1) forward and backward over the step's micro-batches; gradients add up
-                for _ in range(accum):
-                    inputs, targets = next(batches)
-                    if self.batch_transform is not None:
-                        inputs, targets = self.batch_transform(inputs, targets)
+                    # 1) forward and backward over the step's micro-batches; gradients add up
+                    for micro in range(accum):
+                        inputs, targets = next(batches)
+                        if self.batch_transform is not None:
+                            inputs, targets = self.batch_transform(inputs, targets)
+                        if self._needs_closure:
+                            step_batches.append((inputs, targets))
+                        # DDP averages gradients across ranks in the last micro-batch's backward only.
+                        with self._gradient_sync(micro == accum - 1):
+                            loss, objective = self._forward(inputs, targets, self._pending_penalties)
+                            scaler.scale(objective / accum if accum > 1 else objective).backward()
+                        self._pending_losses.append(loss.detach())
+                    for hook in hooks.on_after_backward:
+                        hook(self)
+
+                    # 2) a NaN/Inf or spiking loss is raised, skipped or rolled back (train.nan_policy)
+                    if self.guard is not None:
+                        problem = self.guard.problem(self._pending_losses[-accum:], self._clip_params, self.process)
+                        if problem is not None:
+                            self._drop_pending(accum)
+                            step_batches = []
+                            self.guard.handle(self, problem, (inputs, targets))
+                            continue
+
+                    # 3) clip, update, clear gradients, advance the schedule
+                    if self.grad_clip_norm is not None or self.grad_clip_value is not None:
+                        scaler.unscale_(optimizer)
+                    if self.grad_clip_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(self._clip_params, self.grad_clip_norm)
+                    elif self.grad_clip_value is not None:
+                        torch.nn.utils.clip_grad_value_(self._clip_params, self.grad_clip_value)
                     if self._needs_closure:
-                        step_batches.append((inputs, targets))
-                    loss, objective = self._forward(inputs, targets, step_penalties)
-                    (objective / accum if accum > 1 else objective).backward()
-                    step_losses.append(loss.detach())
-                for hook in hooks.on_after_backward:
-                    hook(self)
+                        optimizer.step(self._closure(step_batches))
+                        step_batches = []
+                    else:
+                        scaler.step(optimizer)
+                    scaler.update()
+                    optimizer.zero_grad(set_to_none=True)
+                    if self.scheduler is not None:
+                        self.scheduler.step()
+                    self.step += 1
+                    for hook in hooks.on_step_end:
+                        hook(self)
 
-                # 2) clip, update, clear gradients, advance the schedule
-                if self.grad_clip_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(self._clip_params, self.grad_clip_norm)
-                elif self.grad_clip_value is not None:
-                    torch.nn.utils.clip_grad_value_(self._clip_params, self.grad_clip_value)
-                if self._needs_closure:
-                    optimizer.step(self._closure(step_batches))
-                    step_batches = []
-                else:
-                    optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                if self.scheduler is not None:
-                    self.scheduler.step()
-                self.step += 1
-                for hook in hooks.on_step_end:
-                    hook(self)
+                    # 4) log and evaluate: the only places that wait for the device
+                    last = self.step == self.total_steps
+                    if self.step % self.log_every == 0 or last or self.should_stop:
+                        self._log_train()
+                    if self.eval_every and self.step % self.eval_every == 0 and not last:
+                        self.evaluate(self.eval_on)
 
-                # 3) log and evaluate: the only places that wait for the device
-                last = self.step == self.total_steps
-                if self.step % self.log_every == 0 or last or self.should_stop:
-                    self._log_train(step_losses, step_penalties)
-                    step_losses = []
-                    step_penalties = {name: [] for name in self.penalties}
-                if self.eval_every and self.step % self.eval_every == 0 and not last:
-                    self.evaluate(self.eval_on)
+                    # 5) checkpoint on schedule and after the last step; on SIGTERM/SIGINT, checkpoint and leave
+                    interrupted = self._stop_agreed(stop)
+                    if interrupted or (self.checkpoint_every and (self.step % self.checkpoint_every == 0 or last)):
+                        self.save_checkpoint()
+                    if interrupted:
+                        raise self._interruption(stop.signum)
 
-            # 4) final evaluation of every split, with the optimizer's evaluation weights
-            self._optimizer_mode("eval")
-            for split in self.final_splits:
-                self.evaluate(split)
-            hooks.call("on_fit_end", self)
-        except BaseException as exc:
-            hooks.call("on_exception", self, exc)
-            raise
+                # 6) final evaluation of every split, with the optimizer's evaluation weights
+                self._optimizer_mode("eval")
+                for split in self.final_splits:
+                    self.evaluate(split)
+                hooks.call("on_fit_end", self)
+            except BaseException as exc:
+                hooks.call("on_exception", self, exc)
+                raise
         return self.history
 
     def evaluate(self, split: str) -> dict[str, Any]:
@@ -209,7 +266,7 @@ class Trainer:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The data loss and the objective (data loss plus penalties) of one micro-batch."""
         with self.autocast():
-            outputs = self.model(inputs)
+            outputs = self._train_model(inputs)
             loss = self.loss_fn(outputs, targets)
         if not self.penalties:
             return loss, loss
@@ -243,18 +300,50 @@ class Trainer:
         self._optimizer_state = mode
 
     # ------------------------------------------------------------------------------------------
-    def _log_train(self, step_losses: list[torch.Tensor], step_penalties: dict[str, list[torch.Tensor]]) -> None:
-        if not step_losses:
+    def _log_train(self) -> None:
+        if not self._pending_losses:
             return
-        record = {
-            "loss": torch.stack(step_losses).float().mean().item(),
-            "lr": self.optimizer.param_groups[0]["lr"],
-        }
-        for name, values in step_penalties.items():
+        loss = mean_across_ranks(torch.stack(self._pending_losses).float().mean().item(), self.process)
+        if not math.isfinite(loss) and self.guard is None:
+            # Without a per-step guard (the default on accelerators) this read is the first sync to see it.
+            raise NonFiniteLossError(
+                f"the mean training loss of steps {self.step - len(self._pending_losses) // self.grad_accum_steps + 1}"
+                f" to {self.step} is {loss} (train.nan_policy: raise, checked at log intervals on this device)"
+            )
+        record = {"loss": loss, "lr": self.optimizer.param_groups[0]["lr"]}
+        for name, values in self._pending_penalties.items():
             if values:
-                record[f"penalty.{name}"] = torch.stack(values).float().mean().item()
+                record[f"penalty.{name}"] = mean_across_ranks(torch.stack(values).float().mean().item(), self.process)
+        self._pending_losses = []
+        self._pending_penalties = {name: [] for name in self.penalties}
         self.history.append({"type": "step", "step": self.step, "epoch": self.epoch, "split": "train", **record})
         self.hooks.call("on_log", self, record)
+
+    def _drop_pending(self, micro_batches: int) -> None:
+        del self._pending_losses[-micro_batches:]
+        for values in self._pending_penalties.values():
+            del values[-micro_batches:]
+
+    def _gradient_sync(self, final_micro_batch: bool) -> ContextManager:
+        if final_micro_batch or self._train_model is self.model:
+            return nullcontext()
+        return self._train_model.no_sync()
+
+    def _stop_agreed(self, stop: StopRequests) -> bool:
+        if not self.process.is_distributed:
+            return stop.signum is not None
+        # Every rank must join the checkpoint's collectives, so they agree first; they compare
+        # notes only at log steps, where they synchronise anyway.
+        return self.step % self.log_every == 0 and any_rank(stop.signum is not None, self.process)
+
+    def _interruption(self, signum: int | None) -> TrainingInterrupted:
+        signum = signum or signal.SIGTERM
+        where = f" in {self.checkpoints.directory}" if self.checkpoints is not None else ""
+        return TrainingInterrupted(
+            f"stopped by {signal.Signals(signum).name} at step {self.step}; checkpoint saved{where}. "
+            "Continue with `trainlab fit --resume <run dir>`",
+            signum,
+        )
 
     def _batch_stream(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Batches across epoch boundaries, on the training device."""
@@ -273,25 +362,67 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------
     # Checkpointable state: everything the rest of the run depends on.
+    def save_checkpoint(self) -> None:
+        """Checkpoint now (every rank calls it; rank 0 writes) and keep the state for rollback."""
+        state = self.state_dict()
+        if self.guard is not None:
+            self.guard.remember(state)
+        if self.checkpoints is not None and self.process.is_main:
+            metric = self.last_eval.get(self.eval_on, {}).get(self.monitor_metric)
+            self.checkpoints.save(state, self.step, metric=metric if isinstance(metric, (int, float)) else None)
+
     def state_dict(self) -> dict[str, Any]:
+        """The run's state; in a distributed run every rank must call it (RNG states are gathered)."""
         return {
             "step": self.step,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict(),
             "batches": self.batches.state_dict(),
             "callbacks": {name: cb.state_dict() for name, cb in self.hooks.stateful().items()},
-            "rng": rng_state(),
+            "guard": self.guard.state_dict() if self.guard is not None else None,
+            "rng": gather_objects(rng_state(), self.process),
+            "history": list(self.history),
+            "pending": {
+                "losses": [t.cpu() for t in self._pending_losses],
+                "penalties": {name: [t.cpu() for t in values] for name, values in self._pending_penalties.items()},
+            },
         }
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any], *, data_position: bool = True) -> None:
+        """Restore a :meth:`state_dict`.
+
+        Args:
+            state: What ``state_dict`` returned (possibly through a checkpoint file).
+            data_position: Also restore the batch position, the RNG states, the history and the
+                pending losses. A rollback passes False: it keeps going forward through the data,
+                past the batches that went wrong.
+        """
+        if data_position and len(state["rng"]) != self.process.world_size:
+            raise TrainlabError(
+                f"the checkpoint was written by {len(state['rng'])} process(es) and this run has "
+                f"{self.process.world_size}; resume with --nproc {len(state['rng'])}"
+            )
         self.step = state["step"]
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
-        self.batches.load_state_dict(state["batches"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
         for name, cb in self.hooks.stateful().items():
             if name in state.get("callbacks", {}):
                 cb.load_state_dict(state["callbacks"][name])
-        set_rng_state(state["rng"])
+        if self.guard is not None and state.get("guard") is not None:
+            self.guard.load_state_dict(state["guard"])
+        if not data_position:
+            return
+        self.batches.load_state_dict(state["batches"])
+        set_rng_state(state["rng"][self.process.rank])
+        self.history = list(state.get("history", []))
+        pending = state.get("pending", {"losses": [], "penalties": {}})
+        self._pending_losses = [t.to(self.device) for t in pending["losses"]]
+        self._pending_penalties = {
+            name: [t.to(self.device) for t in pending["penalties"].get(name, [])] for name in self.penalties
+        }

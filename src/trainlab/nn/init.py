@@ -1,0 +1,283 @@
+"""Weight initialization by name: the INITS registry and ``apply_init``.
+
+A recipe's ``init:`` is one spec or a list; each spec may carry ``pattern`` (shell-style, on
+module names) and ``bias`` (the value biases are set to; 0 unless told otherwise); every
+initializer takes both options::
+
+    init: kaiming_normal
+    init: [{name: kaiming_normal, nonlinearity: relu}, {name: zeros, pattern: head}]
+
+Specs apply in order, so a later, narrower pattern overrides an earlier one. Only linear and
+convolution layers are initialised; norm scales stay 1 and shifts 0.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from trainlab.errors import ConfigError, Problem
+from trainlab.nn._spec import check_spec, spec_validator
+from trainlab.registry import new_registry
+
+INITS = new_registry("init")
+_TORCH = "https://pytorch.org/docs/stable/nn.init.html"
+WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+FanMode = Literal["fan_in", "fan_out"]
+Nonlinearity = Literal["relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu", "conv1d", "conv2d"]
+
+
+class Initializer:
+    """Fills a weight tensor in place; ``bias`` is the value for biases, ``pattern`` picks layers by name."""
+
+    def __init__(self, fill: Callable[[torch.Tensor], Any], bias: float = 0.0, pattern: str = "*"):
+        self.fill = fill
+        self.bias = bias
+        self.pattern = pattern
+
+    @torch.no_grad()
+    def __call__(self, module: nn.Module) -> None:
+        self.fill(module.weight)
+        if getattr(module, "bias", None) is not None:
+            nn.init.constant_(module.bias, self.bias)
+
+
+def _register(name: str, reference: str, aliases: tuple[str, ...] = ()):
+    return INITS.register(name, reference=reference, aliases=aliases)
+
+
+@_register("zeros", _TORCH)
+def zeros(bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """All weights 0 (a symmetric start: only for output layers or ablations)."""
+    return Initializer(nn.init.zeros_, bias, pattern)
+
+
+@_register("constant", _TORCH)
+def constant(value: float = 0.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """All weights equal to ``value``.
+
+    Args:
+        value: The weight value.
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.constant_(w, value), bias, pattern)
+
+
+@_register("normal", _TORCH)
+def normal(mean: float = 0.0, std: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """Weights drawn from N(mean, std^2); N(0, 1) by default.
+
+    Args:
+        mean: Mean.
+        std: Standard deviation.
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.normal_(w, mean, std), bias, pattern)
+
+
+@_register("uniform", _TORCH)
+def uniform(low: float = -1.0, high: float = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """Weights drawn from U(low, high).
+
+    Args:
+        low: Lower bound.
+        high: Upper bound.
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.uniform_(w, low, high), bias, pattern)
+
+
+_XAVIER = "Glorot & Bengio 2010, Understanding the Difficulty of Training Deep Feedforward Neural Networks (AISTATS)"
+_KAIMING = "He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, arXiv:1502.01852"
+
+
+@_register("xavier_uniform", _XAVIER, aliases=("glorot_uniform",))
+def xavier_uniform(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """Xavier/Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    Args:
+        gain: Scale for the nonlinearity (``torch.nn.init.calculate_gain``).
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.xavier_uniform_(w, gain), bias, pattern)
+
+
+@_register("xavier_normal", _XAVIER, aliases=("glorot_normal",))
+def xavier_normal(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """Xavier/Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)).
+
+    Args:
+        gain: Scale for the nonlinearity.
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.xavier_normal_(w, gain), bias, pattern)
+
+
+@_register("kaiming_uniform", _KAIMING, aliases=("he_uniform",))
+def kaiming_uniform(
+    mode: FanMode = "fan_in", nonlinearity: Nonlinearity = "relu", negative_slope: float = 0.0, bias: float = 0.0,
+    pattern: str = "*",
+) -> Initializer:
+    """Kaiming/He uniform: U(-b, b), b = gain * sqrt(3 / fan), keeping activation (fan_in) or gradient variance.
+
+    Args:
+        mode: ``fan_in`` preserves the forward variance, ``fan_out`` the backward one.
+        nonlinearity: The activation that follows, for the gain.
+        negative_slope: Slope of leaky_relu.
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.kaiming_uniform_(w, negative_slope, mode, nonlinearity), bias, pattern)
+
+
+@_register("kaiming_normal", _KAIMING, aliases=("he_normal",))
+def kaiming_normal(
+    mode: FanMode = "fan_in", nonlinearity: Nonlinearity = "relu", negative_slope: float = 0.0, bias: float = 0.0,
+    pattern: str = "*",
+) -> Initializer:
+    """Kaiming/He normal: N(0, gain^2 / fan), gain sqrt(2) for ReLU.
+
+    Args:
+        mode: ``fan_in`` preserves the forward variance, ``fan_out`` the backward one.
+        nonlinearity: The activation that follows, for the gain.
+        negative_slope: Slope of leaky_relu.
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.kaiming_normal_(w, negative_slope, mode, nonlinearity), bias, pattern)
+
+
+def _lecun_normal(weight: torch.Tensor) -> torch.Tensor:
+    fan_in = weight[0].numel()
+    return nn.init.normal_(weight, 0.0, 1.0 / math.sqrt(fan_in))
+
+
+@_register("lecun_normal", "LeCun, Bottou, Orr & Muller 1998, Efficient BackProp; Klambauer et al. 2017 "
+           "(SELU), arXiv:1706.02515")
+def lecun_normal(bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """LeCun normal: N(0, 1 / fan_in), the init self-normalizing (SELU) networks need.
+
+    Args:
+        bias: The bias value.
+    """
+    return Initializer(_lecun_normal, bias, pattern)
+
+
+@_register("orthogonal", "Saxe, McClelland & Ganguli 2014, Exact Solutions to the Nonlinear Dynamics of Learning "
+           "in Deep Linear Neural Networks, arXiv:1312.6120")
+def orthogonal(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """(Semi-)orthogonal weights, scaled by ``gain``; conv kernels are flattened to (out, in * k).
+
+    Args:
+        gain: Scale factor.
+        bias: The bias value.
+    """
+    return Initializer(lambda w: nn.init.orthogonal_(w, gain), bias, pattern)
+
+
+def _sparse(sparsity: float, std: float) -> Callable[[torch.Tensor], Any]:
+    def fill(weight: torch.Tensor) -> None:
+        # torch's sparse_ wants a matrix; a conv kernel is its (out, in * k) matrix.
+        nn.init.sparse_(weight.view(weight.shape[0], -1), sparsity, std)
+
+    return fill
+
+
+@_register("sparse", "Martens 2010, Deep Learning via Hessian-free Optimization (ICML)")
+def sparse(
+    sparsity: Annotated[float, Field(ge=0, lt=1)] = 0.1, std: Annotated[float, Field(gt=0)] = 0.01, bias: float = 0.0,
+    pattern: str = "*",
+) -> Initializer:
+    """Sparse init: N(0, std^2) weights with a fraction ``sparsity`` of each column set to zero.
+
+    Args:
+        sparsity: Fraction of zero entries per column.
+        std: Standard deviation of the non-zero entries.
+        bias: The bias value.
+    """
+    return Initializer(_sparse(sparsity, std), bias, pattern)
+
+
+def _dirac(weight: torch.Tensor) -> None:
+    if weight.dim() == 2:
+        nn.init.eye_(weight)  # the identity is what dirac means for a linear layer
+    else:
+        nn.init.dirac_(weight)
+
+
+@_register("dirac", "Zagoruyko & Komodakis 2017, DiracNets: Training Very Deep Neural Networks Without Skip-"
+           "Connections, arXiv:1706.00388")
+def dirac(bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """Dirac (identity) init: convolutions pass their input channels through; linear layers get the identity.
+
+    Args:
+        bias: The bias value.
+    """
+    return Initializer(_dirac, bias, pattern)
+
+
+@_register("zero_init_residual", "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677; "
+           "Zhang, Dauphin & Ma 2019, Fixup Initialization, arXiv:1901.09321")
+def zero_init_residual(bias: float = 0.0, pattern: str = "*") -> Initializer:
+    """Zero the last layer of every residual branch, so each block starts as the identity (other layers kept).
+
+    Args:
+        bias: The bias value of those layers.
+    """
+    return Initializer(nn.init.zeros_, bias, pattern)
+
+
+# An option annotated with this type accepts ``"kaiming_normal"`` or ``{"name": ..., "pattern": ...}``.
+InitSpec = Annotated[str | dict[str, Any], spec_validator(INITS)]
+
+
+def _residual_branch_ends(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The last weight layer of each module that has a ``branch`` (trainlab's ResidualBlock)."""
+    ends = []
+    for name, module in model.named_modules():
+        branch = getattr(module, "branch", None)
+        if isinstance(branch, nn.Module):
+            layers = [(f"{name}.branch.{n}", m) for n, m in branch.named_modules() if isinstance(m, WEIGHT_LAYERS)]
+            if layers:
+                ends.append(layers[-1])
+    return ends
+
+
+def apply_init(model: nn.Module, specs: Any, *, key: str = "init") -> nn.Module:
+    """Initialise ``model``'s linear and conv layers from one spec or a list, in place.
+
+    Raises:
+        ConfigError: a spec is invalid, or its pattern matches no layer (naming the key and the layer names).
+    """
+    if specs is None:
+        return model
+    items = list(specs) if isinstance(specs, Sequence) and not isinstance(specs, str) else [specs]
+    problems = []
+    for index, spec in enumerate(items):
+        item_key = key if len(items) == 1 else f"{key}[{index}]"
+        entry, converted = check_spec(INITS, spec, key=item_key)
+        initializer = entry.factory(**converted)
+        pattern = initializer.pattern
+        if entry.name == "zero_init_residual":
+            targets = [(n, m) for n, m in _residual_branch_ends(model) if fnmatch.fnmatchcase(n, pattern)]
+        else:
+            targets = [
+                (n, m) for n, m in model.named_modules()
+                if isinstance(m, WEIGHT_LAYERS) and fnmatch.fnmatchcase(n, pattern)
+            ]
+        if not targets:
+            names = [n for n, m in model.named_modules() if isinstance(m, WEIGHT_LAYERS)]
+            what = "residual branch" if entry.name == "zero_init_residual" else "linear or conv layer"
+            problems.append(Problem(f"{item_key}.pattern" if pattern != "*" else item_key,
+                                    f"matches no {what}; layers: {', '.join(names[:12])}"))
+            continue
+        for _, module in targets:
+            initializer(module)
+    if problems:
+        raise ConfigError(problems)
+    return model
+

@@ -1,0 +1,75 @@
+"""Weight constraints and parametrizations: max-norm, and spectral normalization."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from trainlab.regularizers._base import REGULARIZERS, weight_layers
+
+
+class MaxNorm:
+    """After every update, rescale each unit's incoming weight vector to norm at most ``max_norm``."""
+
+    def __init__(self, max_norm: float, pattern: str = "*"):
+        self.max_norm = max_norm
+        self.pattern = pattern
+        self._layers: list[nn.Module] = []
+
+    def attach(self, model: nn.Module) -> None:
+        self._layers = [m for _, m in weight_layers(model, self.pattern)]
+
+    @torch.no_grad()
+    def apply(self) -> None:
+        for layer in self._layers:
+            weight = layer.weight
+            norms = weight.reshape(weight.shape[0], -1).norm(dim=1).clamp_min(1e-12)
+            scale = (self.max_norm / norms).clamp(max=1.0)
+            weight.mul_(scale.view(-1, *([1] * (weight.ndim - 1))))
+
+    def on_step_end(self, trainer) -> None:
+        self.apply()
+
+
+class SpectralNormParametrization:
+    """Applies ``torch.nn.utils.parametrizations.spectral_norm`` to every matching layer."""
+
+    def __init__(self, pattern: str = "*", power_iterations: int = 1):
+        self.pattern = pattern
+        self.power_iterations = power_iterations
+
+    def attach(self, model: nn.Module) -> None:
+        for _, layer in weight_layers(model, self.pattern):
+            nn.utils.parametrizations.spectral_norm(layer, n_power_iterations=self.power_iterations)
+
+
+@REGULARIZERS.register(
+    "max_norm",
+    reference="Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Dropout (JMLR 15), Sec. 5.1",
+)
+def max_norm(max_norm: Annotated[float, Field(gt=0.0)] = 3.0, pattern: str = "*") -> MaxNorm:
+    """Max-norm constraint: after each step, every unit's incoming weight vector is clipped to norm ``max_norm``.
+
+    Args:
+        max_norm: The largest allowed L2 norm c (3 to 4 in Srivastava et al.).
+        pattern: Shell-style pattern on module names; default every linear and conv layer.
+    """
+    return MaxNorm(max_norm, pattern)
+
+
+@REGULARIZERS.register(
+    "spectral_norm",
+    reference="Miyato, Kataoka, Koyama & Yoshida 2018, Spectral Normalization for Generative Adversarial "
+    "Networks, arXiv:1802.05957",
+)
+def spectral_norm(pattern: str = "*", power_iterations: Annotated[int, Field(ge=1)] = 1) -> SpectralNormParametrization:
+    """Spectral normalization as a parametrization: W / sigma_max(W), by power iteration, on linear and conv layers.
+
+    Args:
+        pattern: Shell-style pattern on module names; default every linear and conv layer.
+        power_iterations: Power-iteration steps per forward pass.
+    """
+    return SpectralNormParametrization(pattern, power_iterations)

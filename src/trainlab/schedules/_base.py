@@ -1,0 +1,99 @@
+"""The schedule machinery: a step-based LRScheduler from a pure factor function, and warmup composition.
+
+Every schedule is ``lr(step) = base_lr * factor(step)`` with ``factor`` a pure function of the
+step, so its only state is the step counter: resuming from a checkpoint reproduces the curve
+exactly. Warmup composes with any schedule: for the first ``warmup_steps`` the factor ramps up,
+then the schedule runs over the remaining ``total_steps - warmup_steps`` as if from step 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import torch
+from pydantic import Field
+from torch.optim.lr_scheduler import LRScheduler
+
+from trainlab.registry import SCHEDULES  # noqa: F401  (re-exported to the schedule modules)
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+PositiveInt = Annotated[int, Field(ge=1)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Decay = Annotated[float, Field(gt=0.0, le=1.0)]
+WarmupKind = Literal["linear", "exponential"]
+Factor = Callable[[int], float]
+
+# The exponential warmup's first factor; it grows by a constant ratio to 1 at the end of warmup.
+EXPONENTIAL_WARMUP_START = 0.01
+
+
+class FactorSchedule(LRScheduler):
+    """``lr = base_lr * factor(step)`` per parameter group; optionally sets momentum (or beta1) too.
+
+    Args:
+        optimizer: The optimizer whose learning rate is scheduled.
+        factor: Pure function of the step (0 before the first optimizer step).
+        momentum: Pure function of the step giving SGD's momentum or Adam's beta1, or None.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, factor: Factor, momentum: Factor | None = None):
+        self.factor = factor
+        self.momentum = momentum
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if self.momentum is not None:
+            set_momentum(self.optimizer, self.momentum(step))
+        return [base_lr * self.factor(step) for base_lr in self.base_lrs]
+
+    def state_dict(self) -> dict[str, Any]:
+        # The functions are rebuilt from the recipe; the counter is all the state there is.
+        return {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "factor", "momentum")}
+
+
+def set_momentum(optimizer: torch.optim.Optimizer, value: float) -> None:
+    """Set SGD-style ``momentum`` or Adam-style ``betas[0]`` in every group that has one."""
+    for group in optimizer.param_groups:
+        if "betas" in group:
+            group["betas"] = (value, *group["betas"][1:])
+        elif "momentum" in group:
+            group["momentum"] = value
+
+
+def warmup_factor(step: int, warmup_steps: int, kind: str) -> float:
+    """The warmup ramp at ``step`` (< warmup_steps): linear from 1/(w+1), or geometric from 0.01, towards 1."""
+    if kind == "linear":
+        return (step + 1) / (warmup_steps + 1)
+    return EXPONENTIAL_WARMUP_START ** (1.0 - step / warmup_steps)
+
+
+def with_warmup(main: Factor, warmup_steps: int, kind: str = "linear") -> Factor:
+    """``main`` shifted to start after a warmup of ``warmup_steps``, whose ramp multiplies ``main(0)``."""
+    if warmup_steps == 0:
+        return main
+    return lambda step: warmup_factor(step, warmup_steps, kind) * main(0) if step < warmup_steps else main(
+        step - warmup_steps
+    )
+
+
+def build(
+    optimizer: torch.optim.Optimizer, main: Factor, warmup_steps: int, warmup: str, momentum: Factor | None = None
+) -> FactorSchedule:
+    """The FactorSchedule of ``main`` after warmup (the momentum schedule, if any, runs after it too)."""
+    momentum_after_warmup = None
+    if momentum is not None:
+        momentum_after_warmup = lambda step: momentum(max(0, step - warmup_steps))  # noqa: E731
+    return FactorSchedule(optimizer, with_warmup(main, warmup_steps, warmup), momentum_after_warmup)
+
+
+def decay_steps(total_steps: int, warmup_steps: int) -> int:
+    """Steps left for the schedule after warmup (at least 1)."""
+    return max(1, total_steps - warmup_steps)
+
+
+def cosine_between(start: float, end: float, progress: float) -> float:
+    """Half-cosine from ``start`` (progress 0) to ``end`` (progress 1)."""
+    return end + (start - end) * 0.5 * (1.0 + math.cos(math.pi * progress))
