@@ -124,7 +124,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-lightning", action="store_true")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     bundle = load_data("mnist1d", val_fraction=0.0)
     contestants = {"hand-written": hand_written, "trainlab": with_trainlab}
