@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, Literal
 
 import torch
@@ -261,6 +261,25 @@ def grads_of(group: dict[str, Any], maximize: bool = False) -> tuple[list[torch.
 def check_sparse(grads: list[torch.Tensor], name: str) -> None:
     if any(g.is_sparse for g in grads):
         raise RuntimeError(f"{name} does not support sparse gradients")
+
+
+def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
+    """The closure's loss, computed with gradients on (``step`` itself runs under ``no_grad``)."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
+def groups_with_grads(
+    optimizer: torch.optim.Optimizer, name: str
+) -> Iterator[tuple[dict[str, Any], list[torch.Tensor], list[torch.Tensor]]]:
+    """``(group, params, grads)`` for every group with gradients; sparse gradients are refused."""
+    for group in optimizer.param_groups:
+        params, grads = grads_of(group, group["maximize"])
+        if params:
+            check_sparse(grads, name)
+            yield group, params, grads
 
 
 def run_update(update: Callable[..., None], foreach: bool, *tensor_lists: list[torch.Tensor], **options: Any) -> None:

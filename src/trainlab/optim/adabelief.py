@@ -15,8 +15,8 @@ from trainlab.optim._common import (
     PositiveFloat,
     WeightDecayMode,
     catalog_options,
-    check_sparse,
-    grads_of,
+    evaluate_closure,
+    groups_with_grads,
     next_step,
     own_implementation,
     run_update,
@@ -62,15 +62,8 @@ class AdaBelief(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params, grads = grads_of(group, group["maximize"])
-            if not params:
-                continue
-            check_sparse(grads, "AdaBelief")
+        loss = evaluate_closure(closure)
+        for group, params, grads in groups_with_grads(self, "AdaBelief"):
             step = next_step(self, group)
             beta1, beta2 = group["betas"]
             run_update(_adabelief, group["foreach"], params, grads, state_tensors(self, params, "exp_avg"),

@@ -14,8 +14,8 @@ from trainlab.optim._common import (
     PositiveFloat,
     WeightDecayMode,
     catalog_options,
-    check_sparse,
-    grads_of,
+    evaluate_closure,
+    groups_with_grads,
     next_step,
     own_implementation,
     per_tensor_scale,
@@ -63,15 +63,8 @@ class Lamb(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params, grads = grads_of(group, group["maximize"])
-            if not params:
-                continue
-            check_sparse(grads, "LAMB")
+        loss = evaluate_closure(closure)
+        for group, params, grads in groups_with_grads(self, "LAMB"):
             step = next_step(self, group)
             beta1, beta2 = group["betas"]
             run_update(_lamb, group["foreach"], params, grads, state_tensors(self, params, "exp_avg"),

@@ -14,8 +14,8 @@ from trainlab.optim._common import (
     PositiveFloat,
     WeightDecayMode,
     catalog_options,
-    check_sparse,
-    grads_of,
+    evaluate_closure,
+    groups_with_grads,
     own_implementation,
     per_tensor_scale,
     run_update,
@@ -61,15 +61,8 @@ class Lars(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params, grads = grads_of(group, group["maximize"])
-            if not params:
-                continue
-            check_sparse(grads, "LARS")
+        loss = evaluate_closure(closure)
+        for group, params, grads in groups_with_grads(self, "LARS"):
             run_update(_lars, group["foreach"], params, grads, state_tensors(self, params, "momentum_buffer"),
                        lr=group["lr"], momentum=group["momentum"], weight_decay=group["weight_decay"],
                        decoupled=group["weight_decay_mode"] == "decoupled",

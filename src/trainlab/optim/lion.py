@@ -14,8 +14,8 @@ from trainlab.optim._common import (
     PositiveFloat,
     WeightDecayMode,
     catalog_options,
-    check_sparse,
-    grads_of,
+    evaluate_closure,
+    groups_with_grads,
     own_implementation,
     run_update,
     state_tensors,
@@ -57,15 +57,8 @@ class Lion(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params, grads = grads_of(group, group["maximize"])
-            if not params:
-                continue
-            check_sparse(grads, "Lion")
+        loss = evaluate_closure(closure)
+        for group, params, grads in groups_with_grads(self, "Lion"):
             exp_avgs = state_tensors(self, params, "exp_avg")
             beta1, beta2 = group["betas"]
             run_update(_lion, group["foreach"], params, grads, exp_avgs, lr=group["lr"], beta1=beta1, beta2=beta2,

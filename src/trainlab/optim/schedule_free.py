@@ -16,6 +16,7 @@ from trainlab.optim._common import (
     WeightDecayMode,
     catalog_options,
     check_sparse,
+    evaluate_closure,
     grads_of,
     own_implementation,
     run_update,
@@ -75,10 +76,7 @@ class _ScheduleFree(torch.optim.Optimizer):
     def _start(self, closure: Any) -> Any:
         if not self.param_groups[0]["train_mode"]:
             raise RuntimeError(f"{type(self).__name__}.step() was called in eval mode; call optimizer.train() first")
-        if closure is None:
-            return None
-        with torch.enable_grad():
-            return closure()
+        return evaluate_closure(closure)
 
 
 class ScheduleFreeSGD(_ScheduleFree):
