@@ -12,8 +12,8 @@ from typing import IO, Any
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
+def _replaced_on_success(path: str | os.PathLike) -> Iterator[str]:
+    """Yield a temporary file name beside ``path``; on success fsync it and rename it over ``path``.
 
     The temporary file lives in the destination directory so that ``os.replace`` is a rename
     within one file system, which POSIX makes atomic. On any exception the temporary file is
@@ -22,10 +22,10 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-            handle.flush()
+        yield tmp_name
+        with open(tmp_name, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
@@ -33,6 +33,13 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
             os.unlink(tmp_name)
         raise
     fsync_directory(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; it replaces ``path`` only if the block succeeds."""
+    with _replaced_on_success(path) as tmp_name, open(tmp_name, mode) as handle:
+        yield handle
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -46,20 +53,8 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
 
 def write_with_atomic(path: str | os.PathLike, writer: Callable[[str], None]) -> None:
     """Atomically produce ``path`` with a library writer that only takes a file name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with _replaced_on_success(path) as tmp_name:
         writer(tmp_name)
-        with open(tmp_name, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    fsync_directory(path.parent)
 
 
 def temp_name_matches(name: str) -> bool:
