@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 import torch
@@ -120,6 +120,7 @@ def catalog_options(factory: Callable[..., torch.optim.Optimizer]) -> Callable[.
     """
     signature = inspect.signature(factory)
     has_weight_decay = "weight_decay" in signature.parameters
+    default_weight_decay = signature.parameters["weight_decay"].default if has_weight_decay else 0.0
 
     @functools.wraps(factory)
     def wrapper(
@@ -127,8 +128,11 @@ def catalog_options(factory: Callable[..., torch.optim.Optimizer]) -> Callable[.
         decay_norm_and_bias: bool = False, **kwargs: Any,
     ) -> torch.optim.Optimizer:
         specs = [s if isinstance(s, ParamGroupSpec) else ParamGroupSpec.model_validate(s) for s in param_groups or []]
+        # Without any decay there is nothing to exempt, and one group steps faster than two.
+        decays = has_weight_decay and (kwargs.get("weight_decay", default_weight_decay) > 0
+                                       or any(s.weight_decay for s in specs))
         groups = make_param_groups(
-            params, param_groups=specs, decay_norm_and_bias=decay_norm_and_bias, has_weight_decay=has_weight_decay
+            params, param_groups=specs, decay_norm_and_bias=decay_norm_and_bias, has_weight_decay=decays
         )
         return factory(groups, *args, **kwargs)
 
@@ -247,21 +251,7 @@ def _l2_hook(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Helpers for trainlab's own multi-tensor optimizers
-
-def grads_of(group: dict[str, Any], maximize: bool = False) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """The group's parameters that have gradients, and those gradients (negated copies when maximizing)."""
-    params = [p for p in group["params"] if p.grad is not None]
-    grads = [p.grad for p in params]
-    if maximize:
-        grads = torch._foreach_neg(grads)
-    return params, grads
-
-
-def check_sparse(grads: list[torch.Tensor], name: str) -> None:
-    if any(g.is_sparse for g in grads):
-        raise RuntimeError(f"{name} does not support sparse gradients")
-
+# Helpers for trainlab's own optimizers (their arithmetic runs on flat buffers: see _flat.py)
 
 def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
     """The closure's loss, computed with gradients on (``step`` itself runs under ``no_grad``)."""
@@ -269,17 +259,6 @@ def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
         return None
     with torch.enable_grad():
         return closure()
-
-
-def groups_with_grads(
-    optimizer: torch.optim.Optimizer, name: str
-) -> Iterator[tuple[dict[str, Any], list[torch.Tensor], list[torch.Tensor]]]:
-    """``(group, params, grads)`` for every group with gradients; sparse gradients are refused."""
-    for group in optimizer.param_groups:
-        params, grads = grads_of(group, group["maximize"])
-        if params:
-            check_sparse(grads, name)
-            yield group, params, grads
 
 
 def run_update(update: Callable[..., None], foreach: bool, *tensor_lists: list[torch.Tensor], **options: Any) -> None:
@@ -291,24 +270,8 @@ def run_update(update: Callable[..., None], foreach: bool, *tensor_lists: list[t
         update(*([t] for t in tensors), **options)
 
 
-def state_tensors(optimizer: torch.optim.Optimizer, params: list[torch.Tensor], name: str,
-                  init: Callable[[torch.Tensor], torch.Tensor] = torch.zeros_like) -> list[torch.Tensor]:
-    """The per-parameter state tensor ``name``, created with ``init(param)`` on first use."""
-    result = []
-    for p in params:
-        state = optimizer.state[p]
-        if name not in state:
-            state[name] = init(p.detach()).to(memory_format=torch.preserve_format)
-        result.append(state[name])
-    return result
-
-
 def next_step(optimizer: torch.optim.Optimizer, group: dict[str, Any]) -> int:
     """Advance and return the group's step count (kept in the group so it is saved with it)."""
     group["step"] = group.get("step", 0) + 1
     return group["step"]
 
-
-def per_tensor_scale(tensors: list[torch.Tensor], scales: torch.Tensor) -> None:
-    """Multiply tensor i by ``scales[i]`` in place, without a host sync."""
-    torch._foreach_mul_(tensors, list(scales.unbind()))

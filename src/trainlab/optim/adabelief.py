@@ -16,12 +16,10 @@ from trainlab.optim._common import (
     WeightDecayMode,
     catalog_options,
     evaluate_closure,
-    groups_with_grads,
     next_step,
     own_implementation,
-    run_update,
-    state_tensors,
 )
+from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -48,7 +46,7 @@ class AdaBelief(torch.optim.Optimizer):
         weight_decay: λ.
         weight_decay_mode: ``decoupled`` or ``l2``.
         maximize: Ascend instead of descend.
-        foreach: Multi-tensor path or a loop over parameters.
+        foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
@@ -63,34 +61,30 @@ class AdaBelief(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, params, grads in groups_with_grads(self, "AdaBelief"):
+        for group, parts in groups_with_flat_parts(self, "AdaBelief"):
             step = next_step(self, group)
             beta1, beta2 = group["betas"]
-            run_update(_adabelief, group["foreach"], params, grads, state_tensors(self, params, "exp_avg"),
-                       state_tensors(self, params, "exp_avg_var"), lr=group["lr"], beta1=beta1, beta2=beta2,
-                       eps=group["eps"], step=step, weight_decay=group["weight_decay"],
-                       decoupled=group["weight_decay_mode"] == "decoupled")
+            for flat in parts:
+                _adabelief(flat, flat.bind_state(self, "exp_avg"), flat.bind_state(self, "exp_avg_var"),
+                           lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], step=step,
+                           weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled")
         return loss
 
 
-def _adabelief(params: list[torch.Tensor], grads: list[torch.Tensor], exp_avgs: list[torch.Tensor],
-               exp_avg_vars: list[torch.Tensor], *, lr: float, beta1: float, beta2: float, eps: float, step: int,
-               weight_decay: float, decoupled: bool) -> None:
+def _adabelief(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_var: torch.Tensor, *, lr: float, beta1: float,
+               beta2: float, eps: float, step: int, weight_decay: float, decoupled: bool) -> None:
+    param, grad = flat.param, flat.grad
     if weight_decay and decoupled:
-        torch._foreach_mul_(params, 1.0 - lr * weight_decay)
+        param.mul_(1.0 - lr * weight_decay)
     elif weight_decay:
-        grads = torch._foreach_add(grads, params, alpha=weight_decay)
-    torch._foreach_lerp_(exp_avgs, grads, 1.0 - beta1)
-    residual = torch._foreach_sub(grads, exp_avgs)
-    torch._foreach_mul_(exp_avg_vars, beta2)
-    torch._foreach_addcmul_(exp_avg_vars, residual, residual, value=1.0 - beta2)
-    torch._foreach_add_(exp_avg_vars, eps)
-    bias_correction1 = 1.0 - beta1**step
-    bias_correction2 = 1.0 - beta2**step
-    denom = torch._foreach_sqrt(exp_avg_vars)
-    torch._foreach_div_(denom, math.sqrt(bias_correction2))
-    torch._foreach_add_(denom, eps)
-    torch._foreach_addcdiv_(params, exp_avgs, denom, value=-lr / bias_correction1)
+        grad.add_(param, alpha=weight_decay)
+    exp_avg.lerp_(grad, 1.0 - beta1)
+    residual = torch.sub(grad, exp_avg, out=flat.scratch(0))
+    exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1.0 - beta2).add_(eps)
+    # m̂/(√ŝ + ε) = c·m/(√s + ε√(1−β2^t)) with c = √(1−β2^t)/(1−β1^t): one pass fewer.
+    bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
+    denom = torch.sqrt(exp_avg_var, out=flat.scratch(0)).add_(eps * bias_correction2_sqrt)
+    param.addcdiv_(exp_avg, denom, value=-lr * bias_correction2_sqrt / (1.0 - beta1**step))
 
 
 @OPTIMIZERS.register("adabelief", reference="Zhuang et al. 2020, AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients",
@@ -109,7 +103,7 @@ def adabelief(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2
         eps: Added to the second moment and the denominator.
         weight_decay: Decay coefficient (see ``weight_decay_mode``).
         weight_decay_mode: decoupled (default) or l2.
-        implementation: auto or foreach (multi-tensor), or loop.
+        implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
     return AdaBelief(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
                      weight_decay_mode=weight_decay_mode, foreach=own_implementation(implementation))

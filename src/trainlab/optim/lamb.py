@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -15,13 +16,10 @@ from trainlab.optim._common import (
     WeightDecayMode,
     catalog_options,
     evaluate_closure,
-    groups_with_grads,
     next_step,
     own_implementation,
-    per_tensor_scale,
-    run_update,
-    state_tensors,
 )
+from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -49,7 +47,7 @@ class Lamb(torch.optim.Optimizer):
         weight_decay_mode: ``decoupled`` (the paper) or ``l2``.
         max_trust: Clamp of the weight norm in the trust ratio (10 in common implementations).
         maximize: Ascend instead of descend.
-        foreach: Multi-tensor path or a loop over parameters.
+        foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
@@ -64,38 +62,39 @@ class Lamb(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, params, grads in groups_with_grads(self, "LAMB"):
+        for group, parts in groups_with_flat_parts(self, "LAMB"):
             step = next_step(self, group)
             beta1, beta2 = group["betas"]
-            run_update(_lamb, group["foreach"], params, grads, state_tensors(self, params, "exp_avg"),
-                       state_tensors(self, params, "exp_avg_sq"), lr=group["lr"], beta1=beta1, beta2=beta2,
-                       eps=group["eps"], step=step, weight_decay=group["weight_decay"],
-                       decoupled=group["weight_decay_mode"] == "decoupled", max_trust=group["max_trust"])
+            for flat in parts:
+                _lamb(flat, flat.bind_state(self, "exp_avg"), flat.bind_state(self, "exp_avg_sq"),
+                      lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], step=step,
+                      weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled",
+                      max_trust=group["max_trust"])
         return loss
 
 
-def _lamb(params: list[torch.Tensor], grads: list[torch.Tensor], exp_avgs: list[torch.Tensor],
-          exp_avg_sqs: list[torch.Tensor], *, lr: float, beta1: float, beta2: float, eps: float, step: int,
-          weight_decay: float, decoupled: bool, max_trust: float | None) -> None:
+def _lamb(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: float, beta1: float, beta2: float,
+          eps: float, step: int, weight_decay: float, decoupled: bool, max_trust: float | None) -> None:
+    param, grad, layout = flat.param, flat.grad, flat.layout
     if weight_decay and not decoupled:
-        grads = torch._foreach_add(grads, params, alpha=weight_decay)
-    torch._foreach_lerp_(exp_avgs, grads, 1.0 - beta1)
-    torch._foreach_mul_(exp_avg_sqs, beta2)
-    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1.0 - beta2)
-    denom = torch._foreach_div(exp_avg_sqs, 1.0 - beta2**step)
-    torch._foreach_sqrt_(denom)
-    torch._foreach_add_(denom, eps)
-    update = torch._foreach_div(exp_avgs, 1.0 - beta1**step)
-    torch._foreach_div_(update, denom)
+        grad.add_(param, alpha=weight_decay)
+    exp_avg.lerp_(grad, 1.0 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+    # r = m̂/(√v̂ + ε) = c·m/(√v + ε√(1−β2^t)) with c = √(1−β2^t)/(1−β1^t): two passes fewer.
+    bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
+    denom = torch.sqrt(exp_avg_sq, out=flat.scratch(0)).add_(eps * bias_correction2_sqrt)
+    update = flat.scratch(1)
     if weight_decay and decoupled:
-        torch._foreach_add_(update, params, alpha=weight_decay)
-    weight_norms = torch.stack(torch._foreach_norm(params))
-    update_norms = torch.stack(torch._foreach_norm(update))
+        torch.mul(param, weight_decay, out=update)
+    else:
+        update.zero_()
+    update.addcdiv_(exp_avg, denom, value=bias_correction2_sqrt / (1.0 - beta1**step))
+    weight_norms = layout.norms(param)
+    update_norms = layout.norms(update)
     if max_trust is not None:
         weight_norms = weight_norms.clamp(max=max_trust)
-    trust = torch.where((weight_norms > 0) & (update_norms > 0), weight_norms / update_norms, torch.ones_like(weight_norms))
-    per_tensor_scale(update, trust * -lr)
-    torch._foreach_add_(params, update)
+    trust = torch.where((weight_norms > 0) & (update_norms > 0), weight_norms / update_norms, 1.0)
+    layout.add_scaled_(param, update, trust.mul_(-lr))
 
 
 @OPTIMIZERS.register("lamb", reference="You et al. 2020, Large Batch Optimization for Deep Learning: Training BERT in 76 minutes",
@@ -115,7 +114,7 @@ def lamb(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Bet
         weight_decay: Decay coefficient (see ``weight_decay_mode``).
         weight_decay_mode: decoupled (the paper: inside the trust-scaled update) or l2.
         max_trust: Clamp of the weight norm in the trust ratio; null for none.
-        implementation: auto or foreach (multi-tensor), or loop.
+        implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
     return Lamb(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
                 weight_decay_mode=weight_decay_mode, max_trust=max_trust, foreach=own_implementation(implementation))

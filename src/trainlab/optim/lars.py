@@ -15,12 +15,9 @@ from trainlab.optim._common import (
     WeightDecayMode,
     catalog_options,
     evaluate_closure,
-    groups_with_grads,
     own_implementation,
-    per_tensor_scale,
-    run_update,
-    state_tensors,
 )
+from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -47,7 +44,7 @@ class Lars(torch.optim.Optimizer):
         trust_coefficient: η.
         eps: Added to the trust ratio's denominator.
         maximize: Ascend instead of descend.
-        foreach: Multi-tensor path or a loop over parameters.
+        foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
     def __init__(self, params: Params, lr: float = 0.1, momentum: float = 0.9, weight_decay: float = 0.0,
@@ -62,32 +59,31 @@ class Lars(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, params, grads in groups_with_grads(self, "LARS"):
-            run_update(_lars, group["foreach"], params, grads, state_tensors(self, params, "momentum_buffer"),
-                       lr=group["lr"], momentum=group["momentum"], weight_decay=group["weight_decay"],
-                       decoupled=group["weight_decay_mode"] == "decoupled",
-                       trust_coefficient=group["trust_coefficient"], eps=group["eps"])
+        for group, parts in groups_with_flat_parts(self, "LARS"):
+            for flat in parts:
+                _lars(flat, flat.bind_state(self, "momentum_buffer"), lr=group["lr"], momentum=group["momentum"],
+                      weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled",
+                      trust_coefficient=group["trust_coefficient"], eps=group["eps"])
         return loss
 
 
-def _lars(params: list[torch.Tensor], grads: list[torch.Tensor], buffers: list[torch.Tensor], *, lr: float,
-          momentum: float, weight_decay: float, decoupled: bool, trust_coefficient: float, eps: float) -> None:
-    weight_norms = torch.stack(torch._foreach_norm(params))
-    grad_norms = torch.stack(torch._foreach_norm(grads))
+def _lars(flat: FlatGroup, buffer: torch.Tensor, *, lr: float, momentum: float, weight_decay: float, decoupled: bool,
+          trust_coefficient: float, eps: float) -> None:
+    param, grad, layout = flat.param, flat.grad, flat.layout
+    weight_norms = layout.norms(param)
+    grad_norms = layout.norms(grad)
     if weight_decay and decoupled:
-        torch._foreach_mul_(params, 1.0 - lr * weight_decay)
+        param.mul_(1.0 - lr * weight_decay)
         denominators = grad_norms + eps
     else:
         denominators = grad_norms + weight_decay * weight_norms + eps
         if weight_decay:
-            grads = torch._foreach_add(grads, params, alpha=weight_decay)
+            grad.add_(param, alpha=weight_decay)
     trust = torch.where((weight_norms > 0) & (grad_norms > 0), trust_coefficient * weight_norms / denominators,
                         torch.ones_like(weight_norms))
-    scaled = torch._foreach_mul(grads, lr)
-    per_tensor_scale(scaled, trust)
-    torch._foreach_mul_(buffers, momentum)
-    torch._foreach_add_(buffers, scaled)
-    torch._foreach_sub_(params, buffers)
+    buffer.mul_(momentum)
+    layout.add_scaled_(buffer, grad, trust * lr)
+    param.sub_(buffer)
 
 
 @OPTIMIZERS.register("lars", reference="You, Gitman & Ginsburg 2017, Large Batch Training of Convolutional Networks",
@@ -105,7 +101,7 @@ def lars(params: Params, lr: PositiveFloat = 1.0, momentum: Beta = 0.9, weight_d
         weight_decay: Decay coefficient (see ``weight_decay_mode``).
         weight_decay_mode: l2 (the paper) or decoupled.
         trust_coefficient: η, the trust coefficient.
-        implementation: auto or foreach (multi-tensor), or loop.
+        implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
     return Lars(params, lr=lr, momentum=momentum, weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
                 trust_coefficient=trust_coefficient, foreach=own_implementation(implementation))

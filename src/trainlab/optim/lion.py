@@ -15,11 +15,9 @@ from trainlab.optim._common import (
     WeightDecayMode,
     catalog_options,
     evaluate_closure,
-    groups_with_grads,
     own_implementation,
-    run_update,
-    state_tensors,
 )
+from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -43,7 +41,7 @@ class Lion(torch.optim.Optimizer):
         weight_decay: λ.
         weight_decay_mode: ``decoupled`` (the paper) or ``l2``.
         maximize: Ascend instead of descend.
-        foreach: Multi-tensor path (one call for all tensors) or a loop over parameters.
+        foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
     def __init__(self, params: Params, lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
@@ -58,24 +56,24 @@ class Lion(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, params, grads in groups_with_grads(self, "Lion"):
-            exp_avgs = state_tensors(self, params, "exp_avg")
+        for group, parts in groups_with_flat_parts(self, "Lion"):
             beta1, beta2 = group["betas"]
-            run_update(_lion, group["foreach"], params, grads, exp_avgs, lr=group["lr"], beta1=beta1, beta2=beta2,
-                       weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled")
+            for flat in parts:
+                _lion(flat, flat.bind_state(self, "exp_avg"), lr=group["lr"], beta1=beta1, beta2=beta2,
+                      weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled")
         return loss
 
 
-def _lion(params: list[torch.Tensor], grads: list[torch.Tensor], exp_avgs: list[torch.Tensor], *,
-          lr: float, beta1: float, beta2: float, weight_decay: float, decoupled: bool) -> None:
+def _lion(flat: FlatGroup, exp_avg: torch.Tensor, *, lr: float, beta1: float, beta2: float, weight_decay: float,
+          decoupled: bool) -> None:
+    grad = flat.grad
     if weight_decay and decoupled:
-        torch._foreach_mul_(params, 1.0 - lr * weight_decay)
+        flat.param.mul_(1.0 - lr * weight_decay)
     elif weight_decay:
-        grads = torch._foreach_add(grads, params, alpha=weight_decay)
-    update = torch._foreach_lerp(exp_avgs, grads, 1.0 - beta1)
-    torch._foreach_sign_(update)
-    torch._foreach_add_(params, update, alpha=-lr)
-    torch._foreach_lerp_(exp_avgs, grads, 1.0 - beta2)
+        grad.add_(flat.param, alpha=weight_decay)
+    torch.lerp(exp_avg, grad, 1.0 - beta1, out=flat.scratch(0)).sign_()
+    flat.add_to_params(0, alpha=-lr)
+    exp_avg.lerp_(grad, 1.0 - beta2)
 
 
 @OPTIMIZERS.register("lion", reference="Chen et al. 2023, Symbolic Discovery of Optimization Algorithms",
@@ -93,7 +91,7 @@ def lion(params: Params, lr: PositiveFloat = 1e-4, beta1: Beta = 0.9, beta2: Bet
         beta2: Decay of the momentum.
         weight_decay: Decay coefficient (3–10× larger than AdamW's).
         weight_decay_mode: decoupled (the paper) or l2.
-        implementation: auto or foreach (multi-tensor), or loop.
+        implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
     return Lion(params, lr=lr, betas=(beta1, beta2), weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
                 foreach=own_implementation(implementation))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import torch
@@ -15,13 +16,10 @@ from trainlab.optim._common import (
     PositiveFloat,
     WeightDecayMode,
     catalog_options,
-    check_sparse,
     evaluate_closure,
-    grads_of,
     own_implementation,
-    run_update,
-    state_tensors,
 )
+from trainlab.optim._flat import FlatGroup, flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -94,7 +92,7 @@ class ScheduleFreeSGD(_ScheduleFree):
         r: Polynomial weighting power of the average.
         weight_lr_power: Power of γ in the averaging weights.
         maximize: Ascend instead of descend.
-        foreach: Multi-tensor path or a loop over parameters.
+        foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
     _beta_key = "momentum"
@@ -114,24 +112,21 @@ class ScheduleFreeSGD(_ScheduleFree):
         loss = self._start(closure)
         for group in self.param_groups:
             lr, averaging = self._weights(group)
-            params, grads = grads_of(group, group["maximize"])
-            if params:
-                check_sparse(grads, "ScheduleFreeSGD")
-                z = state_tensors(self, params, "z", torch.clone)
-                run_update(_sgd, group["foreach"], params, grads, z, lr=lr, averaging=averaging,
-                           momentum=group["momentum"], weight_decay=group["weight_decay"])
+            for flat in flat_parts(self, group, "ScheduleFreeSGD"):
+                _sgd(flat, flat.bind_state(self, "z", torch.clone), lr=lr, averaging=averaging,
+                     momentum=group["momentum"], weight_decay=group["weight_decay"])
             group["k"] += 1
         return loss
 
 
-def _sgd(y: list[torch.Tensor], grads: list[torch.Tensor], z: list[torch.Tensor], *, lr: float, averaging: float,
-         momentum: float, weight_decay: float) -> None:
+def _sgd(flat: FlatGroup, z: torch.Tensor, *, lr: float, averaging: float, momentum: float, weight_decay: float) -> None:
+    y, grad = flat.param, flat.grad
     if weight_decay:
-        grads = torch._foreach_add(grads, y, alpha=weight_decay)
+        grad.add_(y, alpha=weight_decay)
     # y_{t+1} from y_t without materializing x: the reference code's two-line update.
-    torch._foreach_lerp_(y, z, averaging)
-    torch._foreach_add_(y, grads, alpha=lr * (momentum * (1.0 - averaging) - 1.0))
-    torch._foreach_sub_(z, grads, alpha=lr)
+    y.lerp_(z, averaging)
+    y.add_(grad, alpha=lr * (momentum * (1.0 - averaging) - 1.0))
+    z.sub_(grad, alpha=lr)
 
 
 class ScheduleFreeAdamW(_ScheduleFree):
@@ -155,7 +150,7 @@ class ScheduleFreeAdamW(_ScheduleFree):
         r: Polynomial weighting power of the average.
         weight_lr_power: Power of γ in the averaging weights.
         maximize: Ascend instead of descend.
-        foreach: Multi-tensor path or a loop over parameters.
+        foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
     _beta_key = "betas"
@@ -175,34 +170,31 @@ class ScheduleFreeAdamW(_ScheduleFree):
         loss = self._start(closure)
         for group in self.param_groups:
             lr, averaging = self._weights(group)
-            params, grads = grads_of(group, group["maximize"])
-            if params:
-                check_sparse(grads, "ScheduleFreeAdamW")
-                beta1, beta2 = group["betas"]
-                run_update(_adamw, group["foreach"], params, grads, state_tensors(self, params, "z", torch.clone),
-                           state_tensors(self, params, "exp_avg_sq"), lr=lr, averaging=averaging, beta1=beta1,
-                           beta2=beta2, eps=group["eps"], bias_correction2=1.0 - beta2 ** (group["k"] + 1),
-                           weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled")
+            beta1, beta2 = group["betas"]
+            for flat in flat_parts(self, group, "ScheduleFreeAdamW"):
+                _adamw(flat, flat.bind_state(self, "z", torch.clone), flat.bind_state(self, "exp_avg_sq"), lr=lr,
+                       averaging=averaging, beta1=beta1, beta2=beta2, eps=group["eps"],
+                       bias_correction2=1.0 - beta2 ** (group["k"] + 1), weight_decay=group["weight_decay"],
+                       decoupled=group["weight_decay_mode"] == "decoupled")
             group["k"] += 1
         return loss
 
 
-def _adamw(y: list[torch.Tensor], grads: list[torch.Tensor], z: list[torch.Tensor], exp_avg_sqs: list[torch.Tensor], *,
-           lr: float, averaging: float, beta1: float, beta2: float, eps: float, bias_correction2: float,
-           weight_decay: float, decoupled: bool) -> None:
+def _adamw(flat: FlatGroup, z: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: float, averaging: float, beta1: float,
+           beta2: float, eps: float, bias_correction2: float, weight_decay: float, decoupled: bool) -> None:
+    y, grad = flat.param, flat.grad
     if weight_decay and not decoupled:
-        grads = torch._foreach_add(grads, y, alpha=weight_decay)
-    torch._foreach_mul_(exp_avg_sqs, beta2)
-    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1.0 - beta2)
-    denom = torch._foreach_div(exp_avg_sqs, bias_correction2)
-    torch._foreach_sqrt_(denom)
-    torch._foreach_add_(denom, eps)
-    direction = torch._foreach_div(grads, denom)
+        grad.add_(y, alpha=weight_decay)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+    # d = g/(√(v/b) + ε) = √b · g/(√v + ε√b) with b = 1 − β2^t: the √b rides on the step sizes.
+    scale = math.sqrt(bias_correction2)
+    denom = torch.sqrt(exp_avg_sq, out=flat.scratch(0)).add_(eps * scale)
+    direction = grad.div_(denom)  # the gathered gradient is ours to overwrite
     if weight_decay and decoupled:
-        torch._foreach_add_(direction, y, alpha=weight_decay)
-    torch._foreach_lerp_(y, z, averaging)
-    torch._foreach_add_(y, direction, alpha=lr * (beta1 * (1.0 - averaging) - 1.0))
-    torch._foreach_sub_(z, direction, alpha=lr)
+        direction.add_(y, alpha=weight_decay / scale)
+    y.lerp_(z, averaging)
+    y.add_(direction, alpha=scale * lr * (beta1 * (1.0 - averaging) - 1.0))
+    z.sub_(direction, alpha=scale * lr)
 
 
 @OPTIMIZERS.register("schedule_free_sgd", aliases=("sfsgd",), reference="Defazio et al. 2024, The Road Less Scheduled",
@@ -220,7 +212,7 @@ def schedule_free_sgd(params: Params, lr: PositiveFloat = 1.0, momentum: Annotat
         weight_decay: Decay at the gradient point (l2 and decoupled coincide for SGD).
         weight_decay_mode: l2 or decoupled (the same update here).
         warmup_steps: Linear warmup of the learning rate.
-        implementation: auto or foreach (multi-tensor), or loop.
+        implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
     return ScheduleFreeSGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, warmup_steps=warmup_steps,
                            foreach=own_implementation(implementation))
@@ -244,7 +236,7 @@ def schedule_free_adamw(params: Params, lr: PositiveFloat = 0.0025, beta1: Annot
         weight_decay: Decay coefficient (see ``weight_decay_mode``).
         weight_decay_mode: decoupled (the paper) or l2.
         warmup_steps: Linear warmup of the learning rate.
-        implementation: auto or foreach (multi-tensor), or loop.
+        implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
     return ScheduleFreeAdamW(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
                              weight_decay_mode=weight_decay_mode, warmup_steps=warmup_steps,

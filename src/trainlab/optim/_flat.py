@@ -1,0 +1,210 @@
+"""Flat buffers: a group's tensors laid end to end, so each step operation is one kernel.
+
+trainlab's own optimizers (lion, lamb, lars, adabelief, schedule-free) do their arithmetic on
+one contiguous buffer per quantity instead of on lists of tensors. On CPU, torch's ``_foreach_*``
+operations run one kernel per tensor, so a 64-tensor model pays 64 dispatches per operation and
+a fresh allocation for every temporary; on flat buffers each operation is a single vectorized
+pass and the temporaries are reused scratch buffers. Each step pays two gathers (``torch.cat``
+of parameters and gradients) and one scatter (``torch._foreach_copy_`` back into the parameters).
+
+State stays per parameter, as torch expects: ``optimizer.state[p]["exp_avg"]`` is a *view* into
+the flat buffer, so ``state_dict()``, ``load_state_dict()`` and code that inspects the state see
+ordinary tensors. When an entry is no longer the view we made (after ``load_state_dict``, or when
+someone replaced it), the flat buffer is rebuilt from the entries.
+
+Equal-sized tensors are placed next to each other, so per-tensor reductions (the layer-wise
+trust ratios of LAMB and LARS) are one row-wise operation per distinct size, not one per tensor.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+StateInit = Callable[[torch.Tensor], torch.Tensor]
+
+_CACHE_ATTRIBUTE = "_trainlab_flat_groups"
+
+
+class FlatLayout:
+    """Where each of a list of same-device, same-dtype tensors lives in one flat buffer."""
+
+    def __init__(self, params: list[torch.Tensor]):
+        # Stable sort by size: equal sizes become adjacent blocks, viewable as (count, size) matrices.
+        self.order = sorted(range(len(params)), key=lambda i: params[i].numel())
+        self.shapes = [params[i].shape for i in self.order]
+        self.blocks: list[tuple[int, int, int]] = []  # (start, count, size)
+        start = 0
+        for i in self.order:
+            size = params[i].numel()
+            if self.blocks and self.blocks[-1][2] == size:
+                block_start, count, _ = self.blocks[-1]
+                self.blocks[-1] = (block_start, count + 1, size)
+            else:
+                self.blocks.append((start, 1, size))
+            start += size
+        self.numel = start
+        # Row views of the long-lived flat buffers (parameters, scratch, state), made once per buffer.
+        self._rows: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
+
+    def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """Views of ``flat`` shaped like the tensors, in parameter order."""
+        pieces = flat.split([shape.numel() for shape in self.shapes])
+        result: list[torch.Tensor] = [flat] * len(self.order)
+        for position, i in enumerate(self.order):
+            result[i] = pieces[position].view(self.shapes[position])
+        return result
+
+    def rows(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """Each block of equal-sized tensors as a ``(count, size)`` matrix view of ``flat``."""
+        cached = self._rows.get(id(flat))
+        if cached is None or cached[0] is not flat:
+            cached = self._rows[id(flat)] = (flat, [flat[start:start + count * size].view(count, size)
+                                                    for start, count, size in self.blocks])
+        return cached[1]
+
+    def norms(self, flat: torch.Tensor) -> torch.Tensor:
+        """The L2 norm of every tensor, in layout order (one reduction per block)."""
+        rows = self.rows(flat)
+        if len(rows) == 1:
+            return torch.linalg.vector_norm(rows[0], dim=1)
+        return torch.cat([torch.linalg.vector_norm(block, dim=1) for block in rows])
+
+    def add_scaled_(self, target: torch.Tensor, source: torch.Tensor, scales: torch.Tensor) -> None:
+        """``target += source · scale`` with one scale per tensor (layout order), in place."""
+        first = 0
+        for target_rows, source_rows, (_, count, _) in zip(self.rows(target), self.rows(source), self.blocks, strict=True):
+            target_rows.addcmul_(source_rows, scales[first:first + count, None])
+            first += count
+
+
+class FlatGroup:
+    """Flat parameter, gradient, state and scratch buffers for one list of same-kind parameters.
+
+    Views into the flat buffers are made once and kept: creating a view costs about a
+    microsecond, which per tensor and per step would be most of the step on small models.
+    """
+
+    def __init__(self, params: list[torch.Tensor]):
+        self.params = params
+        self.layout = FlatLayout(params)
+        like = params[0]
+        self._empty = lambda: torch.empty(self.layout.numel, dtype=like.dtype, device=like.device)
+        self._param = self._empty()
+        self._param_loaded = False
+        self.grad = self._empty()
+        self._param_views = self.layout.views(self._param)
+        self._grad_views = self.layout.views(self.grad)
+        self._scratch: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
+        # name -> (the optimizer.state it was bound in, the parameters' entries, flat buffer, views)
+        self._state: dict[str, tuple[Any, list[dict[str, Any]], torch.Tensor, list[torch.Tensor]]] = {}
+
+    @property
+    def param(self) -> torch.Tensor:
+        """The parameters, gathered on first use in a step and written back by :meth:`store`."""
+        if not self._param_loaded:
+            torch._foreach_copy_(self._param_views, self.params)
+            self._param_loaded = True
+        return self._param
+
+    def scratch(self, index: int) -> torch.Tensor:
+        """The ``index``-th reusable temporary buffer (its contents are garbage on entry)."""
+        while len(self._scratch) <= index:
+            buffer = self._empty()
+            self._scratch.append((buffer, self.layout.views(buffer)))
+        return self._scratch[index][0]
+
+    def add_to_params(self, scratch_index: int, alpha: float) -> None:
+        """``params += alpha · scratch(scratch_index)``.
+
+        An update that needs the parameters only for this skips gathering and writing them
+        back: one pass over the tensors instead of two.
+        """
+        delta, views = self._scratch[scratch_index]
+        if self._param_loaded:
+            self._param.add_(delta, alpha=alpha)
+        else:
+            torch._foreach_add_(self.params, views, alpha=alpha)
+
+    def load(self, negate_grads: bool) -> None:
+        """Gather the current gradients (negated when maximizing); parameters wait for :attr:`param`."""
+        torch._foreach_copy_(self._grad_views, [p.grad for p in self.params])
+        if negate_grads:
+            self.grad.neg_()
+
+    def store(self) -> None:
+        """Write the updated flat parameters back into the parameters, if they were gathered."""
+        if self._param_loaded:
+            torch._foreach_copy_(self.params, self._param_views)
+            self._param_loaded = False
+
+    def bind_state(self, optimizer: torch.optim.Optimizer, name: str, init: StateInit = torch.zeros_like) -> torch.Tensor:
+        """The flat buffer behind ``optimizer.state[p][name]`` for every parameter, (re)built when needed.
+
+        Entries missing so far start as ``init(parameter)``.
+        """
+        # optimizer.state is replaced wholesale by load_state_dict; entries by whoever reassigns them.
+        bound = self._state.get(name)
+        if bound is not None and bound[0] is optimizer.state and all(
+                map(operator.is_, map(operator.methodcaller("get", name), bound[1]), bound[3])):
+            return bound[2]
+        state = optimizer.state
+        flat = self._empty()
+        views = self.layout.views(flat)
+        for p, view in zip(self.params, views, strict=True):
+            current = state[p].get(name)
+            view.copy_(current if current is not None else init(p.detach()))
+            state[p][name] = view
+        self._state[name] = (state, [state[p] for p in self.params], flat, views)
+        return flat
+
+
+def flat_parts(optimizer: torch.optim.Optimizer, group: dict[str, Any], name: str) -> Iterator[FlatGroup]:
+    """The group's parameters with gradients as loaded :class:`FlatGroup` parts.
+
+    One part per device and dtype, or one per parameter for the ``loop`` implementation
+    (``group["foreach"]`` false): the same arithmetic, a parameter at a time. Each part arrives
+    with its parameters and gradients gathered; the updated parameters are written back when
+    the caller asks for the next part.
+    """
+    params = [p for p in group["params"] if p.grad is not None]
+    for flat in _parts(optimizer, params, per_parameter=not group["foreach"], name=name):
+        flat.load(negate_grads=group["maximize"])
+        yield flat
+        flat.store()
+
+
+def groups_with_flat_parts(optimizer: torch.optim.Optimizer, name: str) -> Iterator[
+        tuple[dict[str, Any], Iterator[FlatGroup]]]:
+    """``(group, parts)`` for every group that has gradients (see :func:`flat_parts`)."""
+    for group in optimizer.param_groups:
+        if any(p.grad is not None for p in group["params"]):
+            yield group, flat_parts(optimizer, group, name)
+
+
+def _parts(optimizer: torch.optim.Optimizer, params: list[torch.Tensor], per_parameter: bool, name: str) -> list[FlatGroup]:
+    # Cached on the optimizer but not in its state: derived data, rebuilt after unpickling or deepcopy.
+    cache: dict[tuple[Any, ...], list[FlatGroup]] = optimizer.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+    key = (per_parameter, *map(id, params))
+    parts = cache.get(key)
+    if parts is None:
+        if any(p.grad.is_sparse for p in params):
+            raise RuntimeError(f"{name} does not support sparse gradients")
+        # A parameter's state lives in one flat buffer at a time: drop layouts that shared it.
+        ids = set(key[1:])
+        for stale in [k for k in cache if not ids.isdisjoint(k[1:])]:
+            del cache[stale]
+        parts = cache[key] = [FlatGroup(subset) for subset in _subsets(params, per_parameter)]
+    return parts
+
+
+def _subsets(params: list[torch.Tensor], per_parameter: bool) -> list[list[torch.Tensor]]:
+    if per_parameter:
+        return [[p] for p in params]
+    by_kind: dict[tuple[Any, ...], list[torch.Tensor]] = {}
+    for p in params:
+        by_kind.setdefault((p.device, p.dtype), []).append(p)
+    return list(by_kind.values())

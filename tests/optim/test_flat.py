@@ -1,0 +1,145 @@
+"""Flat buffers behind our own optimizers: state stays ordinary per-parameter tensors, and nothing
+a user does to parameters or state between steps is lost or aliased."""
+
+import copy
+
+import pytest
+import torch
+
+from trainlab.optim import AdaBelief, Lamb, Lars, Lion, ScheduleFreeAdamW, ScheduleFreeSGD
+from trainlab.optim._flat import FlatLayout
+
+OURS = {
+    "lion": lambda params, **kw: Lion(params, lr=1e-2, weight_decay=0.1, **kw),
+    "lamb": lambda params, **kw: Lamb(params, lr=1e-2, weight_decay=0.1, **kw),
+    "lars": lambda params, **kw: Lars(params, lr=1.0, weight_decay=1e-3, **kw),
+    "adabelief": lambda params, **kw: AdaBelief(params, lr=1e-2, weight_decay=0.1, **kw),
+    "schedule_free_sgd": lambda params, **kw: ScheduleFreeSGD(params, lr=0.1, weight_decay=1e-3, **kw),
+    "schedule_free_adamw": lambda params, **kw: ScheduleFreeAdamW(params, lr=1e-2, weight_decay=0.1, **kw),
+}
+
+
+def make_params(seed=0, dtypes=(torch.float32,)):
+    generator = torch.Generator().manual_seed(seed)
+    shapes = [(4, 3), (3,), (4, 3), (5,), (2, 2, 2), (3,)]
+    return [torch.randn(shape, generator=generator, dtype=dtypes[i % len(dtypes)]).requires_grad_()
+            for i, shape in enumerate(shapes)]
+
+
+def set_grads(params, step):
+    generator = torch.Generator().manual_seed(1000 + step)
+    for p in params:
+        p.grad = torch.randn(p.shape, generator=generator, dtype=p.dtype)
+
+
+def run(optimizer, params, steps, start=0):
+    for step in range(start, start + steps):
+        set_grads(params, step)
+        optimizer.step()
+
+
+def test_layout_puts_equal_sizes_together_and_reduces_per_tensor():
+    tensors = [torch.randn(4, 3), torch.randn(3), torch.randn(12), torch.randn(3)]
+    layout = FlatLayout(tensors)
+    assert [size for _, _, size in layout.blocks] == [3, 12]
+    flat = torch.cat([tensors[i].reshape(-1) for i in layout.order])
+    expected = torch.stack([tensors[i].norm() for i in layout.order])
+    torch.testing.assert_close(layout.norms(flat), expected)
+    for view, tensor in zip(layout.views(flat), tensors, strict=True):
+        assert view.shape == tensor.shape
+        torch.testing.assert_close(view, tensor)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_state_entries_are_ordinary_tensors_shaped_like_their_parameters(name):
+    params = make_params()
+    optimizer = OURS[name](params)
+    run(optimizer, params, 2)
+    for p in params:
+        for value in optimizer.state[p].values():
+            if isinstance(value, torch.Tensor) and value.ndim:
+                assert value.shape == p.shape
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_loaded_state_is_copied_not_shared_with_its_source(name):
+    params = make_params()
+    source = OURS[name](params)
+    run(source, params, 2)
+    before = copy.deepcopy(source.state_dict())
+    clone = [p.detach().clone().requires_grad_() for p in params]
+    target = OURS[name](clone)
+    target.load_state_dict(source.state_dict())
+    run(target, clone, 3, start=2)
+    after = source.state_dict()
+    for index, entries in before["state"].items():
+        for key, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                assert torch.equal(after["state"][index][key], value), f"{key} of the source changed"
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_changes_to_parameters_between_steps_are_kept(name):
+    # The flat copy of the parameters must never overwrite what someone else wrote in between,
+    # whether through the parameter or through .data (which bypasses the version counter).
+    params = make_params()
+    reference_params = [p.detach().clone().requires_grad_() for p in params]
+    optimizer, reference = OURS[name](params), OURS[name](reference_params, foreach=False)
+    for step in range(4):
+        for ps in (params, reference_params):
+            with torch.no_grad():
+                ps[0].mul_(0.5)
+                ps[2].data.clamp_(-0.1, 0.1)
+            set_grads(ps, step)
+        optimizer.step()
+        reference.step()
+    for p, q in zip(params, reference_params, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_replacing_a_state_entry_is_honoured(name):
+    params = make_params()
+    optimizer = OURS[name](params)
+    run(optimizer, params, 2)
+    key = next(k for k, v in optimizer.state[params[0]].items() if isinstance(v, torch.Tensor) and v.ndim)
+    replacement = torch.full_like(params[0], 0.25)
+    optimizer.state[params[0]][key] = replacement.clone()
+    reference_params = [p.detach().clone().requires_grad_() for p in params]
+    reference = OURS[name](reference_params, foreach=False)
+    reference.load_state_dict(copy.deepcopy(optimizer.state_dict()))  # as after torch.save and torch.load
+    run(optimizer, params, 2, start=2)
+    run(reference, reference_params, 2, start=2)
+    for p, q in zip(params, reference_params, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_mixed_dtypes_and_missing_gradients_match_the_loop_path(name):
+    params = make_params(dtypes=(torch.float32, torch.float64))
+    reference_params = [p.detach().clone().requires_grad_() for p in params]
+    optimizer, reference = OURS[name](params), OURS[name](reference_params, foreach=False)
+    for step in range(5):
+        for ps in (params, reference_params):
+            set_grads(ps, step)
+            if step % 2:
+                ps[1].grad = None  # a parameter that sits out some steps
+        optimizer.step()
+        reference.step()
+    for p, q in zip(params, reference_params, strict=True):
+        assert p.dtype == q.dtype
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_a_deep_copy_steps_on_its_own(name):
+    params = make_params()
+    optimizer = OURS[name](params)
+    run(optimizer, params, 2)
+    twin = copy.deepcopy(optimizer)
+    snapshot = copy.deepcopy(optimizer.state_dict())
+    run(twin, [p for g in twin.param_groups for p in g["params"]], 2, start=2)
+    for index, entries in optimizer.state_dict()["state"].items():
+        for key, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                assert torch.equal(value, snapshot["state"][index][key])
