@@ -143,3 +143,37 @@ def test_a_deep_copy_steps_on_its_own(name):
         for key, value in entries.items():
             if isinstance(value, torch.Tensor):
                 assert torch.equal(value, snapshot["state"][index][key])
+
+
+@pytest.mark.parametrize("foreach", [True, False])
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_gradients_are_never_modified(name, foreach):
+    params = make_params()
+    optimizer = OURS[name](params, foreach=foreach)
+    for group in optimizer.param_groups:
+        group["maximize"] = True
+        if "weight_decay_mode" in group:
+            group["weight_decay_mode"] = "l2"
+    set_grads(params, 0)
+    before = [p.grad.clone() for p in params]
+    optimizer.step()
+    for p, grad in zip(params, before, strict=True):
+        assert torch.equal(p.grad, grad)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_large_tensors_stepped_in_place_match_the_gathered_path(name, monkeypatch):
+    from trainlab.optim import _flat
+
+    def trained(lone_numel):
+        monkeypatch.setattr(_flat, "LONE_TENSOR_NUMEL", lone_numel)
+        generator = torch.Generator().manual_seed(3)
+        big = torch.randn(200, 200, generator=generator).requires_grad_()
+        transposed = torch.randn(4, 3, generator=generator).t().requires_grad_()  # not contiguous
+        params = [big, transposed, *make_params()]
+        optimizer = OURS[name](params)
+        run(optimizer, params, 3)
+        return [p.detach() for p in params]
+
+    for in_place, gathered in zip(trained(1 << 15), trained(1 << 30), strict=True):
+        torch.testing.assert_close(in_place, gathered, rtol=1e-6, atol=1e-7)

@@ -12,6 +12,9 @@ the flat buffer, so ``state_dict()``, ``load_state_dict()`` and code that inspec
 ordinary tensors. When an entry is no longer the view we made (after ``load_state_dict``, or when
 someone replaced it), the flat buffer is rebuilt from the entries.
 
+Tensors of 32K elements or more are not copied: each is its own flat buffer and steps in place,
+as in the ``loop`` implementation, which does that for every parameter.
+
 Equal-sized tensors are placed next to each other, so per-tensor reductions (the layer-wise
 trust ratios of LAMB and LARS) are one row-wise operation per distinct size, not one per tensor.
 """
@@ -27,6 +30,9 @@ import torch
 StateInit = Callable[[torch.Tensor], torch.Tensor]
 
 _CACHE_ATTRIBUTE = "_trainlab_flat_groups"
+# From this size on, a tensor's elementwise passes cost more than the ~1 µs dispatch per operation
+# that flat buffers save (measured on CPU: benchmarks/optim_step.py, models b and c).
+LONE_TENSOR_NUMEL = 1 << 15
 
 
 class FlatLayout:
@@ -93,11 +99,14 @@ class FlatGroup:
         self.layout = FlatLayout(params)
         like = params[0]
         self._empty = lambda: torch.empty(self.layout.numel, dtype=like.dtype, device=like.device)
-        self._param = self._empty()
-        self._param_loaded = False
-        self.grad = self._empty()
+        # A lone contiguous parameter is its own flat buffer: no gathering or writing back.
+        self._in_place = len(params) == 1 and like.is_contiguous()
+        self._param = like.detach().view(-1) if self._in_place else self._empty()
+        self._param_loaded = self._in_place
+        self._grad_buffer = self._empty()
+        self._grad_views = self.layout.views(self._grad_buffer)
+        self.grad = self._grad_buffer  # read-only to the update rule: see writable_grad
         self._param_views = self.layout.views(self._param)
-        self._grad_views = self.layout.views(self.grad)
         self._scratch: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
         # name -> (the optimizer.state it was bound in, the parameters' entries, flat buffer, views)
         self._state: dict[str, tuple[Any, list[dict[str, Any]], torch.Tensor, list[torch.Tensor]]] = {}
@@ -131,13 +140,28 @@ class FlatGroup:
 
     def load(self, negate_grads: bool) -> None:
         """Gather the current gradients (negated when maximizing); parameters wait for :attr:`param`."""
+        if self._in_place:
+            param = self.params[0]
+            if self._param.data_ptr() != param.data_ptr():  # someone replaced .data
+                self._param = param.detach().view(-1)
+            # The lone parameter's own gradient, read in place unless it must be negated.
+            self.grad = param.grad.reshape(-1)
+            if negate_grads:
+                self.grad = torch.neg(self.grad, out=self._grad_buffer)
+            return
         torch._foreach_copy_(self._grad_views, [p.grad for p in self.params])
         if negate_grads:
             self.grad.neg_()
 
+    def writable_grad(self) -> torch.Tensor:
+        """The gradient as a buffer the update rule may overwrite (never the parameter's ``.grad``)."""
+        if self.grad is not self._grad_buffer:
+            self.grad = self._grad_buffer.copy_(self.grad)
+        return self.grad
+
     def store(self) -> None:
         """Write the updated flat parameters back into the parameters, if they were gathered."""
-        if self._param_loaded:
+        if self._param_loaded and not self._in_place:
             torch._foreach_copy_(self.params, self._param_views)
             self._param_loaded = False
 
@@ -204,7 +228,11 @@ def _parts(optimizer: torch.optim.Optimizer, params: list[torch.Tensor], per_par
 def _subsets(params: list[torch.Tensor], per_parameter: bool) -> list[list[torch.Tensor]]:
     if per_parameter:
         return [[p] for p in params]
+    # Large tensors step in place, one at a time: their per-operation dispatch is negligible and
+    # copying them to and from a flat buffer would cost two extra passes over memory.
+    lone = [[p] for p in params if p.numel() >= LONE_TENSOR_NUMEL]
     by_kind: dict[tuple[Any, ...], list[torch.Tensor]] = {}
     for p in params:
-        by_kind.setdefault((p.device, p.dtype), []).append(p)
-    return list(by_kind.values())
+        if p.numel() < LONE_TENSOR_NUMEL:
+            by_kind.setdefault((p.device, p.dtype), []).append(p)
+    return [*by_kind.values(), *lone]

@@ -77,7 +77,7 @@ def _adabelief(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_var: torch.Tensor
     if weight_decay and decoupled:
         param.mul_(1.0 - lr * weight_decay)
     elif weight_decay:
-        grad.add_(param, alpha=weight_decay)
+        grad = flat.writable_grad().add_(param, alpha=weight_decay)
     exp_avg.lerp_(grad, 1.0 - beta1)
     residual = torch.sub(grad, exp_avg, out=flat.scratch(0))
     exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1.0 - beta2).add_(eps)

@@ -77,7 +77,7 @@ def _lamb(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, *, l
           eps: float, step: int, weight_decay: float, decoupled: bool, max_trust: float | None) -> None:
     param, grad, layout = flat.param, flat.grad, flat.layout
     if weight_decay and not decoupled:
-        grad.add_(param, alpha=weight_decay)
+        grad = flat.writable_grad().add_(param, alpha=weight_decay)
     exp_avg.lerp_(grad, 1.0 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
     # r = m̂/(√v̂ + ε) = c·m/(√v + ε√(1−β2^t)) with c = √(1−β2^t)/(1−β1^t): two passes fewer.

@@ -78,7 +78,7 @@ def _lars(flat: FlatGroup, buffer: torch.Tensor, *, lr: float, momentum: float, 
     else:
         denominators = grad_norms + weight_decay * weight_norms + eps
         if weight_decay:
-            grad.add_(param, alpha=weight_decay)
+            grad = flat.writable_grad().add_(param, alpha=weight_decay)
     trust = torch.where((weight_norms > 0) & (grad_norms > 0), trust_coefficient * weight_norms / denominators,
                         torch.ones_like(weight_norms))
     buffer.mul_(momentum)

@@ -70,7 +70,7 @@ def _lion(flat: FlatGroup, exp_avg: torch.Tensor, *, lr: float, beta1: float, be
     if weight_decay and decoupled:
         flat.param.mul_(1.0 - lr * weight_decay)
     elif weight_decay:
-        grad.add_(flat.param, alpha=weight_decay)
+        grad = flat.writable_grad().add_(flat.param, alpha=weight_decay)
     torch.lerp(exp_avg, grad, 1.0 - beta1, out=flat.scratch(0)).sign_()
     flat.add_to_params(0, alpha=-lr)
     exp_avg.lerp_(grad, 1.0 - beta2)

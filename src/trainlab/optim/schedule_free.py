@@ -122,7 +122,7 @@ class ScheduleFreeSGD(_ScheduleFree):
 def _sgd(flat: FlatGroup, z: torch.Tensor, *, lr: float, averaging: float, momentum: float, weight_decay: float) -> None:
     y, grad = flat.param, flat.grad
     if weight_decay:
-        grad.add_(y, alpha=weight_decay)
+        grad = flat.writable_grad().add_(y, alpha=weight_decay)
     # y_{t+1} from y_t without materializing x: the reference code's two-line update.
     y.lerp_(z, averaging)
     y.add_(grad, alpha=lr * (momentum * (1.0 - averaging) - 1.0))
@@ -184,12 +184,12 @@ def _adamw(flat: FlatGroup, z: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: fl
            beta2: float, eps: float, bias_correction2: float, weight_decay: float, decoupled: bool) -> None:
     y, grad = flat.param, flat.grad
     if weight_decay and not decoupled:
-        grad.add_(y, alpha=weight_decay)
+        grad = flat.writable_grad().add_(y, alpha=weight_decay)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
     # d = g/(√(v/b) + ε) = √b · g/(√v + ε√b) with b = 1 − β2^t: the √b rides on the step sizes.
     scale = math.sqrt(bias_correction2)
     denom = torch.sqrt(exp_avg_sq, out=flat.scratch(0)).add_(eps * scale)
-    direction = grad.div_(denom)  # the gathered gradient is ours to overwrite
+    direction = torch.div(grad, denom, out=flat.scratch(1))
     if weight_decay and decoupled:
         direction.add_(y, alpha=weight_decay / scale)
     y.lerp_(z, averaging)
