@@ -10,12 +10,12 @@ from trainlab.optim import AdaBelief, Lamb, Lars, Lion, ScheduleFreeAdamW, Sched
 from trainlab.optim._flat import FlatLayout
 
 OURS = {
-    "lion": lambda params, **kw: Lion(params, lr=1e-2, weight_decay=0.1, **kw),
-    "lamb": lambda params, **kw: Lamb(params, lr=1e-2, weight_decay=0.1, **kw),
-    "lars": lambda params, **kw: Lars(params, lr=1.0, weight_decay=1e-3, **kw),
-    "adabelief": lambda params, **kw: AdaBelief(params, lr=1e-2, weight_decay=0.1, **kw),
-    "schedule_free_sgd": lambda params, **kw: ScheduleFreeSGD(params, lr=0.1, weight_decay=1e-3, **kw),
-    "schedule_free_adamw": lambda params, **kw: ScheduleFreeAdamW(params, lr=1e-2, weight_decay=0.1, **kw),
+    "lion": lambda params, **kw: Lion(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
+    "lamb": lambda params, **kw: Lamb(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
+    "lars": lambda params, **kw: Lars(params, **{"lr": 1.0, "weight_decay": 1e-3, **kw}),
+    "adabelief": lambda params, **kw: AdaBelief(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
+    "schedule_free_sgd": lambda params, **kw: ScheduleFreeSGD(params, **{"lr": 0.1, "weight_decay": 1e-3, **kw}),
+    "schedule_free_adamw": lambda params, **kw: ScheduleFreeAdamW(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
 }
 
 
@@ -177,3 +177,34 @@ def test_large_tensors_stepped_in_place_match_the_gathered_path(name, monkeypatc
 
     for in_place, gathered in zip(trained(1 << 15), trained(1 << 30), strict=True):
         torch.testing.assert_close(in_place, gathered, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", ["decoupled", "l2"])
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_groups_differing_only_in_weight_decay_step_as_if_apart(name, mode):
+    # They share one flat buffer (see families), yet each tensor must get its own group's decay.
+    params = make_params()
+    apart = [p.detach().clone().requires_grad_() for p in params]
+    together = OURS[name]([{"params": params[:3], "weight_decay": 0.2}, {"params": params[3:], "weight_decay": 0.0}])
+    first, second = OURS[name](apart[:3], weight_decay=0.2), OURS[name](apart[3:], weight_decay=0.0)
+    for optimizer in (together, first, second):
+        for group in optimizer.param_groups:
+            if "weight_decay_mode" in group:
+                group["weight_decay_mode"] = mode
+    for step in range(4):
+        set_grads(params, step)
+        set_grads(apart, step)
+        together.step()
+        first.step()
+        second.step()
+    for p, q in zip(params, apart, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-7)
+
+
+def test_groups_with_other_differences_step_apart():
+    from trainlab.optim._flat import families
+
+    params = make_params()
+    optimizer = Lamb([{"params": params[:2], "weight_decay": 0.1}, {"params": params[2:4], "weight_decay": 0.0},
+                      {"params": params[4:], "lr": 0.5}])
+    assert [len(family) for family in families(optimizer)] == [2, 1]

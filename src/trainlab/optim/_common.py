@@ -270,8 +270,8 @@ def run_update(update: Callable[..., None], foreach: bool, *tensor_lists: list[t
         update(*([t] for t in tensors), **options)
 
 
-def next_step(optimizer: torch.optim.Optimizer, group: dict[str, Any]) -> int:
-    """Advance and return the group's step count (kept in the group so it is saved with it)."""
-    group["step"] = group.get("step", 0) + 1
-    return group["step"]
-
+def next_step(groups: list[dict[str, Any]]) -> int:
+    """Advance and return the step count of groups that step together (kept in each group, so saved)."""
+    for group in groups:
+        group["step"] = group.get("step", 0) + 1
+    return groups[0]["step"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -79,6 +79,13 @@ class FlatLayout:
             return torch.linalg.vector_norm(rows[0], dim=1)
         return torch.cat([torch.linalg.vector_norm(block, dim=1) for block in rows])
 
+    def scale_(self, target: torch.Tensor, scales: torch.Tensor) -> None:
+        """``target *= scale`` with one scale per tensor (layout order), in place."""
+        first = 0
+        for target_rows, (_, count, _) in zip(self.rows(target), self.blocks, strict=True):
+            target_rows.mul_(scales[first:first + count, None])
+            first += count
+
     def add_scaled_(self, target: torch.Tensor, source: torch.Tensor, scales: torch.Tensor) -> None:
         """``target += source · scale`` with one scale per tensor (layout order), in place."""
         first = 0
@@ -94,9 +101,12 @@ class FlatGroup:
     microsecond, which per tensor and per step would be most of the step on small models.
     """
 
-    def __init__(self, params: list[torch.Tensor]):
+    def __init__(self, params: list[torch.Tensor], group_indices: list[int]):
         self.params = params
         self.layout = FlatLayout(params)
+        self._group_indices = [group_indices[i] for i in self.layout.order]
+        self._decays_seen: tuple[float, ...] | None = None
+        self.weight_decay: torch.Tensor | None = None
         like = params[0]
         self._empty = lambda: torch.empty(self.layout.numel, dtype=like.dtype, device=like.device)
         # A lone contiguous parameter is its own flat buffer: no gathering or writing back.
@@ -110,6 +120,23 @@ class FlatGroup:
         self._scratch: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
         # name -> (the optimizer.state it was bound in, the parameters' entries, flat buffer, views)
         self._state: dict[str, tuple[Any, list[dict[str, Any]], torch.Tensor, list[torch.Tensor]]] = {}
+
+    def set_weight_decays(self, decays: tuple[float, ...]) -> None:
+        """Spread the groups' weight decays to :attr:`weight_decay`, one per tensor (None when all are 0)."""
+        if decays != self._decays_seen:
+            self._decays_seen = decays
+            per_tensor = [decays[i] for i in self._group_indices]
+            self.weight_decay = (torch.tensor(per_tensor, dtype=self.grad.dtype, device=self.grad.device)
+                                 if any(per_tensor) else None)
+
+    def apply_weight_decay(self, lr: float, decoupled: bool) -> None:
+        """Each tensor's weight decay λ: weights times ``1 − lr·λ`` (decoupled), or λθ added to the gradient (l2)."""
+        if self.weight_decay is None:
+            return
+        if decoupled:
+            self.layout.scale_(self.param, torch.mul(self.weight_decay, -lr).add_(1.0))
+        else:
+            self.layout.add_scaled_(self.writable_grad(), self.param, self.weight_decay)
 
     @property
     def param(self) -> torch.Tensor:
@@ -186,42 +213,99 @@ class FlatGroup:
         return flat
 
 
-def flat_parts(optimizer: torch.optim.Optimizer, group: dict[str, Any], name: str) -> Iterator[FlatGroup]:
-    """The group's parameters with gradients as loaded :class:`FlatGroup` parts.
+def families(optimizer: torch.optim.Optimizer) -> list[list[dict[str, Any]]]:
+    """The param groups that step as one: equal in every option but their parameters and weight decay.
 
-    One part per device and dtype, or one per parameter for the ``loop`` implementation
-    (``group["foreach"]`` false): the same arithmetic, a parameter at a time. Each part arrives
-    with its parameters and gradients gathered; the updated parameters are written back when
-    the caller asks for the next part.
+    Typically the decayed weights and the undecayed biases and norms; one flat buffer for both
+    halves the fixed cost of a step. Each tensor keeps its own group's weight decay.
     """
-    params = [p for p in group["params"] if p.grad is not None]
-    for flat in _parts(optimizer, params, per_parameter=not group["foreach"], name=name):
-        flat.load(negate_grads=group["maximize"])
+    result: list[list[dict[str, Any]]] = []
+    for group in optimizer.param_groups:
+        family = next((f for f in result if _same_options(f[0], group)), None)
+        if family is None:
+            result.append([group])
+        else:
+            family.append(group)
+    return result
+
+
+def flat_parts(optimizer: torch.optim.Optimizer, family: list[dict[str, Any]], name: str) -> Iterator[FlatGroup]:
+    """The family's parameters with gradients as loaded :class:`FlatGroup` parts.
+
+    One part per device and dtype, large tensors alone, or one part per parameter for the
+    ``loop`` implementation (``foreach`` false): the same arithmetic, a parameter at a time.
+    Each part arrives with its gradients gathered and its weight decays set; updated parameters
+    are written back when the caller asks for the next part.
+    """
+    return _loaded(_parts(optimizer, family, name), family)
+
+
+def families_with_flat_parts(optimizer: torch.optim.Optimizer, name: str) -> Iterator[
+        tuple[list[dict[str, Any]], Iterator[FlatGroup]]]:
+    """``(family, parts)`` for every family with gradients (see :func:`families`, :func:`flat_parts`)."""
+    for family in families(optimizer):
+        parts = _parts(optimizer, family, name)
+        if parts:
+            yield family, _loaded(parts, family)
+
+
+def _loaded(parts: list[FlatGroup], family: list[dict[str, Any]]) -> Iterator[FlatGroup]:
+    negate_grads = family[0]["maximize"]
+    decays = tuple(group["weight_decay"] for group in family)
+    for flat in parts:
+        flat.load(negate_grads)
+        flat.set_weight_decays(decays)
         yield flat
         flat.store()
 
 
-def groups_with_flat_parts(optimizer: torch.optim.Optimizer, name: str) -> Iterator[
-        tuple[dict[str, Any], Iterator[FlatGroup]]]:
-    """``(group, parts)`` for every group that has gradients (see :func:`flat_parts`)."""
-    for group in optimizer.param_groups:
-        if any(p.grad is not None for p in group["params"]):
-            yield group, flat_parts(optimizer, group, name)
+_PER_GROUP_OPTIONS = ("params", "weight_decay")
 
 
-def _parts(optimizer: torch.optim.Optimizer, params: list[torch.Tensor], per_parameter: bool, name: str) -> list[FlatGroup]:
+def _same_options(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    return first.keys() == second.keys() and all(
+        first[key] == second[key] for key in first if key not in _PER_GROUP_OPTIONS)
+
+
+class _Parts(NamedTuple):
+    """A family's parts and which of its parameters had gradients when they were laid out."""
+
+    parts: list[FlatGroup]
+    with_grads: list[torch.Tensor]
+    without_grads: list[torch.Tensor]
+    sizes: tuple[int, ...]
+
+    def still_fit(self, family: list[dict[str, Any]]) -> bool:
+        return (tuple(len(group["params"]) for group in family) == self.sizes
+                and all(p.grad is not None for p in self.with_grads)
+                and not any(p.grad is not None for p in self.without_grads))
+
+
+def _parts(optimizer: torch.optim.Optimizer, family: list[dict[str, Any]], name: str) -> list[FlatGroup]:
     # Cached on the optimizer but not in its state: derived data, rebuilt after unpickling or deepcopy.
-    cache: dict[tuple[Any, ...], list[FlatGroup]] = optimizer.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
-    key = (per_parameter, *map(id, params))
-    parts = cache.get(key)
-    if parts is None:
-        if any(p.grad.is_sparse for p in params):
-            raise RuntimeError(f"{name} does not support sparse gradients")
-        # A parameter's state lives in one flat buffer at a time: drop layouts that shared it.
-        ids = set(key[1:])
-        for stale in [k for k in cache if not ids.isdisjoint(k[1:])]:
-            del cache[stale]
-        parts = cache[key] = [FlatGroup(subset) for subset in _subsets(params, per_parameter)]
+    cache: dict[tuple[Any, ...], _Parts] = optimizer.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+    per_parameter = not family[0]["foreach"]
+    key = (per_parameter, *(id(group["params"]) for group in family))
+    cached = cache.get(key)
+    if cached is not None and cached.still_fit(family):
+        return cached.parts
+    params, group_indices, without_grads = [], [], []
+    for index, group in enumerate(family):
+        for p in group["params"]:
+            if p.grad is None:
+                without_grads.append(p)
+            else:
+                params.append(p)
+                group_indices.append(index)
+    if any(p.grad.is_sparse for p in params):
+        raise RuntimeError(f"{name} does not support sparse gradients")
+    # A parameter's state lives in one flat buffer at a time: drop layouts that shared it.
+    ids = {id(p) for p in params}
+    for stale in [k for k, v in cache.items() if any(id(p) in ids for p in v.with_grads)]:
+        del cache[stale]
+    index_of = {id(p): i for p, i in zip(params, group_indices, strict=True)}
+    parts = [FlatGroup(subset, [index_of[id(p)] for p in subset]) for subset in _subsets(params, per_parameter)]
+    cache[key] = _Parts(parts, params, without_grads, tuple(len(group["params"]) for group in family))
     return parts
 
 

@@ -19,7 +19,7 @@ from trainlab.optim._common import (
     next_step,
     own_implementation,
 )
-from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
+from trainlab.optim._flat import FlatGroup, families_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -61,23 +61,21 @@ class AdaBelief(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, parts in groups_with_flat_parts(self, "AdaBelief"):
-            step = next_step(self, group)
+        for family, parts in families_with_flat_parts(self, "AdaBelief"):
+            step = next_step(family)
+            group = family[0]
             beta1, beta2 = group["betas"]
             for flat in parts:
                 _adabelief(flat, flat.bind_state(self, "exp_avg"), flat.bind_state(self, "exp_avg_var"),
                            lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], step=step,
-                           weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled")
+                           decoupled=group["weight_decay_mode"] == "decoupled")
         return loss
 
 
 def _adabelief(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_var: torch.Tensor, *, lr: float, beta1: float,
-               beta2: float, eps: float, step: int, weight_decay: float, decoupled: bool) -> None:
+               beta2: float, eps: float, step: int, decoupled: bool) -> None:
+    flat.apply_weight_decay(lr, decoupled)
     param, grad = flat.param, flat.grad
-    if weight_decay and decoupled:
-        param.mul_(1.0 - lr * weight_decay)
-    elif weight_decay:
-        grad = flat.writable_grad().add_(param, alpha=weight_decay)
     exp_avg.lerp_(grad, 1.0 - beta1)
     residual = torch.sub(grad, exp_avg, out=flat.scratch(0))
     exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1.0 - beta2).add_(eps)

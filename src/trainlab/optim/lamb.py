@@ -19,7 +19,7 @@ from trainlab.optim._common import (
     next_step,
     own_implementation,
 )
-from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
+from trainlab.optim._flat import FlatGroup, families_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -62,38 +62,39 @@ class Lamb(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, parts in groups_with_flat_parts(self, "LAMB"):
-            step = next_step(self, group)
+        for family, parts in families_with_flat_parts(self, "LAMB"):
+            step = next_step(family)
+            group = family[0]
             beta1, beta2 = group["betas"]
             for flat in parts:
                 _lamb(flat, flat.bind_state(self, "exp_avg"), flat.bind_state(self, "exp_avg_sq"),
                       lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], step=step,
-                      weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled",
-                      max_trust=group["max_trust"])
+                      decoupled=group["weight_decay_mode"] == "decoupled", max_trust=group["max_trust"])
         return loss
 
 
 def _lamb(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: float, beta1: float, beta2: float,
-          eps: float, step: int, weight_decay: float, decoupled: bool, max_trust: float | None) -> None:
-    param, grad, layout = flat.param, flat.grad, flat.layout
-    if weight_decay and not decoupled:
-        grad = flat.writable_grad().add_(param, alpha=weight_decay)
+          eps: float, step: int, decoupled: bool, max_trust: float | None) -> None:
+    param, grad, layout, weight_decay = flat.param, flat.grad, flat.layout, flat.weight_decay
+    if weight_decay is not None and not decoupled:
+        grad = flat.writable_grad()
+        layout.add_scaled_(grad, param, weight_decay)
     exp_avg.lerp_(grad, 1.0 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-    # r = m̂/(√v̂ + ε) = c·m/(√v + ε√(1−β2^t)) with c = √(1−β2^t)/(1−β1^t): two passes fewer.
+    # r = m̂/(√v̂ + ε) = c·m/(√v + ε√(1−β2^t)) with c = √(1−β2^t)/(1−β1^t). We form u/c = m/(…) + (λ/c)θ,
+    # whose trust-scaled step ‖θ‖/‖u/c‖ · u/c equals the paper's ‖θ‖/‖u‖ · u, so c only matters
+    # where the trust ratio is 1: two passes fewer than forming u itself.
     bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
+    scale = bias_correction2_sqrt / (1.0 - beta1**step)
     denom = torch.sqrt(exp_avg_sq, out=flat.scratch(0)).add_(eps * bias_correction2_sqrt)
-    update = flat.scratch(1)
-    if weight_decay and decoupled:
-        torch.mul(param, weight_decay, out=update)
-    else:
-        update.zero_()
-    update.addcdiv_(exp_avg, denom, value=bias_correction2_sqrt / (1.0 - beta1**step))
+    update = torch.div(exp_avg, denom, out=flat.scratch(1))
+    if weight_decay is not None and decoupled:
+        layout.add_scaled_(update, param, weight_decay / scale)
     weight_norms = layout.norms(param)
     update_norms = layout.norms(update)
     if max_trust is not None:
         weight_norms = weight_norms.clamp(max=max_trust)
-    trust = torch.where((weight_norms > 0) & (update_norms > 0), weight_norms / update_norms, 1.0)
+    trust = torch.where((weight_norms > 0) & (update_norms > 0), weight_norms / update_norms, scale)
     layout.add_scaled_(param, update, trust.mul_(-lr))
 
 

@@ -17,7 +17,7 @@ from trainlab.optim._common import (
     evaluate_closure,
     own_implementation,
 )
-from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
+from trainlab.optim._flat import FlatGroup, families_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -59,30 +59,27 @@ class Lars(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, parts in groups_with_flat_parts(self, "LARS"):
+        for family, parts in families_with_flat_parts(self, "LARS"):
+            group = family[0]
             for flat in parts:
                 _lars(flat, flat.bind_state(self, "momentum_buffer"), lr=group["lr"], momentum=group["momentum"],
-                      weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled",
+                      decoupled=group["weight_decay_mode"] == "decoupled",
                       trust_coefficient=group["trust_coefficient"], eps=group["eps"])
         return loss
 
 
-def _lars(flat: FlatGroup, buffer: torch.Tensor, *, lr: float, momentum: float, weight_decay: float, decoupled: bool,
+def _lars(flat: FlatGroup, buffer: torch.Tensor, *, lr: float, momentum: float, decoupled: bool,
           trust_coefficient: float, eps: float) -> None:
-    param, grad, layout = flat.param, flat.grad, flat.layout
+    param, grad, layout, weight_decay = flat.param, flat.grad, flat.layout, flat.weight_decay
     weight_norms = layout.norms(param)
     grad_norms = layout.norms(grad)
-    if weight_decay and decoupled:
-        param.mul_(1.0 - lr * weight_decay)
-        denominators = grad_norms + eps
-    else:
-        denominators = grad_norms + weight_decay * weight_norms + eps
-        if weight_decay:
-            grad = flat.writable_grad().add_(param, alpha=weight_decay)
-    trust = torch.where((weight_norms > 0) & (grad_norms > 0), trust_coefficient * weight_norms / denominators,
-                        torch.ones_like(weight_norms))
+    denominators = grad_norms + eps
+    if weight_decay is not None and not decoupled:
+        denominators.addcmul_(weight_decay, weight_norms)
+    flat.apply_weight_decay(lr, decoupled)
+    trust = torch.where((weight_norms > 0) & (grad_norms > 0), trust_coefficient * weight_norms / denominators, 1.0)
     buffer.mul_(momentum)
-    layout.add_scaled_(buffer, grad, trust * lr)
+    layout.add_scaled_(buffer, flat.grad, trust.mul_(lr))
     param.sub_(buffer)
 
 

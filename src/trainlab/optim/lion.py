@@ -17,7 +17,7 @@ from trainlab.optim._common import (
     evaluate_closure,
     own_implementation,
 )
-from trainlab.optim._flat import FlatGroup, groups_with_flat_parts
+from trainlab.optim._flat import FlatGroup, families_with_flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -56,21 +56,18 @@ class Lion(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = evaluate_closure(closure)
-        for group, parts in groups_with_flat_parts(self, "Lion"):
+        for family, parts in families_with_flat_parts(self, "Lion"):
+            group = family[0]
             beta1, beta2 = group["betas"]
             for flat in parts:
                 _lion(flat, flat.bind_state(self, "exp_avg"), lr=group["lr"], beta1=beta1, beta2=beta2,
-                      weight_decay=group["weight_decay"], decoupled=group["weight_decay_mode"] == "decoupled")
+                      decoupled=group["weight_decay_mode"] == "decoupled")
         return loss
 
 
-def _lion(flat: FlatGroup, exp_avg: torch.Tensor, *, lr: float, beta1: float, beta2: float, weight_decay: float,
-          decoupled: bool) -> None:
+def _lion(flat: FlatGroup, exp_avg: torch.Tensor, *, lr: float, beta1: float, beta2: float, decoupled: bool) -> None:
+    flat.apply_weight_decay(lr, decoupled)
     grad = flat.grad
-    if weight_decay and decoupled:
-        flat.param.mul_(1.0 - lr * weight_decay)
-    elif weight_decay:
-        grad = flat.writable_grad().add_(flat.param, alpha=weight_decay)
     torch.lerp(exp_avg, grad, 1.0 - beta1, out=flat.scratch(0)).sign_()
     flat.add_to_params(0, alpha=-lr)
     exp_avg.lerp_(grad, 1.0 - beta2)

@@ -19,7 +19,7 @@ from trainlab.optim._common import (
     evaluate_closure,
     own_implementation,
 )
-from trainlab.optim._flat import FlatGroup, flat_parts
+from trainlab.optim._flat import FlatGroup, families, flat_parts
 from trainlab.registry import OPTIMIZERS
 
 
@@ -71,6 +71,14 @@ class _ScheduleFree(torch.optim.Optimizer):
                 torch._foreach_lerp_(params, z, (1.0 - beta) if to_train else (1.0 - 1.0 / beta))
             group["train_mode"] = to_train
 
+    def _family_weights(self, family: list[dict[str, Any]]) -> tuple[float, float]:
+        # Groups step together only when their options agree, so each advances to the same weights.
+        return [self._weights(group) for group in family][0]
+
+    def _advance(self, family: list[dict[str, Any]]) -> None:
+        for group in family:
+            group["k"] += 1
+
     def _start(self, closure: Any) -> Any:
         if not self.param_groups[0]["train_mode"]:
             raise RuntimeError(f"{type(self).__name__}.step() was called in eval mode; call optimizer.train() first")
@@ -110,19 +118,18 @@ class ScheduleFreeSGD(_ScheduleFree):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = self._start(closure)
-        for group in self.param_groups:
-            lr, averaging = self._weights(group)
-            for flat in flat_parts(self, group, "ScheduleFreeSGD"):
+        for family in families(self):
+            lr, averaging = self._family_weights(family)
+            for flat in flat_parts(self, family, "ScheduleFreeSGD"):
                 _sgd(flat, flat.bind_state(self, "z", torch.clone), lr=lr, averaging=averaging,
-                     momentum=group["momentum"], weight_decay=group["weight_decay"])
-            group["k"] += 1
+                     momentum=family[0]["momentum"])
+            self._advance(family)
         return loss
 
 
-def _sgd(flat: FlatGroup, z: torch.Tensor, *, lr: float, averaging: float, momentum: float, weight_decay: float) -> None:
+def _sgd(flat: FlatGroup, z: torch.Tensor, *, lr: float, averaging: float, momentum: float) -> None:
+    flat.apply_weight_decay(lr, decoupled=False)  # at y, the same update in both modes
     y, grad = flat.param, flat.grad
-    if weight_decay:
-        grad = flat.writable_grad().add_(y, alpha=weight_decay)
     # y_{t+1} from y_t without materializing x: the reference code's two-line update.
     y.lerp_(z, averaging)
     y.add_(grad, alpha=lr * (momentum * (1.0 - averaging) - 1.0))
@@ -168,30 +175,31 @@ class ScheduleFreeAdamW(_ScheduleFree):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         loss = self._start(closure)
-        for group in self.param_groups:
-            lr, averaging = self._weights(group)
+        for family in families(self):
+            lr, averaging = self._family_weights(family)
+            group = family[0]
             beta1, beta2 = group["betas"]
-            for flat in flat_parts(self, group, "ScheduleFreeAdamW"):
+            for flat in flat_parts(self, family, "ScheduleFreeAdamW"):
                 _adamw(flat, flat.bind_state(self, "z", torch.clone), flat.bind_state(self, "exp_avg_sq"), lr=lr,
                        averaging=averaging, beta1=beta1, beta2=beta2, eps=group["eps"],
-                       bias_correction2=1.0 - beta2 ** (group["k"] + 1), weight_decay=group["weight_decay"],
+                       bias_correction2=1.0 - beta2 ** (group["k"] + 1),
                        decoupled=group["weight_decay_mode"] == "decoupled")
-            group["k"] += 1
+            self._advance(family)
         return loss
 
 
 def _adamw(flat: FlatGroup, z: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: float, averaging: float, beta1: float,
-           beta2: float, eps: float, bias_correction2: float, weight_decay: float, decoupled: bool) -> None:
+           beta2: float, eps: float, bias_correction2: float, decoupled: bool) -> None:
+    if not decoupled:
+        flat.apply_weight_decay(lr, decoupled=False)
     y, grad = flat.param, flat.grad
-    if weight_decay and not decoupled:
-        grad = flat.writable_grad().add_(y, alpha=weight_decay)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
     # d = g/(√(v/b) + ε) = √b · g/(√v + ε√b) with b = 1 − β2^t: the √b rides on the step sizes.
     scale = math.sqrt(bias_correction2)
     denom = torch.sqrt(exp_avg_sq, out=flat.scratch(0)).add_(eps * scale)
     direction = torch.div(grad, denom, out=flat.scratch(1))
-    if weight_decay and decoupled:
-        direction.add_(y, alpha=weight_decay / scale)
+    if flat.weight_decay is not None and decoupled:
+        flat.layout.add_scaled_(direction, y, flat.weight_decay / scale)
     y.lerp_(z, averaging)
     y.add_(direction, alpha=scale * lr * (beta1 * (1.0 - averaging) - 1.0))
     z.sub_(direction, alpha=scale * lr)
