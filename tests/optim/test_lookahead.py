@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from trainlab.errors import ConfigError
 from trainlab.optim import Lookahead
 from trainlab.registry import OPTIMIZERS
 
@@ -45,3 +46,33 @@ def test_registry_builds_the_inner_optimizer_by_name():
     optimizer = OPTIMIZERS.create("lookahead", [w], base="lion", base_options={"lr": 0.1})
     assert type(optimizer.base).__name__ == "Lion"
     assert optimizer.param_groups[0]["lr"] == 0.1
+
+
+def test_train_and_eval_reach_a_schedule_free_inner_optimizer():
+    from trainlab.optim import ScheduleFreeAdamW
+
+    def trained(wrap):
+        torch.manual_seed(0)
+        w = torch.randn(5, requires_grad=True)
+        inner = ScheduleFreeAdamW([w], lr=0.1)
+        optimizer = Lookahead(inner, k=100) if wrap else inner  # k beyond the run: no slow pull
+        for step in range(4):
+            w.grad = torch.full((5,), float(step + 1))
+            optimizer.step()
+        trained_point = w.detach().clone()
+        optimizer.eval()
+        averaged = w.detach().clone()
+        assert not torch.equal(averaged, trained_point)  # eval really swapped in the average
+        optimizer.train()
+        torch.testing.assert_close(w.detach(), trained_point)
+        return averaged
+
+    bare, wrapped = trained(False), trained(True)
+    torch.testing.assert_close(wrapped, bare)
+
+
+def test_bad_inner_options_name_the_base_options_key():
+    with pytest.raises(ConfigError, match=r"optimizer\.base_options\.lrr: unknown option; did you mean 'lr'"):
+        OPTIMIZERS.create("lookahead", [torch.zeros(2, requires_grad=True)], base="adam", base_options={"lrr": 1e-3})
+    with pytest.raises(ConfigError, match=r"optimizer\.base_options\.lr: input should be greater than 0"):
+        OPTIMIZERS.create("sam", [torch.zeros(2, requires_grad=True)], base_options={"lr": -1.0})

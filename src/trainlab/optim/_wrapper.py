@@ -44,6 +44,20 @@ class OptimizerShell(torch.optim.Optimizer):
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         self.inner[0].add_param_group(param_group)
 
+    def train(self) -> None:
+        """Forward the training mode to inner optimizers that have one (schedule-free)."""
+        self._set_mode("train")
+
+    def eval(self) -> None:
+        """Forward the evaluation mode (e.g. schedule-free's averaged weights) to inner optimizers."""
+        self._set_mode("eval")
+
+    def _set_mode(self, mode: str) -> None:
+        for optimizer in self.inner:
+            switch = getattr(optimizer, mode, None)
+            if callable(switch):
+                switch()
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for optimizer in self.inner:
             optimizer.zero_grad(set_to_none=set_to_none)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import torch
 from pydantic import Field
 
+from trainlab.errors import ConfigError
 from trainlab.optim._common import ParamGroupSpec, Params, run_update
 from trainlab.optim._wrapper import OptimizerShell
 from trainlab.registry import OPTIMIZERS
@@ -96,4 +97,7 @@ def build_inner(params: Params, base: str, base_options: dict[str, Any] | None,
         options["param_groups"] = param_groups
     if decay_norm_and_bias and "decay_norm_and_bias" in accepted:
         options["decay_norm_and_bias"] = decay_norm_and_bias
-    return entry.build(params, **options)
+    converted, problems = entry.check_kwargs(options, provided=["params"], key="optimizer.base_options")
+    if problems:
+        raise ConfigError(problems)
+    return entry.factory(params, **converted)
