@@ -21,10 +21,10 @@ def iterations(function, make_optimizer, closure_style: bool) -> int | None:
     x = torch.tensor(function.start, dtype=torch.float64, requires_grad=True)
     optimizer = make_optimizer([x])
 
-    def closure():
+    def closure(create_graph=False):
         optimizer.zero_grad()
         loss = function(x)
-        loss.backward()
+        loss.backward(create_graph=create_graph)
         return loss
 
     for step in range(1, LIMIT + 1):

@@ -13,10 +13,10 @@ def iterations_to(function, make_optimizer, tolerance=1e-6, limit=500):
     x = torch.tensor(function.start, dtype=torch.float64, requires_grad=True)
     optimizer = make_optimizer([x])
 
-    def closure():
+    def closure(create_graph=False):
         optimizer.zero_grad()
         loss = function(x)
-        loss.backward()
+        loss.backward(create_graph=create_graph)
         return loss
 
     for iteration in range(1, limit + 1):
@@ -36,10 +36,10 @@ def test_newton_step_is_the_hessian_solve_by_hand():
     a, b = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64), torch.tensor([1.0, 1.0], dtype=torch.float64)
     optimizer = Newton([x])
 
-    def closure():
+    def closure(create_graph=False):
         optimizer.zero_grad()
         loss = 0.5 * x @ a @ x - b @ x
-        loss.backward()
+        loss.backward(create_graph=create_graph)
         return loss
 
     optimizer.step(closure)
@@ -65,10 +65,10 @@ def test_bfgs_inverse_hessian_converges_to_the_true_one_on_a_quadratic():
     x = torch.tensor([1.0, -1.0, 2.0], dtype=torch.float64, requires_grad=True)
     optimizer = BFGS([x])
 
-    def closure():
+    def closure(create_graph=False):
         optimizer.zero_grad()
         loss = 0.5 * x @ a @ x
-        loss.backward()
+        loss.backward(create_graph=create_graph)
         return loss
 
     for _ in range(6):
@@ -97,3 +97,18 @@ def test_newton_trains_a_small_mlp_on_digits_full_batch():
     result = _digits_full_batch("newton", 5)
     losses = [r["loss"] for r in result.history if r["type"] == "step"]
     assert losses[-1] < 0.3 * losses[0]
+
+
+def test_newton_refuses_a_closure_that_cannot_keep_the_graph():
+    x = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    optimizer = Newton([x])
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (x**2).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(TypeError, match="closure must accept create_graph"):
+        optimizer.step(closure)
+    assert torch.equal(x.detach(), torch.ones(2, dtype=torch.float64))

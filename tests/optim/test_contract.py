@@ -35,10 +35,10 @@ def batch(step):
 def closure_for(model, optimizer, step):
     inputs, targets = batch(step)
 
-    def closure():
+    def closure(create_graph=False):
         optimizer.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(inputs), targets)
-        loss.backward()
+        loss.backward(create_graph=create_graph)
         return loss
 
     return closure

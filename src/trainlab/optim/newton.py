@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
+import inspect
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -24,8 +23,8 @@ class Newton(torch.optim.Optimizer):
     a descent direction even where f is not convex); α starts at ``lr`` and halves until the
     Armijo condition f(x + αp) ≤ f(x) + 10⁻⁴ α ∇fᵀp holds.
 
-    The Hessian is exact: the closure's backward pass is run with ``create_graph=True`` and the
-    gradient is differentiated once more, all n rows at once with vmap (``is_grads_batched``).
+    The Hessian is exact: the closure is called as ``closure(create_graph=True)`` and must pass
+    that to ``backward`` (the trainer's closure does), so the gradient can be differentiated once more, all n rows at once with vmap (``is_grads_batched``).
     The cost is n backward passes' worth of work and n² memory: for problems up to a few thousand
     parameters.
 
@@ -47,8 +46,10 @@ class Newton(torch.optim.Optimizer):
         group = self.param_groups[0]
         params = [p for g in self.param_groups for p in g["params"]]
         flat = FlatParams(params, closure)
-        with torch.enable_grad(), _backward_creates_graph():
-            loss = as_float(closure())
+        with torch.enable_grad(), warnings.catch_warnings():
+            # Keeping the graph of param.grad is the point here, not the leak torch warns about.
+            warnings.filterwarnings("ignore", message=".*create_graph=True.*reference cycle.*")
+            loss = as_float(_call_with_graph(closure))
             graph_grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
             g = torch.cat([gr.reshape(-1) for gr in graph_grads])
             if not g.requires_grad or float(g.detach().abs().max()) <= group["tolerance_grad"]:
@@ -95,23 +96,18 @@ def _damped_solve(hessian: torch.Tensor, g: torch.Tensor, damping: float) -> tor
     return -g  # curvature unusable even heavily damped: fall back to the gradient direction
 
 
-@contextlib.contextmanager
-def _backward_creates_graph() -> Iterator[None]:
-    # The trainer's closure calls loss.backward(); to differentiate the gradient again its graph
-    # must be kept. This switches backward to create_graph=True for the duration of one closure call.
-    original = torch.Tensor.backward
-
-    def backward(self: torch.Tensor, gradient: Any = None, retain_graph: Any = None, create_graph: bool = False,
-                 inputs: Any = None) -> None:
-        original(self, gradient, retain_graph, True, inputs)
-
-    torch.Tensor.backward = backward  # type: ignore[method-assign]
+def _call_with_graph(closure: Any) -> Any:
+    """Call ``closure(create_graph=True)``, so that the gradients it leaves can be differentiated again."""
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*create_graph=True.*reference cycle.*")
-            yield
-    finally:
-        torch.Tensor.backward = original  # type: ignore[method-assign]
+        parameters = inspect.signature(closure).parameters.values()
+    except (TypeError, ValueError):
+        parameters = []
+    if not any(p.name == "create_graph" or p.kind is p.VAR_KEYWORD for p in parameters):
+        raise TypeError(
+            "Newton differentiates the gradient once more, so its closure must accept create_graph and pass it "
+            "to backward: def closure(create_graph=False): optimizer.zero_grad(); loss = f(); "
+            "loss.backward(create_graph=create_graph); return loss (the trainer's closure does)")
+    return closure(create_graph=True)
 
 
 @OPTIMIZERS.register("newton", reference="Nocedal & Wright 2006, Numerical Optimization, ch. 3.3-3.4 (Newton with Hessian modification)",

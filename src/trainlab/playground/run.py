@@ -80,10 +80,10 @@ def _run_one(function: TestFunction, name: str, steps: int, tolerance: float, lr
     optimizer = entry.build([point], **options)
     needs_closure = isinstance(optimizer, torch.optim.LBFGS) or getattr(optimizer, "needs_closure", False)
 
-    def closure() -> torch.Tensor:
+    def closure(create_graph: bool = False) -> torch.Tensor:
         optimizer.zero_grad()
         value = function(point[0])
-        value.backward()
+        value.backward(create_graph=create_graph)
         return value
 
     points, reached = [point.detach()[0].clone()], None

@@ -199,10 +199,7 @@ class Trainer:
                     # 3) clip, update, clear gradients, advance the schedule
                     if self.grad_clip_norm is not None or self.grad_clip_value is not None:
                         scaler.unscale_(optimizer)
-                    if self.grad_clip_norm is not None:
-                        torch.nn.utils.clip_grad_norm_(self._clip_params, self.grad_clip_norm)
-                    elif self.grad_clip_value is not None:
-                        torch.nn.utils.clip_grad_value_(self._clip_params, self.grad_clip_value)
+                    self._clip_gradients()
                     if self._needs_closure:
                         optimizer.step(self._closure(step_batches))
                         step_batches = []
@@ -277,19 +274,33 @@ class Trainer:
             objective = objective + value
         return loss, objective
 
-    def _closure(self, step_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> Callable[[], torch.Tensor]:
-        """Re-evaluates the step's objective and gradients at the current weights."""
+    def _clip_gradients(self) -> None:
+        if self.grad_clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self._clip_params, self.grad_clip_norm)
+        elif self.grad_clip_value is not None:
+            torch.nn.utils.clip_grad_value_(self._clip_params, self.grad_clip_value)
+
+    def _closure(self, step_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> Callable[..., torch.Tensor]:
+        """Re-evaluates the step's objective and gradients at the current weights.
+
+        Every gradient an optimizer sees is clipped as configured: SAM's step uses the gradient
+        at the perturbed point, so clipping only the first one would leave the update unclipped.
+        ``create_graph=True`` (Newton's exact Hessian) keeps the backward graph and skips clipping,
+        since the Hessian is that of the objective itself.
+        """
         accum = len(step_batches)
         unused: dict[str, list[torch.Tensor]] = {name: [] for name in self.penalties}
 
-        def closure() -> torch.Tensor:
+        def closure(create_graph: bool = False) -> torch.Tensor:
             self.optimizer.zero_grad(set_to_none=True)
             total = torch.zeros(())
             with torch.enable_grad():
                 for inputs, targets in step_batches:
                     _, objective = self._forward(inputs, targets, unused)
-                    (objective / accum).backward()
+                    (objective / accum).backward(create_graph=create_graph)
                     total = total + objective.detach().float().cpu() / accum
+            if not create_graph:
+                self._clip_gradients()
             return total
 
         return closure
