@@ -323,6 +323,7 @@ def validate_recipe(raw: Mapping[str, Any], source: str | None = None, skip: Seq
     # typo in a key and a typo in a name show up in the same message.
     seen = {p.key for p in problems}
     problems.extend(p for p in check_components(raw, skip=skip) if p.key not in seen)
+    problems.extend(check_soft_targets(raw))
     if problems or recipe is None:
         raise ConfigError(problems, source=source)
     return recipe
@@ -378,6 +379,26 @@ def check_components(raw: Mapping[str, Any], skip: Sequence[str] = ()) -> list[P
                 continue
             _, found = registry.get(component.name).check_kwargs(component.options, provided=provided, key=key)
             problems.extend(found)
+    return problems
+
+
+def check_soft_targets(raw: Mapping[str, Any]) -> list[Problem]:
+    """Augmentations that mix labels (mixup, cutmix) against a loss that needs class indices."""
+    from trainlab.registry import get_registry
+
+    loss = raw.get("loss")
+    loss_name = loss if isinstance(loss, str) else loss.get("name") if isinstance(loss, Mapping) else None
+    losses, augmentations = get_registry("loss"), get_registry("augmentation")
+    if not isinstance(loss_name, str) or loss_name not in losses or losses.get(loss_name).flags.get("soft_targets", True):
+        return []
+    problems = []
+    augment = raw.get("augment")
+    for index, item in enumerate(augment if isinstance(augment, list) else []):
+        name = item if isinstance(item, str) else item.get("name") if isinstance(item, Mapping) else None
+        if isinstance(name, str) and name in augmentations and augmentations.get(name).flags.get("makes_soft_targets"):
+            problems.append(Problem(
+                f"augment[{index}]", f"'{name}' mixes labels into class probabilities, which loss '{loss_name}' "
+                "can't take (it needs class indices); use cross_entropy, focal or kl_div, or remove it"))
     return problems
 
 

@@ -5,7 +5,8 @@ training batch at once (no per-sample Python) and draws from torch's global gene
 trainlab seeds and checkpoints. A recipe lists them under ``augment:``; they apply in order.
 
 Mixup and cutmix turn integer labels into class probabilities (soft targets); cross-entropy,
-focal and the dense losses accept those.
+focal, kl_div and the dense losses accept those. Recipe validation refuses the combination with a
+loss registered with ``soft_targets: False`` (nll, multiclass_hinge, triplet, contrastive, ...).
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ class CutMix:
 
 
 @AUGMENTATIONS.register("mixup", reference="Zhang, Cisse, Dauphin & Lopez-Paz 2018, mixup: Beyond Empirical Risk "
-                        "Minimization, arXiv:1710.09412", flags=ANY)
+                        "Minimization, arXiv:1710.09412", flags={**ANY, "makes_soft_targets": True})
 def mixup(num_classes: int | None = None, alpha: Positive = 0.2, p: Probability = 1.0) -> Transform:
     """Mixup: convex combinations of pairs of samples and of their labels, lam ~ Beta(alpha, alpha).
 
@@ -231,7 +232,7 @@ def mixup(num_classes: int | None = None, alpha: Positive = 0.2, p: Probability 
 
 
 @AUGMENTATIONS.register("cutmix", reference="Yun et al. 2019, CutMix: Regularization Strategy to Train Strong "
-                        "Classifiers with Localizable Features, arXiv:1905.04899", flags=ANY)
+                        "Classifiers with Localizable Features, arXiv:1905.04899", flags={**ANY, "makes_soft_targets": True})
 def cutmix(num_classes: int | None = None, alpha: Positive = 1.0, p: Probability = 1.0) -> Transform:
     """CutMix: paste a box (images) or segment (signals) from another sample; labels mix by its area.
 

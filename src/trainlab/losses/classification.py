@@ -93,7 +93,7 @@ class LogSoftmaxNLL(nn.Module):
 @LOSSES.register(
     "nll",
     reference="https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html",
-    flags={"task": "classification", "target": "class_index"},
+    flags={"task": "classification", "target": "class_index", "soft_targets": False},
 )
 def nll() -> nn.Module:
     """Negative log-likelihood of the true class under log-softmax of the logits (CE split in two steps)."""

@@ -58,7 +58,7 @@ def squared_hinge(margin: Positive = 1.0) -> nn.Module:
     "multiclass_hinge",
     reference="Weston & Watkins 1999, Support Vector Machines for Multi-Class Pattern Recognition; "
     "https://pytorch.org/docs/stable/generated/torch.nn.MultiMarginLoss.html",
-    flags={"task": "classification", "target": "class_index"},
+    flags={"task": "classification", "target": "class_index", "soft_targets": False},
 )
 def multiclass_hinge(margin: Positive = 1.0, power: Literal[1, 2] = 1) -> nn.Module:
     """Multiclass hinge: sum over wrong classes of max(0, margin - f_y + f_j)^p, divided by the class count.

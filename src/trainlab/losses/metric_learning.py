@@ -15,7 +15,8 @@ from torch import nn
 from trainlab.registry import LOSSES
 
 Positive = Annotated[float, Field(gt=0.0)]
-_FLAGS = {"task": "classification", "target": "class_index"}
+# Pairs and triplets are formed from class indices: mixed (soft) labels have no class to compare.
+_FLAGS = {"task": "classification", "target": "class_index", "soft_targets": False}
 
 
 def _pair_masks(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
