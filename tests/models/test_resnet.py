@@ -1,4 +1,4 @@
-"""resnet: pre-activation blocks for every input kind, and zero_init_residual."""
+"""resnet: pre-activation blocks for every input kind, zero_init_residual and drop path."""
 
 import pytest
 import torch
@@ -61,3 +61,31 @@ def test_layers_have_a_bias_only_without_norm():
 def test_global_average_pool_makes_the_head_independent_of_input_size():
     model = build_model("resnet", (1, 8, 8), 10, width=8)
     assert model.head.in_features == 8
+
+
+def test_drop_path_rates_grow_linearly_with_depth_and_vanish_at_eval():
+    from trainlab.nn.dropout import DropPath
+
+    model = build_model("resnet", INPUTS["features"], 3, depth=4, width=8, drop_path=0.4)
+    rates = [block.drop_path.p for block in model.modules() if isinstance(block, ResidualBlock)]
+    assert rates == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    assert sum(isinstance(m, DropPath) for m in model.modules()) == 4
+    plain = build_model("resnet", INPUTS["features"], 3, depth=4, width=8)
+    plain.load_state_dict(model.state_dict())  # drop path adds no parameters
+    x = torch.randn(16, *INPUTS["features"])
+    model.eval()
+    plain.eval()
+    torch.testing.assert_close(model(x), plain(x))
+
+
+def test_drop_path_skips_whole_samples_of_a_branch_in_training():
+    torch.manual_seed(0)
+    block = ResidualBlock(torch.nn.Sequential(torch.nn.Linear(4, 4)), drop_path=0.5)
+    block.train()
+    x = torch.randn(2000, 4)
+    branch = block.branch(x).detach()
+    residual = (block(x) - x).detach()
+    skipped = residual.abs().sum(dim=1) == 0
+    # each sample's branch is either dropped or kept and scaled by 1 / (1 − p)
+    torch.testing.assert_close(residual[~skipped], branch[~skipped] * 2.0)
+    assert 0.45 < skipped.float().mean() < 0.55

@@ -34,6 +34,7 @@ from torch import nn
 
 from trainlab.models._shapes import ALL_KINDS, flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.dropout import DropPath
 from trainlab.nn.normalization import NormSpec, make_norm
 from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
@@ -50,18 +51,20 @@ def _layer(kind: str, in_width: int, out_width: int, bias: bool) -> nn.Module:
 
 
 class ResidualBlock(nn.Module):
-    """``x + branch(x)`` with a pre-activation branch (He et al. 2016b, Fig. 4e).
+    """``x + drop_path(branch(x))`` with a pre-activation branch (He et al. 2016b, Fig. 4e).
 
     Attributes:
         branch: ``nn.Sequential(norm1, act1, layer1, norm2, act2, layer2)``.
+        drop_path: Stochastic depth on the branch (identity when its rate is 0, and at eval).
     """
 
-    def __init__(self, branch: nn.Sequential):
+    def __init__(self, branch: nn.Sequential, drop_path: float = 0.0):
         super().__init__()
         self.branch = branch
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.branch(x)
+        return x + self.drop_path(self.branch(x))
 
 
 class ResNet(nn.Module):
@@ -95,7 +98,8 @@ class ResNet(nn.Module):
     "resnet",
     reference="He, Zhang, Ren & Sun 2016, Deep Residual Learning for Image Recognition, arXiv:1512.03385; "
     "He et al. 2016, Identity Mappings in Deep Residual Networks, arXiv:1603.05027 (pre-activation); "
-    "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677 (zero_init_residual)",
+    "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677 (zero_init_residual); "
+    "Huang et al. 2016, Deep Networks with Stochastic Depth, arXiv:1603.09382 (drop_path)",
     flags={"inputs": INPUTS},
 )
 def resnet(
@@ -107,6 +111,7 @@ def resnet(
     activation: ActivationSpec = "relu",
     norm: NormSpec = "batch",
     zero_init_residual: bool = False,
+    drop_path: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0,
     pool: PoolSpec = "global_avg",
 ) -> nn.Module:
     """A small pre-activation residual network (He et al. 2016) for any input kind.
@@ -125,6 +130,10 @@ def resnet(
             each block; in a pre-activation block the branch ends in a layer instead, whose
             weights are zeroed to the same effect). Gradients still reach that layer, so it
             learns from the first step.
+        drop_path: Stochastic depth (Huang et al. 2016): the probability of skipping the last
+            block's branch for a sample in training. Earlier blocks get linearly smaller rates,
+            block l of L skipping with ``drop_path * l / L``, the paper's linear decay rule:
+            early features feed everything after them, so they are kept more often.
         pool: Pooling of signals and images before the head (``trainlab catalog poolings``); ignored for
             feature vectors.
 
@@ -144,7 +153,7 @@ def resnet(
     bias = isinstance(final_norm, nn.Identity)
 
     blocks = []
-    for _ in range(depth):
+    for index in range(depth):
         branch = nn.Sequential(
             OrderedDict(
                 norm1=make_norm(norm, width, spatial_dims),
@@ -159,7 +168,7 @@ def resnet(
             nn.init.zeros_(branch.layer2.weight)
             if branch.layer2.bias is not None:
                 nn.init.zeros_(branch.layer2.bias)
-        blocks.append(ResidualBlock(branch))
+        blocks.append(ResidualBlock(branch, drop_path * (index + 1) / depth))
     network = ResNet(
         stem=_layer(kind, input_shape[0], width, bias),
         blocks=nn.Sequential(*blocks),
