@@ -18,6 +18,7 @@ from torch import nn
 from trainlab.errors import ModelError
 from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
 
@@ -45,6 +46,7 @@ def cnn1d(
     channels: Annotated[int, Field(ge=1)] = 25,
     activation: ActivationSpec = "relu",
     pool: PoolSpec = "none",
+    init: ModelInit = None,
 ) -> nn.Module:
     """The MNIST-1D paper's CNN: three strided conv1d layers and a linear classifier.
 
@@ -59,6 +61,9 @@ def cnn1d(
         channels: Channels of every convolution (25 in the paper).
         activation: Activation name or ``{name: ..., **options}`` (ReLU in the paper).
         pool: Pooling before the classifier (none in the paper; ``trainlab catalog poolings``).
+        init: Initialization of the weight layers when the model is built: an initializer name,
+            ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
+            defaults. Biases become 0 unless the spec sets ``bias``.
 
     Returns:
         An ``nn.Sequential`` (``conv1``, ``act1``, ..., ``conv3``, ``act3``, ``flatten``,
@@ -83,4 +88,4 @@ def cnn1d(
     layers["pool"] = make_pool(pool, spatial_dims=1)
     layers["flatten"] = nn.Flatten()
     layers["head"] = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
-    return nn.Sequential(layers)
+    return apply_init(nn.Sequential(layers), init)

@@ -12,6 +12,7 @@ from trainlab.errors import ModelError
 from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.dropout import DropoutSpec, make_dropout
+from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.normalization import NormSpec, make_norm
 from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
@@ -34,6 +35,7 @@ def cnn2d(
     norm: NormSpec = "none",
     dropout: Annotated[float, Field(ge=0, lt=1)] | DropoutSpec = 0.0,
     pool: PoolSpec = "max",
+    init: ModelInit = None,
 ) -> nn.Module:
     """A small CNN: ``[conv3x3 -> norm -> act] per entry of channels -> maxpool 2 -> dropout -> linear``.
 
@@ -51,6 +53,9 @@ def cnn2d(
         dropout: Probability of zeroing a pooled feature during training, or a dropout-family layer
             such as ``{name: spatial, p: 0.1}``.
         pool: The pooling before the classifier (``trainlab catalog poolings``); 2x2 max by default.
+        init: Initialization of the weight layers when the model is built: an initializer name,
+            ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
+            defaults. Biases become 0 unless the spec sets ``bias``.
 
     Returns:
         An ``nn.Sequential`` (``conv1``, ``norm1``, ``act1``, ..., ``pool``, ``dropout``,
@@ -79,4 +84,4 @@ def cnn2d(
     layers["dropout"] = make_dropout(dropout, spatial_dims=2, key="dropout")
     layers["flatten"] = nn.Flatten()
     layers["head"] = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
-    return nn.Sequential(layers)
+    return apply_init(nn.Sequential(layers), init)

@@ -16,6 +16,7 @@ from pydantic import Field
 from torch import nn
 
 from trainlab.models._shapes import require_input_kind
+from trainlab.nn.init import ModelInit, apply_init
 from trainlab.registry import MODELS
 
 INPUTS = ("signal",)
@@ -57,6 +58,7 @@ def gru(
     *,
     hidden_size: Annotated[int, Field(ge=1)] = 6,
     bidirectional: bool = True,
+    init: ModelInit = None,
 ) -> nn.Module:
     """The MNIST-1D paper's GRU: a (bidirectional) GRU with a linear layer on all hidden states.
 
@@ -69,6 +71,9 @@ def gru(
         num_outputs: Width of the linear classifier.
         hidden_size: Units of the GRU in each direction (6 in the paper).
         bidirectional: Also read the signal backwards (as in the paper).
+        init: Initialization of the GRU's weight matrices and the classifier when the model is built: an initializer name,
+            ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
+            defaults. Biases become 0 unless the spec sets ``bias``.
 
     Returns:
         A ``GRUClassifier`` mapping ``(N, C, L)`` to ``(N, num_outputs)``.
@@ -78,4 +83,4 @@ def gru(
     """
     require_input_kind("gru", input_shape, INPUTS)
     in_channels, length = input_shape
-    return GRUClassifier(in_channels, length, num_outputs, hidden_size, bidirectional)
+    return apply_init(GRUClassifier(in_channels, length, num_outputs, hidden_size, bidirectional), init)

@@ -13,6 +13,7 @@ from trainlab.errors import ConfigError, Problem
 from trainlab.models._shapes import ALL_KINDS
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.dropout import DropoutSpec, make_dropout
+from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.normalization import NormSpec, make_norm
 from trainlab.registry import MODELS
 
@@ -54,6 +55,7 @@ def mlp(
     norm: NormSpec = "none",
     dropout: Annotated[float, Field(ge=0, lt=1)] | DropoutSpec = 0.0,
     bias: bool = True,
+    init: ModelInit = None,
 ) -> nn.Module:
     """Multilayer perceptron on the flattened input; takes any input shape.
 
@@ -73,6 +75,9 @@ def mlp(
             ``{name: alpha, p: 0.05}`` (see ``trainlab catalog dropouts``).
         bias: Whether hidden linear layers have a bias. The output layer always has one,
             since no norm follows it to supply a shift.
+        init: Initialization of the weight layers when the model is built: an initializer name,
+            ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
+            defaults. Biases become 0 unless the spec sets ``bias``.
 
     Returns:
         An ``nn.Sequential`` with named layers (``linear1``, ``norm1``, ``act1``, ``dropout1``,
@@ -93,4 +98,4 @@ def mlp(
         layers[f"dropout{index}"] = make_dropout(dropout, spatial_dims=0, key="dropout")
         in_features = out_features
     layers["head"] = nn.Linear(in_features, num_outputs)
-    return nn.Sequential(layers)
+    return apply_init(nn.Sequential(layers), init)

@@ -35,6 +35,7 @@ from torch import nn
 from trainlab.models._shapes import ALL_KINDS, flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.dropout import DropPath
+from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.normalization import NormSpec, make_norm
 from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
@@ -113,6 +114,7 @@ def resnet(
     zero_init_residual: bool = False,
     drop_path: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0,
     pool: PoolSpec = "global_avg",
+    init: ModelInit = None,
 ) -> nn.Module:
     """A small pre-activation residual network (He et al. 2016) for any input kind.
 
@@ -136,6 +138,9 @@ def resnet(
             early features feed everything after them, so they are kept more often.
         pool: Pooling of signals and images before the head (``trainlab catalog poolings``); ignored for
             feature vectors.
+        init: Initialization of the weight layers when the model is built: an initializer name,
+            ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
+            defaults. Biases become 0 unless the spec sets ``bias``.
 
     Returns:
         A ``ResNet`` mapping ``(N, *input_shape)`` to ``(N, num_outputs)``.
@@ -164,10 +169,6 @@ def resnet(
                 layer2=_layer(kind, width, width, bias),
             )
         )
-        if zero_init_residual:
-            nn.init.zeros_(branch.layer2.weight)
-            if branch.layer2.bias is not None:
-                nn.init.zeros_(branch.layer2.bias)
         blocks.append(ResidualBlock(branch, drop_path * (index + 1) / depth))
     network = ResNet(
         stem=_layer(kind, input_shape[0], width, bias),
@@ -180,6 +181,13 @@ def resnet(
     pooled = width if kind == "features" else flat_output_size(_Features(network), input_shape)
     if pooled != width:  # a local pool keeps several positions per channel
         network.head = nn.Linear(pooled, num_outputs)
+    # zero_init_residual runs after init, so an init spec can't undo it
+    apply_init(network, init)
+    if zero_init_residual:
+        for block in blocks:
+            nn.init.zeros_(block.branch.layer2.weight)
+            if block.branch.layer2.bias is not None:
+                nn.init.zeros_(block.branch.layer2.bias)
     return network
 
 

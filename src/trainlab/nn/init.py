@@ -7,8 +7,13 @@ initializer takes both options::
     init: kaiming_normal
     init: [{name: kaiming_normal, nonlinearity: relu}, {name: zeros, pattern: head}]
 
-Specs apply in order, so a later, narrower pattern overrides an earlier one. Only linear and
-convolution layers are initialised; norm scales stay 1 and shifts 0.
+Specs apply in order, so a later, narrower pattern overrides an earlier one. Linear,
+convolution and recurrent (GRU, LSTM, RNN) layers are initialised; norm scales stay 1 and
+shifts 0.
+
+Every built-in model also takes ``init`` as an option (``model: {name: mlp, init: xavier_uniform}``),
+applied when the model is built; a recipe-level ``init:`` applies afterwards, so it wins where
+both reach a layer.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from trainlab.registry import new_registry
 
 INITS = new_registry("init")
 _TORCH = "https://pytorch.org/docs/stable/nn.init.html"
-WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+WEIGHT_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.RNNBase)
 FanMode = Literal["fan_in", "fan_out"]
 Nonlinearity = Literal["relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu", "conv1d", "conv2d"]
 
@@ -43,6 +48,13 @@ class Initializer:
 
     @torch.no_grad()
     def __call__(self, module: nn.Module) -> None:
+        if isinstance(module, nn.RNNBase):  # weight_ih_l0, weight_hh_l0, bias_ih_l0, ... per layer
+            for name, parameter in module.named_parameters():
+                if name.startswith("weight"):
+                    self.fill(parameter)
+                else:
+                    nn.init.constant_(parameter, self.bias)
+            return
         self.fill(module.weight)
         if getattr(module, "bias", None) is not None:
             nn.init.constant_(module.bias, self.bias)
@@ -245,6 +257,10 @@ def _residual_branch_ends(model: nn.Module) -> list[tuple[str, nn.Module]]:
             if layers:
                 ends.append(layers[-1])
     return ends
+
+
+InitSpec = Annotated[str | dict[str, Any], spec_validator(INITS)]
+ModelInit = InitSpec | list[InitSpec] | None  # a model's ``init`` option: one spec, a list, or none
 
 
 def apply_init(model: nn.Module, specs: Any, *, key: str = "init") -> nn.Module:
