@@ -221,6 +221,7 @@ def _run(
             "input_shape": list(bundle.input_shape),
             "num_classes": bundle.num_classes,
             "sizes": {split: len(ds) for split in ("train", "val", "test") if (ds := bundle.split(split)) is not None},
+            "scaling": bundle.info.get("scaling", "none"),
         },
         "optimizer": build.describe_optimizer(optimizer),
         "versions": package_versions(),

@@ -55,7 +55,7 @@ def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
             val_fraction=spec.val_fraction,
             test_fraction=spec.test_fraction,
             split_seed=spec.split_seed,
-            standardize=spec.standardize,
+            scaling=spec.scaling,
             key="data",
             **spec.options,
         )
@@ -65,7 +65,7 @@ def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
     spec = recipe.data
     return bundle_from_python(
         data, val_fraction=spec.val_fraction, test_fraction=spec.test_fraction,
-        split_seed=spec.split_seed, standardize=spec.standardize,
+        split_seed=spec.split_seed, scaling=spec.scaling,
     )
 
 

@@ -11,6 +11,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from trainlab.data._affine import Scaling
 from trainlab.errors import ConfigError, Problem, TrainlabError, did_you_mean
 
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -44,8 +45,16 @@ class DataSpec(Component):
     """Fraction held out for testing when the dataset ships no test split."""
     split_seed: int = 0
     """Seed of the validation and test splits, independent of the training seed."""
-    standardize: bool = True
-    """Standardize inputs with statistics fitted on the training split only."""
+    scaling: Scaling = "standardize"
+    """Input scaling fitted on the training split only: standardize (z-scores), minmax ([0, 1]) or none."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_standardize(cls, values: Any) -> Any:
+        if isinstance(values, Mapping) and "standardize" in values:
+            raise ValueError("'standardize' is now 'scaling: standardize | minmax | none' "
+                             "(standardize: false is scaling: none)")
+        return values
     imbalance: ImbalanceSpec | None = None
     """Make the training split long-tailed, e.g. ``{ratio: 100}`` (validation and test stay as they are)."""
 

@@ -76,7 +76,7 @@ def test_csv_round_trip_through_load_data(tmp_path):
         ",".join([*(f"{v:.17g}" for v in row), str(label)]) for row, label in zip(x, y, strict=True)
     )
     path = write(tmp_path / "data.csv", "a,b,c,target\n" + rows + "\n")
-    bundle = load_data("csv", path=str(path), standardize=False, val_fraction=0.0, test_fraction=0.25)
+    bundle = load_data("csv", path=str(path), scaling="none", val_fraction=0.0, test_fraction=0.25)
     assert bundle.num_classes == 3 and bundle.input_shape == (3,)
     inputs = torch.cat([bundle.train.tensors[0], bundle.test.tensors[0]])
     assert torch.allclose(inputs.sort(0).values, torch.tensor(x, dtype=torch.float32).sort(0).values)
@@ -118,7 +118,7 @@ def arrays(with_test: bool = True):
 def test_npz_round_trip_uses_the_files_test_split(tmp_path):
     saved = arrays()
     np.savez(tmp_path / "d.npz", **saved)
-    bundle = load_data("npz", path=tmp_path / "d.npz", standardize=False, val_fraction=0.0)
+    bundle = load_data("npz", path=tmp_path / "d.npz", scaling="none", val_fraction=0.0)
     assert bundle.info["test_split"] == "dataset" and bundle.input_shape == (2, 3)
     assert torch.equal(bundle.train.tensors[0], torch.from_numpy(saved["x"]))
     assert torch.equal(bundle.test.tensors[1], torch.from_numpy(saved["y_test"]))
@@ -143,7 +143,7 @@ def test_npz_with_objects_is_refused(tmp_path):
 def test_pt_round_trip(tmp_path):
     saved = {name: torch.from_numpy(value) for name, value in arrays().items()}
     torch.save(saved, tmp_path / "d.pt")
-    bundle = load_data("pt", path=tmp_path / "d.pt", standardize=False, val_fraction=0.0)
+    bundle = load_data("pt", path=tmp_path / "d.pt", scaling="none", val_fraction=0.0)
     assert torch.equal(bundle.train.tensors[0], saved["x"]) and torch.equal(
         bundle.test.tensors[0], saved["x_test"]
     )

@@ -17,7 +17,7 @@ def test_numpy_pairs_infer_classification():
     assert bundle.task == "classification" and bundle.num_classes == 4 and bundle.input_shape == (5,)
     assert bundle.train.tensors[0].dtype == torch.float32 and bundle.val.tensors[1].dtype == torch.int64
     assert bundle.test is None and bundle.name == "custom"
-    assert bundle.info["val_split"] == "given" and bundle.info["standardizer"] is None
+    assert bundle.info["val_split"] == "given" and bundle.info["scaler"] is None
     assert torch.equal(bundle.train.tensors[0], torch.tensor(x, dtype=torch.float32)), "used as given"
 
 
@@ -38,7 +38,7 @@ def test_pairs_can_be_split_and_scaled_like_registered_data(tmp_path):
     # The same arrays through load_data (as an npz file) and from Python give the same bundle.
     x, y = np.random.default_rng(1).normal(2.0, 3.0, size=(90, 4)).astype(np.float32), np.arange(90) % 3
     options = dict(val_fraction=0.2, test_fraction=0.25, split_seed=7)
-    ours = bundle_from_python((x, y), standardize=True, **options)
+    ours = bundle_from_python((x, y), scaling="standardize", **options)
     assert ours.info["test_split"] == "carved" and ours.info["val_split"] == "carved"
     assert ours.info["sizes"] == {"train": 54, "val": 14, "test": 22}
     np.savez(tmp_path / "d.npz", x=x, y=y)
@@ -77,7 +77,7 @@ def test_generic_dataset_without_classes_needs_num_classes():
 
 def test_generic_dataset_splits_are_seeded_subsets_and_never_rescaled():
     bundle = bundle_from_python(
-        Squares(), val_fraction=0.2, test_fraction=0.2, split_seed=3, standardize=True
+        Squares(), val_fraction=0.2, test_fraction=0.2, split_seed=3, scaling="standardize"
     )
     assert all(isinstance(bundle.split(s), Subset) for s in ("train", "val", "test"))
     indices = [
@@ -90,13 +90,13 @@ def test_generic_dataset_splits_are_seeded_subsets_and_never_rescaled():
     assert [int(again.test[i][0][0, 0]) for i in range(len(again.test))] == [
         int(bundle.test[i][0][0, 0]) for i in range(len(bundle.test))
     ]
-    assert bundle.info["standardizer"] is None and "not applied" in bundle.info["standardize"]
+    assert bundle.info["scaler"] is None and "not applied" in bundle.info["scaling"]
 
 
 def test_a_dataset_split_next_to_a_scaled_pair_is_refused():
     pair = (torch.randn(10, 3, 4), torch.arange(10) % 2)
     with pytest.raises(ConfigError, match="val: is a Dataset, which cannot be rescaled"):
-        bundle_from_python(pair, val=Squares(), standardize=True)
+        bundle_from_python(pair, val=Squares(), scaling="standardize")
     bundle = bundle_from_python(pair, val=Squares(), test=TensorDataset(*pair))
     assert isinstance(bundle.val, Squares) and bundle.info["sizes"]["val"] == 10
 

@@ -46,7 +46,7 @@ def test_every_registered_dataset_loads_consistently(name):
             assert targets.dtype == torch.float32 and tuple(targets.shape[1:]) == bundle.target_shape
     if bundle.class_names is not None:
         assert len(bundle.class_names) == bundle.num_classes
-    assert bundle.info["standardizer"] is not None
+    assert bundle.info["scaler"] is not None
 
 
 def test_standardization_is_fitted_on_train_only(tmp_path):
@@ -58,7 +58,7 @@ def test_standardization_is_fitted_on_train_only(tmp_path):
         tmp_path / "b.npz", x=x, y=y, x_test=rng.normal(1000.0, 50.0, size=(50, 4)), y_test=np.arange(50) % 2
     )
     a, b = load_data("npz", path=tmp_path / "a.npz"), load_data("npz", path=tmp_path / "b.npz")
-    assert a.info["standardizer"] == b.info["standardizer"], "test data must not move the statistics"
+    assert a.info["scaler"] == b.info["scaler"], "test data must not move the statistics"
     train = a.train.tensors[0]
     assert torch.allclose(train.mean(0), torch.zeros(4), atol=1e-5)
     assert torch.allclose(train.std(0, unbiased=False)[:3], torch.ones(3), atol=1e-5)
@@ -68,15 +68,15 @@ def test_standardization_is_fitted_on_train_only(tmp_path):
 
 def test_recorded_statistics_reproduce_the_scaling(tmp_path):
     scaled = load_data("digits")
-    unscaled = load_data("digits", standardize=False)
-    scaler = Standardizer.from_state_dict(scaled.info["standardizer"])
+    unscaled = load_data("digits", scaling="none")
+    scaler = Standardizer.from_state_dict(scaled.info["scaler"])
     assert torch.allclose(scaler(unscaled.test.tensors[0]), scaled.test.tensors[0], atol=1e-6)
     assert torch.allclose(scaler.inverse(scaled.val.tensors[0]), unscaled.val.tensors[0], atol=1e-4)
-    assert unscaled.info["standardizer"] is None
+    assert unscaled.info["scaler"] is None
 
 
 def test_splits_partition_the_data_without_overlap():
-    bundle = load_data("iris", standardize=False)
+    bundle = load_data("iris", scaling="none")
     rows = torch.cat([bundle.split(s).tensors[0] for s in ("train", "val", "test")])
     raw = DATASETS.get("iris").factory()
     assert torch.equal(rows.unique(dim=0), torch.from_numpy(raw.x_train).unique(dim=0))

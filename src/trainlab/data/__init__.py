@@ -9,6 +9,7 @@ from trainlab.data.checks import check_bundle, check_finite, check_labels
 from trainlab.data.class_weights import class_counts, effective_number_weights, inverse_frequency_weights
 from trainlab.data.from_python import bundle_from_python
 from trainlab.data.imbalance import long_tailed_counts, make_long_tailed
+from trainlab.data.minmax import MinMaxScaler
 from trainlab.data.prepare import load_data
 from trainlab.data.raw import RawData
 from trainlab.data.samplers import SAMPLERS, ResampledBatchIterator
@@ -30,6 +31,7 @@ __all__ = [
     "tune_threshold",
     "DataBundle",
     "RawData",
+    "MinMaxScaler",
     "Standardizer",
     "bundle_from_python",
     "check_bundle",

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset, TensorDataset
 
+from trainlab.data._affine import Scaling
 from trainlab.data.bundle import DataBundle
 from trainlab.data.checks import check_split
 from trainlab.data.prepare import bundle_from_raw, split_problems
@@ -29,7 +30,7 @@ def bundle_from_python(
     val_fraction: float = 0.0,
     test_fraction: float = 0.0,
     split_seed: int = 0,
-    standardize: bool = False,
+    scaling: Scaling = "none",
 ) -> DataBundle:
     """A DataBundle from data already in Python: torch Datasets or ``(x, y)`` pairs of tensors or arrays.
 
@@ -50,9 +51,10 @@ def bundle_from_python(
         test_fraction: When ``test`` is None, hold out this share of ``train`` for testing.
         split_seed: Seed of the hold-out splits. Splits of pairs are stratified by class; splits
             of a generic Dataset are not, since its labels are only known by loading every sample.
-        standardize: Standardize with statistics of the training pair (as ``load_data`` does).
-            A generic training Dataset produces samples on demand and is never rescaled;
-            ``info["standardizer"]`` is then None and ``info["standardize"]`` says why.
+        scaling: ``standardize`` or ``minmax`` with statistics of the training pair (as
+            ``load_data`` does), or ``none``. A generic training Dataset produces samples on
+            demand and is never rescaled; ``info["scaler"]`` is then None and ``info["scaling"]``
+            says why.
 
     Returns:
         The DataBundle.
@@ -77,7 +79,7 @@ def bundle_from_python(
         val_fraction=val_fraction,
         test_fraction=test_fraction,
         split_seed=split_seed,
-        standardize=standardize,
+        scaling=scaling,
     )
 
 
@@ -92,16 +94,16 @@ def _from_pairs(
     val_fraction: float,
     test_fraction: float,
     split_seed: int,
-    standardize: bool,
+    scaling: Scaling,
 ) -> DataBundle:
     x, y = _pair(train, "train")
     task = task or ("classification" if _is_integer(y) else "regression")
     generic = {split: value for split, value in (("val", val), ("test", test)) if isinstance(value, Dataset)}
-    if standardize and generic:
+    if scaling != "none" and generic:
         split = next(iter(generic))
         message = (
             "is a Dataset, which cannot be rescaled with the training statistics; "
-            "pass it as an (x, y) pair, or use standardize=False"
+            "pass it as an (x, y) pair, or use scaling='none'"
         )
         raise ConfigError([Problem(split, message)])
     test_pair = _pair(test, "test") if test is not None and "test" not in generic else None
@@ -124,7 +126,7 @@ def _from_pairs(
         val_fraction=val_fraction if val is None else 0.0,
         test_fraction=test_fraction if test is None else 0.0,
         split_seed=split_seed,
-        standardize=standardize,
+        scaling=scaling,
         key="",
     )
     if test is not None:
@@ -147,7 +149,7 @@ def _from_dataset(
     val_fraction: float,
     test_fraction: float,
     split_seed: int,
-    standardize: bool,
+    scaling: Scaling,
 ) -> DataBundle:
     first_input, first_target = _first_sample(train)
     task = task or ("classification" if _is_integer(first_target) else "regression")
@@ -195,11 +197,12 @@ def _from_dataset(
         "val_split": made["val"],
         "test_split": made["test"],
         "stratified": False,
-        "standardizer": None,
+        "scaling": "none",
+        "scaler": None,
     }
-    if standardize:
-        info["standardize"] = (
-            "not applied: a generic Dataset produces its samples on demand; scale them in the Dataset"
+    if scaling != "none":
+        info["scaling"] = (
+            f"{scaling} not applied: a generic Dataset produces its samples on demand; scale them in the Dataset"
         )
     return DataBundle(
         name=name,

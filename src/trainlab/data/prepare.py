@@ -1,4 +1,4 @@
-"""load_data: a registered dataset's raw arrays to a checked, split, standardized DataBundle."""
+"""load_data: a registered dataset's raw arrays to a checked, split, scaled DataBundle."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from trainlab.data._affine import AffineScaler, Scaling
 from trainlab.data.bundle import DataBundle
 from trainlab.data.checks import check_split
+from trainlab.data.minmax import MinMaxScaler
 from trainlab.data.raw import RawData
 from trainlab.data.splits import TEST_STREAM, VAL_STREAM, split_indices
 from trainlab.data.standardize import Standardizer
@@ -24,7 +26,7 @@ def load_data(
     val_fraction: float = 0.1,
     test_fraction: float = 0.2,
     split_seed: int = 0,
-    standardize: bool = True,
+    scaling: Scaling = "standardize",
     key: str = "data",
     **options: Any,
 ) -> DataBundle:
@@ -37,8 +39,8 @@ def load_data(
     3. a dataset without its own test split gets one: ``test_fraction`` of the data;
     4. ``val_fraction`` of the remaining training data becomes the validation split; both
        splits are stratified for classification and fixed by ``split_seed``;
-    5. inputs are standardized per position (feature, time step, pixel) with statistics of the
-       training split only, so nothing about val/test leaks into training (Hastie, Tibshirani &
+    5. inputs are scaled per position (feature, time step, pixel), standardized by default or
+       min-max scaled to [0, 1], with statistics of the training split only, so nothing about val/test leaks into training (Hastie, Tibshirani &
        Friedman, *The Elements of Statistical Learning*, sec. 7.10.2).
 
     Args:
@@ -47,8 +49,9 @@ def load_data(
         test_fraction: Share of all data held out for testing when the dataset has no test split;
             ignored when it has one.
         split_seed: Seed of both hold-out splits; the same seed gives the same splits everywhere.
-        standardize: Fit a :class:`Standardizer` on train and apply it to every split. Its
-            statistics are recorded in ``bundle.info["standardizer"]`` so evaluation can re-apply them.
+        scaling: ``standardize`` (a :class:`Standardizer`), ``minmax`` (a :class:`MinMaxScaler`) or
+            ``none``; fitted on train and applied to every split. The statistics are recorded in
+            ``bundle.info["scaler"]`` so evaluation can re-apply them.
         key: The user's key for this section, used to name problems (``data.val_fraction``).
         **options: The dataset's own options, e.g. ``shuffle_seq=True`` or ``path="train.csv"``.
 
@@ -77,7 +80,7 @@ def load_data(
         val_fraction=val_fraction,
         test_fraction=test_fraction,
         split_seed=split_seed,
-        standardize=standardize,
+        scaling=scaling,
         key=key,
     )
     bundle.info |= {"reference": entry.reference, "options": _json_ready(converted)}
@@ -92,7 +95,7 @@ def bundle_from_raw(
     val_fraction: float,
     test_fraction: float,
     split_seed: int,
-    standardize: bool,
+    scaling: Scaling,
     key: str = "data",
 ) -> DataBundle:
     """Check, split, scale and wrap ``raw``: the steps 2-5 of :func:`load_data`.
@@ -104,7 +107,7 @@ def bundle_from_raw(
         val_fraction: Share of training data held out for validation when ``val`` is None.
         test_fraction: Share of the data held out for testing when ``raw`` has no test split.
         split_seed: Seed of the hold-out splits.
-        standardize: Fit a Standardizer on the training split and apply it to every split.
+        scaling: The input scaling fitted on the training split and applied to every split.
         key: The user's key for this section, used to name problems.
 
     Returns:
@@ -142,7 +145,7 @@ def bundle_from_raw(
         split: None if inputs is None else (_tensor(inputs, np.float32), _tensor(targets, target_dtype))
         for split, (inputs, targets) in pairs.items()
     }
-    scaler = Standardizer.fit(tensors["train"][0]) if standardize else None
+    scaler = fit_scaler(scaling, tensors["train"][0])
     datasets = {
         split: None if pair is None else TensorDataset(scaler(pair[0]) if scaler else pair[0], pair[1])
         for split, pair in tensors.items()
@@ -157,7 +160,8 @@ def bundle_from_raw(
         "test_split": test_split,
         "test_fraction": test_fraction if test_split == "carved" else None,
         "stratified": classification,
-        "standardizer": scaler.to_info() if scaler else None,
+        "scaling": scaling,
+        "scaler": scaler.to_info() if scaler else None,
     }
     return DataBundle(
         name=name,
@@ -204,3 +208,9 @@ def _tensor(array: np.ndarray, dtype: type) -> torch.Tensor:
 
 def _json_ready(options: dict[str, Any]) -> dict[str, Any]:
     return {name: str(value) if isinstance(value, Path) else value for name, value in options.items()}
+
+
+def fit_scaler(scaling: Scaling, train_inputs: torch.Tensor) -> AffineScaler | None:
+    """The input scaler ``scaling`` names, fitted on the training inputs (None for ``"none"``)."""
+    scalers: dict[str, type[AffineScaler]] = {"standardize": Standardizer, "minmax": MinMaxScaler}
+    return None if scaling == "none" else scalers[scaling].fit(train_inputs)  # type: ignore[attr-defined]
