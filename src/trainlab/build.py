@@ -297,10 +297,10 @@ def build_batches(recipe: Recipe, bundle: DataBundle, device: torch.device, proc
         )
     if bundle.task != "classification" or not isinstance(bundle.train, TensorDataset):
         raise ConfigError([Problem("sampler", "class samplers need a classification dataset held in memory; remove it")])
-    if process.is_distributed:
-        raise ConfigError([Problem("sampler", "is not supported in data-parallel runs yet; remove it")])
     entry = SAMPLERS.get(recipe.sampler.name, key="sampler.name")
-    return entry.build(bundle.train, settings.batch_size, seed=settings.seed, device=device, **recipe.sampler.options)
+    return entry.build(bundle.train, settings.batch_size, seed=settings.seed, device=device,
+                       drop_last=process.is_distributed, rank=process.rank, world_size=process.world_size,
+                       **recipe.sampler.options)
 
 
 def schedule_callbacks(scheduler: Any) -> list[Any]:

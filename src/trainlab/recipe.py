@@ -356,7 +356,7 @@ COMPONENT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "regularizers": ("regularizer", ()),
     "init": ("init", ()),
     "augment": ("augmentation", ("num_classes",)),
-    "sampler": ("sampler", ("dataset", "batch_size", "seed", "device")),
+    "sampler": ("sampler", ("dataset", "batch_size", "seed", "device", "drop_last", "rank", "world_size")),
 }
 
 

@@ -74,7 +74,45 @@ def _batches_per_epoch(size: int, batch_size: int, drop_last: bool) -> int:
     return size // batch_size if drop_last else math.ceil(size / batch_size)
 
 
-class TensorBatchIterator:
+class _ResumableIterator:
+    """What every batch iterator shares: iteration from its cursor, and saving and restoring it.
+
+    Subclasses set ``self._cursor`` and implement ``__len__`` (batches per epoch) and
+    ``_epoch_batches(epoch, start)``.
+    """
+
+    _cursor: _EpochCursor
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _epoch_batches(self, epoch: int, start: int) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._cursor.run(len(self), self._epoch_batches)
+
+    @property
+    def epoch(self) -> int:
+        return self._cursor.epoch
+
+    @property
+    def position(self) -> int:
+        return self._cursor.position
+
+    @property
+    def seed(self) -> int:
+        return self._cursor.seed
+
+    def state_dict(self) -> dict[str, int]:
+        """``(epoch, position, seed)``: enough to resume with exactly the remaining batches."""
+        return self._cursor.state_dict()
+
+    def load_state_dict(self, state: Mapping[str, int]) -> None:
+        self._cursor.load_state_dict(state, len(self))
+
+
+class TensorBatchIterator(_ResumableIterator):
     """Batches of an in-memory TensorDataset without per-sample Python.
 
     Once per epoch it draws a permutation, gathers every tensor with it in one indexing call,
@@ -116,11 +154,12 @@ class TensorBatchIterator:
     def __len__(self) -> int:
         return _batches_per_epoch(self.size, self.batch_size * self.world_size, self.drop_last)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        return self._cursor.run(len(self), self._epoch_batches)
+    def epoch_order(self, epoch: int) -> torch.Tensor | None:
+        """The sample indices of ``epoch`` in order: a seeded permutation, or None for the dataset's order."""
+        return epoch_order(self.size, self.seed, epoch, self.shuffle)
 
     def _epoch_batches(self, epoch: int, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
-        order = epoch_order(self.size, self.seed, epoch, self.shuffle)
+        order = self.epoch_order(epoch)
         if order is None:
             gathered = self.tensors
         else:
@@ -134,24 +173,6 @@ class TensorBatchIterator:
         """Move the tensors to ``device`` once; returns self."""
         self.tensors = tuple(t.to(device) for t in self.tensors)
         return self
-
-    @property
-    def epoch(self) -> int:
-        return self._cursor.epoch
-
-    @property
-    def position(self) -> int:
-        return self._cursor.position
-
-    @property
-    def seed(self) -> int:
-        return self._cursor.seed
-
-    def state_dict(self) -> dict[str, int]:
-        return self._cursor.state_dict()
-
-    def load_state_dict(self, state: Mapping[str, int]) -> None:
-        self._cursor.load_state_dict(state, len(self))
 
 
 class _EpochBatchSampler(Sampler[list[int]]):
@@ -174,7 +195,7 @@ class _EpochBatchSampler(Sampler[list[int]]):
         return self.count - self.start
 
 
-class LoaderBatchIterator:
+class LoaderBatchIterator(_ResumableIterator):
     """Batches of any map-style Dataset through ``torch.utils.data.DataLoader``, seeded per epoch.
 
     The order of each epoch is the same permutation as :class:`TensorBatchIterator` draws for
@@ -221,9 +242,6 @@ class LoaderBatchIterator:
     def __len__(self) -> int:
         return _batches_per_epoch(self.size, self.batch_size * self.world_size, self.drop_last)
 
-    def __iter__(self) -> Iterator[Any]:
-        return self._cursor.run(len(self), self._epoch_batches)
-
     def _epoch_batches(self, epoch: int, start: int) -> Iterator[Any]:
         # A fresh DataLoader per epoch: its workers then take their seeds from this epoch's generator.
         sampler = _EpochBatchSampler(
@@ -250,24 +268,6 @@ class LoaderBatchIterator:
         """Move every later batch to ``device``; returns self."""
         self.device = device
         return self
-
-    @property
-    def epoch(self) -> int:
-        return self._cursor.epoch
-
-    @property
-    def position(self) -> int:
-        return self._cursor.position
-
-    @property
-    def seed(self) -> int:
-        return self._cursor.seed
-
-    def state_dict(self) -> dict[str, int]:
-        return self._cursor.state_dict()
-
-    def load_state_dict(self, state: Mapping[str, int]) -> None:
-        self._cursor.load_state_dict(state, len(self))
 
 
 BatchIterator = TensorBatchIterator | LoaderBatchIterator

@@ -1,21 +1,21 @@
 """Samplers for imbalanced classes: class-balanced sampling, random over- and under-sampling.
 
 Each sampler draws an epoch's sample indices from the labels and a generator seeded by
-``(seed, epoch)``, so a resumed run reproduces every epoch exactly. The batches are then
+``(seed, epoch)``, so a resumed run reproduces every epoch exactly and every data-parallel rank
+draws the same order (each then takes its slice of every global batch). The batches are then
 gathered in one indexing call per epoch, like the plain in-memory iterator.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Annotated
 
 import torch
 from pydantic import Field
 from torch.utils.data import TensorDataset
 
-from trainlab.data.batching import _EpochCursor, epoch_generator
+from trainlab.data.batching import TensorBatchIterator, epoch_generator
 from trainlab.registry import new_registry
 
 SAMPLERS = new_registry("sampler")
@@ -53,58 +53,26 @@ def undersample_indices(labels: torch.Tensor, generator: torch.Generator) -> tor
     return chosen[torch.randperm(len(chosen), generator=generator)]
 
 
-class ResampledBatchIterator:
-    """Resumable batches of a TensorDataset in an order drawn by ``draw(labels, generator)`` each epoch.
+class ResampledBatchIterator(TensorBatchIterator):
+    """A :class:`~trainlab.data.batching.TensorBatchIterator` whose epoch order is ``draw(labels, generator)``.
 
-    Same interface as :class:`trainlab.data.batching.TensorBatchIterator`: ``len`` is batches per
-    epoch, iteration continues from the current position, ``state_dict`` is (epoch, position, seed).
+    Everything else is the plain in-memory iterator's: one gather per epoch, resumable from
+    ``state_dict`` (the draw is repeated from ``(seed, epoch)``), and sharded across data-parallel
+    ranks, each taking its slice of every global batch of the same drawn order.
     """
 
     def __init__(
         self, dataset: TensorDataset, batch_size: int, draw: IndexDraw, *, seed: int = 0,
-        device: torch.device | str | None = None,
+        device: torch.device | str | None = None, drop_last: bool = False, rank: int = 0, world_size: int = 1,
     ):
-        self.tensors = tuple(t.to(device) if device is not None else t for t in dataset.tensors)
+        super().__init__(dataset, batch_size, shuffle=True, seed=seed, drop_last=drop_last, device=device,
+                         rank=rank, world_size=world_size)
         self.labels = dataset.tensors[1].long().cpu()
-        self.batch_size = batch_size
         self.draw = draw
-        self.epoch_size = len(draw(self.labels, epoch_generator(seed, 0)))
-        self._cursor = _EpochCursor(seed)
+        self.size = len(draw(self.labels, epoch_generator(seed, 0)))  # samples per epoch, as drawn
 
-    def __len__(self) -> int:
-        return math.ceil(self.epoch_size / self.batch_size)
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        return self._cursor.run(len(self), self._epoch_batches)
-
-    def _epoch_batches(self, epoch: int, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
-        order = self.draw(self.labels, epoch_generator(self.seed, epoch)).to(self.tensors[0].device)
-        gathered = tuple(t[order] for t in self.tensors)
-        for index in range(start, len(self)):
-            begin = index * self.batch_size
-            yield tuple(t[begin : begin + self.batch_size] for t in gathered)
-
-    def to(self, device: torch.device | str) -> ResampledBatchIterator:
-        self.tensors = tuple(t.to(device) for t in self.tensors)
-        return self
-
-    @property
-    def epoch(self) -> int:
-        return self._cursor.epoch
-
-    @property
-    def position(self) -> int:
-        return self._cursor.position
-
-    @property
-    def seed(self) -> int:
-        return self._cursor.seed
-
-    def state_dict(self) -> dict[str, int]:
-        return self._cursor.state_dict()
-
-    def load_state_dict(self, state: Mapping[str, int]) -> None:
-        self._cursor.load_state_dict(state, len(self))
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        return self.draw(self.labels, epoch_generator(self.seed, epoch))
 
 
 _CHAWLA = "Chawla, Bowyer, Hall & Kegelmeyer 2002, SMOTE (random over-sampling baseline); He & Garcia 2009, " \
@@ -118,7 +86,7 @@ _CHAWLA = "Chawla, Bowyer, Hall & Kegelmeyer 2002, SMOTE (random over-sampling b
 )
 def class_balanced(
     dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None,
-    epoch_size: Annotated[int, Field(ge=1)] | None = None,
+    epoch_size: Annotated[int, Field(ge=1)] | None = None, drop_last: bool = False, rank: int = 0, world_size: int = 1,
 ) -> ResampledBatchIterator:
     """Class-balanced sampling: every class equally likely in each draw (with replacement).
 
@@ -128,16 +96,21 @@ def class_balanced(
         seed: Seed of the draws.
         device: Where batches are delivered.
         epoch_size: Samples per epoch; default the split's size.
+        drop_last: Skip the final, smaller batch of an epoch (trainlab sets it in data-parallel runs).
+        rank: This process's rank in data-parallel training (set by trainlab).
+        world_size: Processes in data-parallel training (set by trainlab).
     """
     def draw(labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return class_balanced_indices(labels, generator, epoch_size)
 
-    return ResampledBatchIterator(dataset, batch_size, draw, seed=seed, device=device)
+    return ResampledBatchIterator(dataset, batch_size, draw, seed=seed, device=device, drop_last=drop_last, rank=rank,
+                                  world_size=world_size)
 
 
 @SAMPLERS.register("oversample", reference=_CHAWLA)
 def oversample(
-    dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None
+    dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None,
+    drop_last: bool = False, rank: int = 0, world_size: int = 1,
 ) -> ResampledBatchIterator:
     """Random over-sampling: repeat samples of smaller classes until every class matches the largest.
 
@@ -146,13 +119,18 @@ def oversample(
         batch_size: Samples per batch.
         seed: Seed of the draws.
         device: Where batches are delivered.
+        drop_last: Skip the final, smaller batch of an epoch (trainlab sets it in data-parallel runs).
+        rank: This process's rank in data-parallel training (set by trainlab).
+        world_size: Processes in data-parallel training (set by trainlab).
     """
-    return ResampledBatchIterator(dataset, batch_size, oversample_indices, seed=seed, device=device)
+    return ResampledBatchIterator(dataset, batch_size, oversample_indices, seed=seed, device=device, drop_last=drop_last,
+                                  rank=rank, world_size=world_size)
 
 
 @SAMPLERS.register("undersample", reference=_CHAWLA)
 def undersample(
-    dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None
+    dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None,
+    drop_last: bool = False, rank: int = 0, world_size: int = 1,
 ) -> ResampledBatchIterator:
     """Random under-sampling: each epoch keeps a fresh random subset of every class, the smallest class's size.
 
@@ -161,5 +139,9 @@ def undersample(
         batch_size: Samples per batch.
         seed: Seed of the draws.
         device: Where batches are delivered.
+        drop_last: Skip the final, smaller batch of an epoch (trainlab sets it in data-parallel runs).
+        rank: This process's rank in data-parallel training (set by trainlab).
+        world_size: Processes in data-parallel training (set by trainlab).
     """
-    return ResampledBatchIterator(dataset, batch_size, undersample_indices, seed=seed, device=device)
+    return ResampledBatchIterator(dataset, batch_size, undersample_indices, seed=seed, device=device, drop_last=drop_last,
+                                  rank=rank, world_size=world_size)
