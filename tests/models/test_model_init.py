@@ -30,7 +30,7 @@ def test_constant_init_reaches_every_weight_layer_and_zeroes_biases(name):
 def test_kaiming_normal_has_he_variance_in_a_wide_mlp():
     torch.manual_seed(0)
     model = build_model("mlp", (1, 512), 10, depth=1, width=512, init={"name": "kaiming_normal", "nonlinearity": "relu"})
-    weight = model.linear1.weight
+    weight = model.linear1.weight.detach()
     assert float(weight.std()) == pytest.approx(math.sqrt(2.0 / 512), rel=0.02)
     assert torch.all(model.linear1.bias == 0)
 
