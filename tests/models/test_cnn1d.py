@@ -65,3 +65,17 @@ def test_too_short_signal_is_a_model_error():
 def test_image_input_names_the_models_that_take_it():
     with pytest.raises(ModelError, match=r"model\.name: 'cnn1d' needs a signal \(C, L\).*cnn2d"):
         build_model("cnn1d", (1, 8, 8), 10)
+
+
+def test_norm_option_normalizes_after_each_convolution():
+    import torch
+
+    from trainlab.models import build_model
+
+    model = build_model("cnn1d", (1, 40), 10, norm="batch")
+    names = [name for name, _ in model.named_children()]
+    assert names[:6] == ["conv1", "norm1", "act1", "conv2", "norm2", "act2"]
+    assert all(isinstance(getattr(model, f"norm{i}"), torch.nn.BatchNorm1d) for i in (1, 2, 3))
+    assert sum(p.numel() for p in model.parameters()) == 5210 + 3 * 2 * 25  # a scale and a shift per channel
+    paper = build_model("cnn1d", (1, 40), 10)
+    assert not any(name.startswith("norm") for name, _ in paper.named_children())

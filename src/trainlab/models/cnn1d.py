@@ -19,6 +19,7 @@ from trainlab.errors import ModelError
 from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.init import ModelInit, apply_init
+from trainlab.nn.normalization import NormSpec, make_norm
 from trainlab.nn.pooling import PoolSpec, make_pool
 from trainlab.registry import MODELS
 
@@ -45,6 +46,7 @@ def cnn1d(
     *,
     channels: Annotated[int, Field(ge=1)] = 25,
     activation: ActivationSpec = "relu",
+    norm: NormSpec = "none",
     pool: PoolSpec = "none",
     init: ModelInit = None,
 ) -> nn.Module:
@@ -60,6 +62,7 @@ def cnn1d(
         num_outputs: Width of the linear classifier.
         channels: Channels of every convolution (25 in the paper).
         activation: Activation name or ``{name: ..., **options}`` (ReLU in the paper).
+        norm: Normalization after each convolution (none in the paper; ``trainlab catalog norms``).
         pool: Pooling before the classifier (none in the paper; ``trainlab catalog poolings``).
         init: Initialization of the weight layers when the model is built: an initializer name,
             ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
@@ -83,6 +86,8 @@ def cnn1d(
                 f"padding 1), got length {input_shape[1]}; use mlp for shorter inputs"
             )
         layers[f"conv{index}"] = nn.Conv1d(in_channels, channels, kernel_size, stride=stride, padding=padding)
+        if norm != "none":  # absent rather than an identity, so the paper network's module names stay its own
+            layers[f"norm{index}"] = make_norm(norm, channels, spatial_dims=1)
         layers[f"act{index}"] = make_activation(activation)
         in_channels = channels
     layers["pool"] = make_pool(pool, spatial_dims=1)
