@@ -76,3 +76,21 @@ def test_bad_inner_options_name_the_base_options_key():
         OPTIMIZERS.create("lookahead", [torch.zeros(2, requires_grad=True)], base="adam", base_options={"lrr": 1e-3})
     with pytest.raises(ConfigError, match=r"optimizer\.base_options\.lr: input should be greater than 0"):
         OPTIMIZERS.create("sam", [torch.zeros(2, requires_grad=True)], base_options={"lr": -1.0})
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "expected"),
+    [
+        ("{name: sam, base: adamm}", "optimizer.base: 'adamm' is not a registered optimizer; did you mean 'adam'"),
+        ("{name: lookahead, base_options: {lrr: 1}}", "optimizer.base_options.lrr: unknown option; did you mean 'lr'"),
+        ("{name: asam, base_options: {lr: -1}}", "optimizer.base_options.lr: input should be greater than 0"),
+    ],
+)
+def test_cli_names_the_wrapped_optimizer_key_and_exits_2(optimizer, expected, tmp_path, capsys):
+    from trainlab.cli import main
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"data: iris\nmodel: mlp\noptimizer: {optimizer}\ntrain: {{steps: 2, batch_size: 8}}\n")
+    assert main(["fit", str(recipe), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err

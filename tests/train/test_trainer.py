@@ -315,3 +315,42 @@ def test_newton_gets_its_graph_through_the_closure_without_patching_backward():
     trainer.fit()
     assert seen == [True, True] and torch.Tensor.backward is backward
     assert trainer.history[-1]["loss"] < trainer.history[0]["loss"]
+
+
+class WeightRecorder:
+    """The model's weights after each step and during each evaluation."""
+
+    def __init__(self):
+        self.after_step, self.during_eval = [], []
+
+    def on_step_end(self, trainer):
+        self.after_step.append(torch.cat([p.detach().reshape(-1).clone() for p in trainer.model.parameters()]))
+
+    def on_eval_end(self, trainer, split, metrics):
+        self.during_eval.append(torch.cat([p.detach().reshape(-1).clone() for p in trainer.model.parameters()]))
+
+
+def test_lookahead_around_schedule_free_evaluates_on_the_averaged_weights():
+    # The trainer switches modes through the outer optimizer only; Lookahead must pass them on, or
+    # evaluation would see the gradient point y instead of the average x. With k beyond the run the
+    # slow pull never fires, so the wrapped run must evaluate exactly where the bare one does.
+    from trainlab.optim import Lookahead, ScheduleFreeAdamW
+
+    def evaluated(wrap):
+        torch.manual_seed(0)
+        model = nn.Linear(5, 3)
+        inner = ScheduleFreeAdamW(model.parameters(), lr=0.05)
+        optimizer = Lookahead(inner, k=100) if wrap else inner
+        recorder = WeightRecorder()
+        dataset = make_problem()
+        trainer = Trainer(
+            model, nn.CrossEntropyLoss(), optimizer, make_batch_iterator(dataset, 8, seed=0), total_steps=3,
+            eval_every=3, evaluator=Evaluator(nn.CrossEntropyLoss(), {}, task="classification"),
+            eval_sets={"val": dataset}, callbacks=[recorder],
+        )
+        trainer.fit()
+        assert not torch.allclose(recorder.during_eval[0], recorder.after_step[-1])  # x, not y
+        return recorder.during_eval
+
+    for bare, wrapped in zip(evaluated(False), evaluated(True), strict=True):
+        torch.testing.assert_close(wrapped, bare)
