@@ -112,3 +112,23 @@ def test_newton_refuses_a_closure_that_cannot_keep_the_graph():
     with pytest.raises(TypeError, match="closure must accept create_graph"):
         optimizer.step(closure)
     assert torch.equal(x.detach(), torch.ones(2, dtype=torch.float64))
+
+
+def test_newton_leaves_tensor_backward_alone_during_and_after_a_step():
+    # The graph comes through closure(create_graph=True), not by swapping torch.Tensor.backward
+    # process-wide, which would leak into other threads and into any closure that raised.
+    backward = torch.Tensor.backward
+    x = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    optimizer = Newton([x])
+    seen = []
+
+    def closure(create_graph=False):
+        seen.append(torch.Tensor.backward is backward)
+        optimizer.zero_grad()
+        loss = (x**4).sum()
+        loss.backward(create_graph=create_graph)
+        return loss
+
+    optimizer.step(closure)
+    assert seen and all(seen) and torch.Tensor.backward is backward
+    assert not torch.equal(x.detach(), torch.tensor([1.0, -2.0], dtype=torch.float64))

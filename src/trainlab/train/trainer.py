@@ -285,6 +285,8 @@ class Trainer:
 
         Every gradient an optimizer sees is clipped as configured: SAM's step uses the gradient
         at the perturbed point, so clipping only the first one would leave the update unclipped.
+        The first is clipped too so that every optimizer sees the same clipped gradient in ``.grad``
+        (SAM's ascent is normalized anyway, so norm clipping leaves its direction unchanged).
         ``create_graph=True`` (Newton's exact Hessian) keeps the backward graph and skips clipping,
         since the Hessian is that of the objective itself.
         """
