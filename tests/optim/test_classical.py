@@ -94,9 +94,13 @@ def test_train_a_small_mlp_on_digits_full_batch(name):
 
 @pytest.mark.slow
 def test_newton_trains_a_small_mlp_on_digits_full_batch():
-    result = _digits_full_batch("newton", 5)
+    # From a random start the Hessian is indefinite and the damping makes the first steps short
+    # (the loss falls ~5 % per step); once the curvature is usable it converges fast:
+    # 2.34 -> 0.02 in 30 steps, test accuracy 0.944 (benchmarks/RESULTS.md).
+    result = _digits_full_batch("newton", 30)
     losses = [r["loss"] for r in result.history if r["type"] == "step"]
-    assert losses[-1] < 0.3 * losses[0]
+    assert losses[-1] < 0.05 * losses[0]
+    assert result.summary["test"]["accuracy"] > 0.9
 
 
 def test_newton_refuses_a_closure_that_cannot_keep_the_graph():
