@@ -33,6 +33,9 @@ _CACHE_ATTRIBUTE = "_trainlab_flat_groups"
 # From this size on, a tensor's elementwise passes cost more than the ~1 µs dispatch per operation
 # that flat buffers save (measured on CPU: benchmarks/optim_step.py, models b and c).
 LONE_TENSOR_NUMEL = 1 << 15
+# With more distinct sizes than this, per-tensor reductions and scales run over all tensors at
+# once (two calls) instead of block by block (two calls per block).
+_MAX_ROW_BLOCKS = 2
 
 
 class FlatLayout:
@@ -55,6 +58,8 @@ class FlatLayout:
         self.numel = start
         # Row views of the long-lived flat buffers (parameters, scratch, state), made once per buffer.
         self._rows: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
+        self._sizes = [shape.numel() for shape in self.shapes]
+        self._lengths: dict[torch.device, torch.Tensor] = {}
 
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         """Views of ``flat`` shaped like the tensors, in parameter order."""
@@ -74,6 +79,8 @@ class FlatLayout:
 
     def norms(self, flat: torch.Tensor) -> torch.Tensor:
         """The L2 norm of every tensor, in layout order (one reduction per block)."""
+        if len(self.blocks) > _MAX_ROW_BLOCKS:
+            return torch.stack(torch._foreach_norm(flat.split(self._sizes)))
         rows = self.rows(flat)
         if len(rows) == 1:
             return torch.linalg.vector_norm(rows[0], dim=1)
@@ -81,6 +88,9 @@ class FlatLayout:
 
     def scale_(self, target: torch.Tensor, scales: torch.Tensor) -> None:
         """``target *= scale`` with one scale per tensor (layout order), in place."""
+        if len(self.blocks) > _MAX_ROW_BLOCKS:
+            target.mul_(self._per_element(scales))
+            return
         first = 0
         for target_rows, (_, count, _) in zip(self.rows(target), self.blocks, strict=True):
             target_rows.mul_(scales[first:first + count, None])
@@ -88,10 +98,19 @@ class FlatLayout:
 
     def add_scaled_(self, target: torch.Tensor, source: torch.Tensor, scales: torch.Tensor) -> None:
         """``target += source · scale`` with one scale per tensor (layout order), in place."""
+        if len(self.blocks) > _MAX_ROW_BLOCKS:
+            target.addcmul_(source, self._per_element(scales))
+            return
         first = 0
         for target_rows, source_rows, (_, count, _) in zip(self.rows(target), self.rows(source), self.blocks, strict=True):
             target_rows.addcmul_(source_rows, scales[first:first + count, None])
             first += count
+
+    def _per_element(self, scales: torch.Tensor) -> torch.Tensor:
+        lengths = self._lengths.get(scales.device)
+        if lengths is None:
+            lengths = self._lengths[scales.device] = torch.tensor(self._sizes, device=scales.device)
+        return scales.repeat_interleave(lengths, output_size=self.numel)
 
 
 class FlatGroup:
