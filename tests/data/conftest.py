@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from trainlab.data import _cache
 
@@ -25,3 +26,12 @@ def mnist1d_reference():
     from mnist1d.data import get_dataset_args, make_dataset
 
     return make_dataset(get_dataset_args())
+
+
+@pytest.fixture
+def inputs() -> torch.Tensor:
+    """Samples of shape (3, 5) with offsets and spreads that differ by position, one position constant."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 3, 5, generator=generator) * torch.linspace(0.1, 10, 5) + 50.0
+    x[:, 1, 2] = 7.0  # a constant position must not produce NaN
+    return x

@@ -12,14 +12,6 @@ from trainlab.data import MinMaxScaler, load_data
 from trainlab.errors import ConfigError
 
 
-@pytest.fixture
-def inputs() -> torch.Tensor:
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(200, 3, 5, generator=generator) * torch.linspace(0.1, 10, 5) + 50.0
-    x[:, 1, 2] = 7.0  # a constant position must not produce NaN
-    return x
-
-
 def test_matches_scikit_learn_min_max_scaler(inputs):
     flat = inputs.reshape(len(inputs), -1).double().numpy()
     reference = SklearnMinMaxScaler().fit(flat)

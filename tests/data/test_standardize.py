@@ -10,14 +10,6 @@ from sklearn.preprocessing import StandardScaler
 from trainlab.data import Standardizer
 
 
-@pytest.fixture
-def inputs() -> torch.Tensor:
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(200, 3, 5, generator=generator) * torch.linspace(0.1, 10, 5) + 50.0
-    x[:, 1, 2] = 7.0  # a constant position must not produce NaN
-    return x
-
-
 def test_matches_scikit_learn_standard_scaler(inputs):
     flat = inputs.reshape(len(inputs), -1).double().numpy()
     reference = StandardScaler().fit(flat)
