@@ -132,8 +132,9 @@ class FlatGroup:
         self._in_place = len(params) == 1 and like.is_contiguous()
         self._param = like.detach().view(-1) if self._in_place else self._empty()
         self._param_loaded = self._in_place
-        self._grad_buffer = self._empty()
-        self._grad_views = self.layout.views(self._grad_buffer)
+        # A lone parameter's gradient is read where it lies; a buffer is made only if it must change.
+        self._grad_buffer: torch.Tensor | None = None if self._in_place else self._empty()
+        self._grad_views = [] if self._grad_buffer is None else self.layout.views(self._grad_buffer)
         self.grad = self._grad_buffer  # read-only to the update rule: see writable_grad
         self._param_views = self.layout.views(self._param)
         self._scratch: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
@@ -193,7 +194,7 @@ class FlatGroup:
             # The lone parameter's own gradient, read in place unless it must be negated.
             self.grad = param.grad.reshape(-1)
             if negate_grads:
-                self.grad = torch.neg(self.grad, out=self._grad_buffer)
+                self.grad = torch.neg(self.grad, out=self._owned_grad_buffer())
             return
         torch._foreach_copy_(self._grad_views, [p.grad for p in self.params])
         if negate_grads:
@@ -202,8 +203,13 @@ class FlatGroup:
     def writable_grad(self) -> torch.Tensor:
         """The gradient as a buffer the update rule may overwrite (never the parameter's ``.grad``)."""
         if self.grad is not self._grad_buffer:
-            self.grad = self._grad_buffer.copy_(self.grad)
+            self.grad = self._owned_grad_buffer().copy_(self.grad)
         return self.grad
+
+    def _owned_grad_buffer(self) -> torch.Tensor:
+        if self._grad_buffer is None:
+            self._grad_buffer = self._empty()
+        return self._grad_buffer
 
     def store(self) -> None:
         """Write the updated flat parameters back into the parameters, if they were gathered."""
