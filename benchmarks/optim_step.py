@@ -16,6 +16,7 @@ dominated by the forward and backward passes they re-run.
 from __future__ import annotations
 
 import argparse
+import copy
 import platform
 import random
 import statistics
@@ -47,23 +48,23 @@ def models() -> dict[str, torch.nn.Module]:
     return {"a_cnn1d": build_model("cnn1d", (1, 40), 10), "b_mlp64": mlp, "c_4m": big}
 
 
-def contestants(model: torch.nn.Module) -> dict[str, Callable[[], torch.optim.Optimizer]]:
-    named = lambda: list(model.named_parameters())  # noqa: E731
-    result: dict[str, Callable[[], torch.optim.Optimizer]] = {
-        "torch AdamW(fused)": lambda: torch.optim.AdamW(model.parameters(), fused=True),
-        "torch AdamW(default)": lambda: torch.optim.AdamW(model.parameters()),
+def contestants() -> dict[str, Callable[[torch.nn.Module], torch.optim.Optimizer]]:
+    result: dict[str, Callable[[torch.nn.Module], torch.optim.Optimizer]] = {
+        "torch AdamW(fused)": lambda model: torch.optim.AdamW(model.parameters(), fused=True),
+        "torch AdamW(default)": lambda model: torch.optim.AdamW(model.parameters()),
     }
     for entry in OPTIMIZERS:
         if entry.name not in CLOSURE_ONLY:
-            result[entry.name] = lambda e=entry: e.build(named())
+            result[entry.name] = lambda model, e=entry: e.build(list(model.named_parameters()))
     try:
         import pytorch_optimizer
     except ImportError:
         return result
     for cls_name, options in PYTORCH_OPTIMIZER.values():
         cls = getattr(pytorch_optimizer, cls_name)
-        result[f"pytorch_optimizer {cls_name}"] = lambda c=cls, o=options: _train_mode(c(model.parameters(), **o))
-    result["pytorch_optimizer Lookahead(AdamW)"] = lambda: pytorch_optimizer.Lookahead(torch.optim.AdamW(model.parameters()))
+        result[f"pytorch_optimizer {cls_name}"] = lambda model, c=cls, o=options: _train_mode(c(model.parameters(), **o))
+    result["pytorch_optimizer Lookahead(AdamW)"] = lambda model: pytorch_optimizer.Lookahead(
+        torch.optim.AdamW(model.parameters()))
     return result
 
 
@@ -73,11 +74,17 @@ def _train_mode(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
     return optimizer
 
 
-def time_steps(model: torch.nn.Module, make: Callable[[], torch.optim.Optimizer], grads: list[torch.Tensor],
-               steps: int) -> float:
-    """Seconds per step, after 3 warm-up steps (which create the state)."""
-    initial = [p.detach().clone() for p in model.parameters()]
-    optimizer = make()
+def time_steps(pristine: torch.nn.Module, make: Callable[[torch.nn.Module], torch.optim.Optimizer],
+               grads: list[torch.Tensor], steps: int) -> float:
+    """Seconds per step, after 3 warm-up steps (which create the state).
+
+    Every measurement gets its own copy of the model, with each parameter in its own allocation
+    as in a freshly built model: trainlab's optimizers re-point parameters into one flat buffer
+    on their first step, and a contestant timed on those parameters afterwards would inherit
+    that memory layout.
+    """
+    model = copy.deepcopy(pristine)
+    optimizer = make(model)
     for p, g in zip(model.parameters(), grads, strict=True):
         p.grad = g
     for _ in range(3):
@@ -85,11 +92,7 @@ def time_steps(model: torch.nn.Module, make: Callable[[], torch.optim.Optimizer]
     start = time.perf_counter()
     for _ in range(steps):
         optimizer.step()
-    elapsed = (time.perf_counter() - start) / steps
-    with torch.no_grad():
-        for p, value in zip(model.parameters(), initial, strict=True):
-            p.copy_(value)
-    return elapsed
+    return (time.perf_counter() - start) / steps
 
 
 def main() -> None:
@@ -107,7 +110,7 @@ def main() -> None:
         if model_name not in args.models.split(","):
             continue
         grads = [torch.randn_like(p) * 1e-2 for p in model.parameters()]
-        makers = contestants(model)
+        makers = contestants()
         # Steps per measurement from one probe, so each contestant runs about `budget` seconds.
         probe = {name: time_steps(model, make, grads, 1) for name, make in makers.items()}
         too_slow = {name: seconds for name, seconds in probe.items() if seconds > args.max_step}

@@ -1,7 +1,9 @@
-"""Flat buffers behind our own optimizers: state stays ordinary per-parameter tensors, and nothing
-a user does to parameters or state between steps is lost or aliased."""
+"""Flat buffers behind our own optimizers: state stays ordinary per-parameter tensors, parameters
+become views into one buffer yet keep working as before, and nothing a user does to parameters or
+state between steps is lost or aliased."""
 
 import copy
+import io
 
 import pytest
 import torch
@@ -208,3 +210,105 @@ def test_groups_with_other_differences_step_apart():
     optimizer = Lamb([{"params": params[:2], "weight_decay": 0.1}, {"params": params[2:4], "weight_decay": 0.0},
                       {"params": params[4:], "lr": 0.5}])
     assert [len(family) for family in families(optimizer)] == [2, 1]
+
+def storages(params):
+    return {p.untyped_storage().data_ptr() for p in params}
+
+
+def assert_same(params, reference):
+    for p, q in zip(params, reference, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_parameters_become_views_of_one_buffer_only_on_the_multi_tensor_path(name):
+    params = make_params()
+    reference = [p.detach().clone().requires_grad_() for p in params]
+    run(OURS[name](params), params, 3)
+    run(OURS[name](reference, foreach=False), reference, 3)
+    assert len(storages(params)) == 1
+    assert len(storages(reference)) == len(reference)  # loop: every parameter keeps its own storage
+    assert_same(params, reference)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_a_parameter_whose_data_is_replaced_between_steps_is_stepped_from_its_new_value(name):
+    params = make_params()
+    reference = [p.detach().clone().requires_grad_() for p in params]
+    optimizer, loop = OURS[name](params), OURS[name](reference, foreach=False)
+    for step in range(4):
+        for ps in (params, reference):
+            set_grads(ps, step)
+            if step == 2:
+                ps[1].data = torch.full_like(ps[1], 0.3)  # as vector_to_parameters or a user might
+        optimizer.step()
+        loop.step()
+    assert_same(params, reference)
+    assert len(storages(params)) == 1  # re-pointed into the buffer
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_two_optimizers_taking_turns_on_the_same_parameters(name):
+    # Each re-points the parameters into its own buffer; neither may step from stale values.
+    params = make_params()
+    reference = [p.detach().clone().requires_grad_() for p in params]
+    pair = OURS[name](params), OURS[name](params, lr=1e-3)
+    loops = OURS[name](reference, foreach=False), OURS[name](reference, lr=1e-3, foreach=False)
+    for step in range(6):
+        set_grads(params, step)
+        set_grads(reference, step)
+        pair[step % 2].step()
+        loops[step % 2].step()
+    assert_same(params, reference)
+
+
+def test_a_model_trained_with_bound_parameters_saves_and_loads_like_any_other():
+    def model():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
+
+    def train(net, foreach):
+        optimizer = OURS["lamb"](net.parameters(), foreach=foreach)
+        inputs = torch.randn(32, 6, generator=torch.Generator().manual_seed(1))
+        for _ in range(5):
+            optimizer.zero_grad()
+            net(inputs).square().mean().backward()
+            optimizer.step()
+        return optimizer
+
+    bound, loop = model(), model()
+    train(bound, foreach=True)
+    train(loop, foreach=False)
+    assert_same(list(bound.parameters()), list(loop.parameters()))
+
+    saved = io.BytesIO()
+    torch.save(bound.state_dict(), saved)
+    saved.seek(0)
+    restored = model()
+    restored.load_state_dict(torch.load(saved))
+    assert_same(list(restored.parameters()), list(bound.parameters()))
+
+    # Loading into the bound model copies into the views: the binding survives.
+    bound.load_state_dict(model().state_dict())
+    assert len(storages(bound.parameters())) == 1
+    torch.testing.assert_close(bound[0].weight, model()[0].weight)
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_a_parameter_cast_after_the_first_step_is_a_clear_error(name):
+    params = make_params()
+    optimizer = OURS[name](params)
+    run(optimizer, params, 1)
+    params[0].data = params[0].data.double()
+    params[0].grad = torch.zeros_like(params[0])
+    set_grads(params, 1)
+    with pytest.raises(RuntimeError, match="create the optimizer after moving, casting or resizing the model"):
+        optimizer.step()
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_non_contiguous_parameters_keep_their_memory_layout(name):
+    params = make_params()
+    transposed = torch.randn(4, 3).t().requires_grad_()
+    run(OURS[name]([transposed, *params]), [transposed, *params], 2)
+    assert not transposed.is_contiguous()

@@ -4,8 +4,18 @@ trainlab's own optimizers (lion, lamb, lars, adabelief, schedule-free) do their 
 one contiguous buffer per quantity instead of on lists of tensors. On CPU, torch's ``_foreach_*``
 operations run one kernel per tensor, so a 64-tensor model pays 64 dispatches per operation and
 a fresh allocation for every temporary; on flat buffers each operation is a single vectorized
-pass and the temporaries are reused scratch buffers. Each step pays two gathers (``torch.cat``
-of parameters and gradients) and one scatter (``torch._foreach_copy_`` back into the parameters).
+pass and the temporaries are reused scratch buffers.
+
+The parameters themselves become views into their flat buffer (the first step sets each
+parameter's ``.data`` to its slice), as torch's ``ZeroRedundancyOptimizer`` does with
+``parameters_as_bucket_view=True``. The model computes with them as before, ``model.state_dict()``
+and ``load_state_dict()`` work as before, and the update writes the parameters directly: a step
+gathers only the gradients. Two consequences worth knowing: ``p.untyped_storage()`` is the whole
+buffer, so ``torch.save(p)`` of a single parameter saves the buffer (save ``p.clone()`` or the
+state dict); and a parameter whose ``.data`` is later replaced (``p.data = t``) is copied back into
+the buffer and re-pointed at the next step. Non-contiguous parameters (say channels-last weights)
+keep their storage and are gathered and written back each step instead. ``implementation: loop``
+leaves every parameter's storage alone.
 
 State stays per parameter, as torch expects: ``optimizer.state[p]["exp_avg"]`` is a *view* into
 the flat buffer, so ``state_dict()``, ``load_state_dict()`` and code that inspects the state see
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import torch
@@ -30,6 +41,7 @@ import torch
 StateInit = Callable[[torch.Tensor], torch.Tensor]
 
 _CACHE_ATTRIBUTE = "_trainlab_flat_groups"
+_GRAD = operator.attrgetter("grad")
 # From this size on, a tensor's elementwise passes cost more than the ~1 µs dispatch per operation
 # that flat buffers save (measured on CPU: benchmarks/optim_step.py, models b and c).
 LONE_TENSOR_NUMEL = 1 << 15
@@ -130,13 +142,18 @@ class FlatGroup:
         self._empty = lambda: torch.empty(self.layout.numel, dtype=like.dtype, device=like.device)
         # A lone contiguous parameter is its own flat buffer: no gathering or writing back.
         self._in_place = len(params) == 1 and like.is_contiguous()
+        # Several contiguous parameters become views into the flat buffer: no gathering either.
+        self._bound = not self._in_place and all(p.is_contiguous() for p in params)
         self._param = like.detach().view(-1) if self._in_place else self._empty()
-        self._param_loaded = self._in_place
+        self._param_loaded = self._in_place or self._bound
         # A lone parameter's gradient is read where it lies; a buffer is made only if it must change.
         self._grad_buffer: torch.Tensor | None = None if self._in_place else self._empty()
         self._grad_views = [] if self._grad_buffer is None else self.layout.views(self._grad_buffer)
         self.grad = self._grad_buffer  # read-only to the update rule: see writable_grad
         self._param_views = self.layout.views(self._param)
+        self._param_pointers: list[int] = []
+        if self._bound:
+            self._bind_params()
         self._scratch: list[tuple[torch.Tensor, list[torch.Tensor]]] = []
         # name -> (the optimizer.state it was bound in, the parameters' entries, flat buffer, views)
         self._state: dict[str, tuple[Any, list[dict[str, Any]], torch.Tensor, list[torch.Tensor]]] = {}
@@ -160,7 +177,7 @@ class FlatGroup:
 
     @property
     def param(self) -> torch.Tensor:
-        """The parameters, gathered on first use in a step and written back by :meth:`store`."""
+        """The parameters: the buffer they are views of, or gathered on first use and written back by :meth:`store`."""
         if not self._param_loaded:
             torch._foreach_copy_(self._param_views, self.params)
             self._param_loaded = True
@@ -185,8 +202,24 @@ class FlatGroup:
         else:
             torch._foreach_add_(self.params, views, alpha=alpha)
 
+    def _bind_params(self) -> None:
+        """Point every parameter whose storage is not its slice of the flat buffer at that slice."""
+        for p, view in zip(self.params, self._param_views, strict=True):
+            if p.data_ptr() == view.data_ptr():
+                continue
+            if p.shape != view.shape or p.dtype != view.dtype or p.device != view.device:
+                raise RuntimeError(
+                    f"a parameter changed from {tuple(view.shape)} {view.dtype} on {view.device} to "
+                    f"{tuple(p.shape)} {p.dtype} on {p.device} after its optimizer first stepped; "
+                    "create the optimizer after moving, casting or resizing the model")
+            view.copy_(p.detach())
+            p.data = view
+        self._param_pointers = [p.data_ptr() for p in self.params]
+
     def load(self, negate_grads: bool) -> None:
         """Gather the current gradients (negated when maximizing); parameters wait for :attr:`param`."""
+        if self._bound and list(map(torch.Tensor.data_ptr, self.params)) != self._param_pointers:
+            self._bind_params()  # someone replaced a parameter's .data (or another optimizer bound it)
         if self._in_place:
             param = self.params[0]
             if self._param.data_ptr() != param.data_ptr():  # someone replaced .data
@@ -196,7 +229,7 @@ class FlatGroup:
             if negate_grads:
                 self.grad = torch.neg(self.grad, out=self._owned_grad_buffer())
             return
-        torch._foreach_copy_(self._grad_views, [p.grad for p in self.params])
+        torch._foreach_copy_(self._grad_views, list(map(_GRAD, self.params)))
         if negate_grads:
             self.grad.neg_()
 
@@ -213,7 +246,7 @@ class FlatGroup:
 
     def store(self) -> None:
         """Write the updated flat parameters back into the parameters, if they were gathered."""
-        if self._param_loaded and not self._in_place:
+        if self._param_loaded and not (self._in_place or self._bound):
             torch._foreach_copy_(self.params, self._param_views)
             self._param_loaded = False
 
@@ -301,9 +334,10 @@ class _Parts(NamedTuple):
     sizes: tuple[int, ...]
 
     def still_fit(self, family: list[dict[str, Any]]) -> bool:
+        # map() keeps the per-parameter checks in C: with 64 tensors a generator costs ~15 µs a step.
         return (tuple(len(group["params"]) for group in family) == self.sizes
-                and all(p.grad is not None for p in self.with_grads)
-                and not any(p.grad is not None for p in self.without_grads))
+                and not any(map(operator.is_, map(_GRAD, self.with_grads), repeat(None)))
+                and all(map(operator.is_, map(_GRAD, self.without_grads), repeat(None))))
 
 
 def _parts(optimizer: torch.optim.Optimizer, family: list[dict[str, Any]], name: str) -> list[FlatGroup]:
