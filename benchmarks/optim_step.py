@@ -95,6 +95,11 @@ def time_steps(pristine: torch.nn.Module, make: Callable[[torch.nn.Module], torc
     return (time.perf_counter() - start) / steps
 
 
+def _selected(contestant: str, names: list[str]) -> bool:
+    counterparts = {f"pytorch_optimizer {PYTORCH_OPTIMIZER[n][0]}" for n in names if n in PYTORCH_OPTIMIZER}
+    return contestant in names or contestant in counterparts or contestant == "torch AdamW(fused)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -102,6 +107,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.05, help="seconds per contestant per repeat")
     parser.add_argument("--models", default="a_cnn1d,b_mlp64,c_4m")
     parser.add_argument("--max-step", type=float, default=1.0, help="skip contestants slower than this (s/step)")
+    parser.add_argument("--only", default="", help="comma-separated catalog names to time (with their "
+                        "pytorch_optimizer counterparts and the AdamW(fused) baseline); default: all")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, {args.threads} thread(s), "
@@ -111,6 +118,8 @@ def main() -> None:
             continue
         grads = [torch.randn_like(p) * 1e-2 for p in model.parameters()]
         makers = contestants()
+        if args.only:
+            makers = {name: make for name, make in makers.items() if _selected(name, args.only.split(","))}
         # Steps per measurement from one probe, so each contestant runs about `budget` seconds.
         probe = {name: time_steps(model, make, grads, 1) for name, make in makers.items()}
         too_slow = {name: seconds for name, seconds in probe.items() if seconds > args.max_step}
@@ -134,6 +143,20 @@ def main() -> None:
             print(f"| {name} | {statistics.median(times[name]) * 1e6:,.0f} | {statistics.median(ratios[name]):.2f} |")
         for name, seconds in too_slow.items():
             print(f"| {name} | skipped: {seconds:.1f} s per step | |")
+        _print_speedups(times)
+
+
+def _print_speedups(times: dict[str, list[float]]) -> None:
+    """Ours against pytorch_optimizer's class for the same algorithm: the median of per-repeat ratios."""
+    pairs = [(ours, f"pytorch_optimizer {cls}") for ours, (cls, _) in PYTORCH_OPTIMIZER.items()]
+    pairs = [(ours, theirs) for ours, theirs in pairs if ours in times and theirs in times]
+    if not pairs:
+        return
+    print("\n| optimizer | speed-up over pytorch_optimizer (median of per-repeat ratios) |")
+    print("|---|---:|")
+    for ours, theirs in pairs:
+        speedups = [t / o for o, t in zip(times[ours], times[theirs], strict=True)]
+        print(f"| {ours} | {statistics.median(speedups):.2f} |")
 
 
 if __name__ == "__main__":

@@ -312,3 +312,17 @@ def test_non_contiguous_parameters_keep_their_memory_layout(name):
     transposed = torch.randn(4, 3).t().requires_grad_()
     run(OURS[name]([transposed, *params]), [transposed, *params], 2)
     assert not transposed.is_contiguous()
+
+
+def test_gathering_stacks_runs_of_equal_shapes_and_copies_the_rest():
+    from trainlab.optim._flat import FlatLayout
+
+    # Equal sizes with different shapes share a block; equal shapes within it are stacked together.
+    tensors = [torch.randn(4, 3), torch.randn(12), torch.randn(3), torch.randn(4, 3), torch.randn(3, 4),
+               torch.randn(3), torch.randn(()), torch.randn(4, 3).t()]  # the last one is not contiguous
+    layout = FlatLayout(tensors)
+    flat = torch.full((layout.numel,), float("nan"))
+    layout.gatherer(flat)(tensors)
+    torch.testing.assert_close(flat, torch.cat([tensors[i].reshape(-1) for i in layout.order]))
+    for view, tensor in zip(layout.views(flat), tensors, strict=True):
+        assert torch.equal(view, tensor)
