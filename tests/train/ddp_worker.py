@@ -1,7 +1,10 @@
 """Run by torchrun from test_distributed.py: trains a tiny model and saves the parameters after every step.
 
-    python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py OUT BATCH
-    python ddp_worker.py OUT BATCH            (one process)
+    python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py OUT BATCH [OPTIMIZER]
+    python ddp_worker.py OUT BATCH [OPTIMIZER]            (one process)
+
+OPTIMIZER is ``sgd`` (torch's, with momentum; the default) or ``schedule_free_sgd`` (trainlab's,
+whose parameters become views into its flat buffer on the first step).
 """
 
 import sys
@@ -12,6 +15,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from trainlab.data import make_batch_iterator
+from trainlab.optim import ScheduleFreeSGD
 from trainlab.train import ProcessContext, Trainer, seed_everything
 from trainlab.train.distributed import init_distributed
 
@@ -26,7 +30,7 @@ class Record:
         self.after_each_step.append([p.detach().clone() for p in trainer.model.parameters()])
 
 
-def main(out: str, batch_size: int) -> None:
+def main(out: str, batch_size: int, optimizer_name: str = "sgd") -> None:
     process = ProcessContext.from_env()
     torch.set_num_threads(1)
     device = init_distributed(process, torch.device("cpu"))
@@ -35,7 +39,10 @@ def main(out: str, batch_size: int) -> None:
     x = torch.randn(SAMPLES, 10, generator=generator)
     y = torch.randint(0, 4, (SAMPLES,), generator=generator)
     model = nn.Sequential(nn.Linear(10, 32), nn.Tanh(), nn.Linear(32, 32), nn.GELU(), nn.Linear(32, 4))  # no batch norm
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    if optimizer_name == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    else:
+        optimizer = ScheduleFreeSGD(model.parameters(), lr=0.5)
     batches = make_batch_iterator(
         TensorDataset(x, y), batch_size, seed=1, drop_last=True, rank=process.rank, world_size=process.world_size
     )
@@ -52,4 +59,4 @@ def main(out: str, batch_size: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), *sys.argv[3:])

@@ -11,10 +11,10 @@ import torch
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
-def run(out, batch_size, nproc):
+def run(out, batch_size, nproc, optimizer="sgd"):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"]
-    command = [*(launcher if nproc > 1 else [sys.executable]), str(WORKER), str(out), str(batch_size)]
+    command = [*(launcher if nproc > 1 else [sys.executable]), str(WORKER), str(out), str(batch_size), optimizer]
     subprocess.run(command, check=True, env=env, timeout=300, capture_output=True)
     return torch.load(out, weights_only=True)
 
@@ -28,6 +28,15 @@ def runs(tmp_path_factory):
 def test_two_processes_match_one_process_with_the_global_batch_after_every_step(runs):
     two, one = runs
     assert len(two["params"]) == len(one["params"]) == 4
+    for step, (params_two, params_one) in enumerate(zip(two["params"], one["params"], strict=True), start=1):
+        for a, b in zip(params_two, params_one, strict=True):
+            assert (a - b).abs().max().item() <= 1e-6, f"step {step}"
+
+
+def test_our_optimizers_whose_parameters_are_views_of_a_flat_buffer_stay_in_step(tmp_path):
+    # Schedule-free SGD re-points the parameters into its buffer after DDP has wrapped the model.
+    two = run(tmp_path / "two.pt", 32, nproc=2, optimizer="schedule_free_sgd")
+    one = run(tmp_path / "one.pt", 64, nproc=1, optimizer="schedule_free_sgd")
     for step, (params_two, params_one) in enumerate(zip(two["params"], one["params"], strict=True), start=1):
         for a, b in zip(params_two, params_one, strict=True):
             assert (a - b).abs().max().item() <= 1e-6, f"step {step}"

@@ -46,7 +46,7 @@ _GRAD = operator.attrgetter("grad")
 # that flat buffers save (measured on CPU: benchmarks/optim_step.py, models b and c).
 LONE_TENSOR_NUMEL = 1 << 15
 # With more distinct sizes than this, per-tensor reductions and scales run over all tensors at
-# once (two calls) instead of block by block (two calls per block).
+# once (a few calls, indexed by tensor) instead of block by block (one or two calls per block).
 _MAX_ROW_BLOCKS = 2
 
 
@@ -72,7 +72,8 @@ class FlatLayout:
         # Row views of the long-lived flat buffers (parameters, scratch, state), made once per buffer.
         self._rows: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
         self._sizes = [shape.numel() for shape in self.shapes]
-        self._lengths: dict[torch.device, torch.Tensor] = {}
+        self._ids: dict[torch.device, torch.Tensor] = {}
+        self._scratch: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
 
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         """Views of ``flat`` shaped like the tensors, in parameter order."""
@@ -121,9 +122,12 @@ class FlatLayout:
         return cached[1]
 
     def norms(self, flat: torch.Tensor) -> torch.Tensor:
-        """The L2 norm of every tensor, in layout order (one reduction per block)."""
+        """The L2 norm of every tensor, in layout order (one reduction per block, or one for all)."""
         if len(self.blocks) > _MAX_ROW_BLOCKS:
-            return torch.stack(torch._foreach_norm(flat.split(self._sizes)))
+            # Sum of squares per tensor in one index_add_: four calls whatever the number of tensors.
+            squares = torch.mul(flat, flat, out=self._scratch_like(flat))
+            sums = torch.zeros(len(self._sizes), dtype=flat.dtype, device=flat.device)
+            return sums.index_add_(0, self._tensor_ids(flat.device), squares).sqrt_()
         rows = self.rows(flat)
         if len(rows) == 1:
             return torch.linalg.vector_norm(rows[0], dim=1)
@@ -150,10 +154,23 @@ class FlatLayout:
             first += count
 
     def _per_element(self, scales: torch.Tensor) -> torch.Tensor:
-        lengths = self._lengths.get(scales.device)
-        if lengths is None:
-            lengths = self._lengths[scales.device] = torch.tensor(self._sizes, device=scales.device)
-        return scales.repeat_interleave(lengths, output_size=self.numel)
+        return torch.index_select(scales, 0, self._tensor_ids(scales.device), out=self._scratch_like(scales))
+
+    def _tensor_ids(self, device: torch.device) -> torch.Tensor:
+        """For every element of a flat buffer, the layout position of its tensor."""
+        ids = self._ids.get(device)
+        if ids is None:
+            positions = torch.arange(len(self._sizes), device=device)
+            ids = self._ids[device] = positions.repeat_interleave(torch.tensor(self._sizes, device=device))
+        return ids
+
+    def _scratch_like(self, flat: torch.Tensor) -> torch.Tensor:
+        """A flat temporary for the layout's own operations (garbage on entry; one per dtype and device)."""
+        key = (flat.dtype, flat.device)
+        scratch = self._scratch.get(key)
+        if scratch is None:
+            scratch = self._scratch[key] = torch.empty(self.numel, dtype=flat.dtype, device=flat.device)
+        return scratch
 
 
 class FlatGroup:
