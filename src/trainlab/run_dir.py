@@ -9,9 +9,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from safetensors.torch import load_model, save_model
 from torch import nn
 
+from trainlab import _weights
 from trainlab._io import remove_temp_files, write_json_atomic, write_text_atomic, write_with_atomic
 from trainlab.errors import TrainlabError
 
@@ -90,14 +90,13 @@ class RunDirectory:
         write_json_atomic(self.path / SUMMARY, summary)
 
     def save_weights(self, model: nn.Module) -> None:
-        # save_model (not save_file) de-duplicates tied weights, which safetensors refuses to alias.
-        write_with_atomic(self.path / WEIGHTS, lambda tmp: save_model(model, tmp))
+        write_with_atomic(self.path / WEIGHTS, lambda tmp: _weights.save_weights(model, tmp))
 
     def load_weights(self, model: nn.Module) -> None:
         path = self.path / WEIGHTS
         if not path.exists():
             raise TrainlabError(f"'{self.path}' has no {WEIGHTS}; was the run finished?")
-        missing, unexpected = load_model(model, path, strict=False)
+        missing, unexpected = _weights.load_weights(model, path)
         if missing or unexpected:
             raise TrainlabError(
                 f"{path} does not fit the recipe's model (missing {sorted(missing)[:5]}, unexpected "
