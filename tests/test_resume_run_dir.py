@@ -53,6 +53,17 @@ def test_resumed_run_directory_equals_the_uninterrupted_one(tmp_path, uninterrup
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-00000010", "step-00000012"]
 
 
+@pytest.mark.parametrize("optimizer", ["lamb", "schedule_free_sgd"])
+def test_resuming_with_our_flat_buffer_optimizers_is_exact(tmp_path, optimizer):
+    # Their parameters and state are views into flat buffers, rebuilt from the checkpoint on resume.
+    quick_fit(tmp_path / "reference", optimizer=optimizer)
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="killed"):
+        quick_fit(out, optimizer=optimizer, callbacks=[CrashAt(8)])
+    trainlab.fit(resume=out)
+    assert files_of(out) == files_of(tmp_path / "reference")
+
+
 def test_resume_auto_continues_out_or_starts_fresh(tmp_path, uninterrupted):
     out = tmp_path / "run"
     with pytest.raises(RuntimeError):
