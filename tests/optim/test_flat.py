@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from trainlab.optim import AdaBelief, Lamb, Lars, Lion, ScheduleFreeAdamW, ScheduleFreeSGD
-from trainlab.optim._flat import FlatLayout
+from trainlab.optim._flat_layout import FlatLayout
 
 OURS = {
     "lion": lambda params, **kw: Lion(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
@@ -315,8 +315,6 @@ def test_non_contiguous_parameters_keep_their_memory_layout(name):
 
 
 def test_gathering_stacks_runs_of_equal_shapes_and_copies_the_rest():
-    from trainlab.optim._flat import FlatLayout
-
     # Equal sizes with different shapes share a block; equal shapes within it are stacked together.
     tensors = [torch.randn(4, 3), torch.randn(12), torch.randn(3), torch.randn(4, 3), torch.randn(3, 4),
                torch.randn(3), torch.randn(()), torch.randn(4, 3).t()]  # the last one is not contiguous
