@@ -24,18 +24,19 @@ def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
     tensors: dict[str, torch.Tensor] = {}
     aliases: dict[str, str] = {}
     first_name: dict[tuple[object, ...], str] = {}
+    storage_of: dict[str, tuple[object, ...]] = {}
     views_of: dict[tuple[object, ...], int] = defaultdict(int)
-    state = model.state_dict()
-    for name, tensor in state.items():
+    for name, tensor in model.state_dict().items():
         view = _view_key(tensor)
         if view in first_name:
             aliases[name] = first_name[view]
             continue
         first_name[view] = name
+        storage_of[name] = view[:2]
         views_of[view[:2]] += 1
         tensors[name] = tensor.detach()
     for name, tensor in tensors.items():
-        alone = views_of[_view_key(tensor)[:2]] == 1
+        alone = views_of[storage_of[name]] == 1
         covers_storage = tensor.untyped_storage().nbytes() == tensor.numel() * tensor.element_size()
         if not (alone and covers_storage and tensor.is_contiguous()):
             tensors[name] = tensor.clone(memory_format=torch.contiguous_format)

@@ -45,7 +45,7 @@ class FlatLayout:
 
     def views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         """Views of ``flat`` shaped like the tensors, in parameter order."""
-        pieces = flat.split([shape.numel() for shape in self.shapes])
+        pieces = flat.split(self._sizes)
         result: list[torch.Tensor] = [flat] * len(self.order)
         for position, i in enumerate(self.order):
             result[i] = pieces[position].view(self.shapes[position])
@@ -61,16 +61,15 @@ class FlatLayout:
         stacks: list[tuple[torch.Tensor, Callable[[Sequence[torch.Tensor]], tuple[torch.Tensor, ...]]]] = []
         singles: list[int] = []
         views = self.views(flat)
-        position = 0
+        start = 0
         for shape, run in groupby(self.order, key=lambda i: tuple(views[i].shape)):
             indices = list(run)
-            start = sum(self._sizes[:position])
-            position += len(indices)
+            end = start + len(indices) * views[indices[0]].numel()
             if len(indices) == 1:
                 singles.append(indices[0])
-                continue
-            numel = views[indices[0]].numel()
-            stacks.append((flat[start:start + len(indices) * numel].view(len(indices), *shape), operator.itemgetter(*indices)))
+            else:
+                stacks.append((flat[start:end].view(len(indices), *shape), operator.itemgetter(*indices)))
+            start = end
         single_views = [views[i] for i in singles]
 
         def gather(tensors: Sequence[torch.Tensor]) -> None:
