@@ -40,6 +40,32 @@ def run(optimizer, params, steps, start=0):
         optimizer.step()
 
 
+def twin(params):
+    return [p.detach().clone().requires_grad_() for p in params]
+
+
+def assert_same(params, reference):
+    for p, q in zip(params, reference, strict=True):
+        assert p.dtype == q.dtype
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+def step_beside_the_loop(name, steps, edit, params=None):
+    """Step ``name`` (flat buffers) and its loop implementation on twin parameters, calling
+    ``edit(params, step)`` on both after each step's gradients are set; they must agree."""
+    params = make_params() if params is None else params
+    reference = twin(params)
+    optimizer, loop = OURS[name](params), OURS[name](reference, foreach=False)
+    for step in range(steps):
+        for ps in (params, reference):
+            set_grads(ps, step)
+            edit(ps, step)
+        optimizer.step()
+        loop.step()
+    assert_same(params, reference)
+    return params
+
+
 def test_layout_puts_equal_sizes_together_and_reduces_per_tensor():
     tensors = [torch.randn(4, 3), torch.randn(3), torch.randn(12), torch.randn(3)]
     layout = FlatLayout(tensors)
@@ -69,7 +95,7 @@ def test_loaded_state_is_copied_not_shared_with_its_source(name):
     source = OURS[name](params)
     run(source, params, 2)
     before = copy.deepcopy(source.state_dict())
-    clone = [p.detach().clone().requires_grad_() for p in params]
+    clone = twin(params)
     target = OURS[name](clone)
     target.load_state_dict(source.state_dict())
     run(target, clone, 3, start=2)
@@ -84,19 +110,12 @@ def test_loaded_state_is_copied_not_shared_with_its_source(name):
 def test_changes_to_parameters_between_steps_are_kept(name):
     # The flat copy of the parameters must never overwrite what someone else wrote in between,
     # whether through the parameter or through .data (which bypasses the version counter).
-    params = make_params()
-    reference_params = [p.detach().clone().requires_grad_() for p in params]
-    optimizer, reference = OURS[name](params), OURS[name](reference_params, foreach=False)
-    for step in range(4):
-        for ps in (params, reference_params):
-            with torch.no_grad():
-                ps[0].mul_(0.5)
-                ps[2].data.clamp_(-0.1, 0.1)
-            set_grads(ps, step)
-        optimizer.step()
-        reference.step()
-    for p, q in zip(params, reference_params, strict=True):
-        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+    def edit(ps, step):
+        with torch.no_grad():
+            ps[0].mul_(0.5)
+            ps[2].data.clamp_(-0.1, 0.1)
+
+    step_beside_the_loop(name, 4, edit)
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
@@ -107,30 +126,21 @@ def test_replacing_a_state_entry_is_honoured(name):
     key = next(k for k, v in optimizer.state[params[0]].items() if isinstance(v, torch.Tensor) and v.ndim)
     replacement = torch.full_like(params[0], 0.25)
     optimizer.state[params[0]][key] = replacement.clone()
-    reference_params = [p.detach().clone().requires_grad_() for p in params]
+    reference_params = twin(params)
     reference = OURS[name](reference_params, foreach=False)
     reference.load_state_dict(copy.deepcopy(optimizer.state_dict()))  # as after torch.save and torch.load
     run(optimizer, params, 2, start=2)
     run(reference, reference_params, 2, start=2)
-    for p, q in zip(params, reference_params, strict=True):
-        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+    assert_same(params, reference_params)
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
 def test_mixed_dtypes_and_missing_gradients_match_the_loop_path(name):
-    params = make_params(dtypes=(torch.float32, torch.float64))
-    reference_params = [p.detach().clone().requires_grad_() for p in params]
-    optimizer, reference = OURS[name](params), OURS[name](reference_params, foreach=False)
-    for step in range(5):
-        for ps in (params, reference_params):
-            set_grads(ps, step)
-            if step % 2:
-                ps[1].grad = None  # a parameter that sits out some steps
-        optimizer.step()
-        reference.step()
-    for p, q in zip(params, reference_params, strict=True):
-        assert p.dtype == q.dtype
-        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+    def sit_out_odd_steps(ps, step):
+        if step % 2:
+            ps[1].grad = None  # a parameter that sits out some steps
+
+    step_beside_the_loop(name, 5, sit_out_odd_steps, params=make_params(dtypes=(torch.float32, torch.float64)))
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
@@ -186,7 +196,7 @@ def test_large_tensors_stepped_in_place_match_the_gathered_path(name, monkeypatc
 def test_groups_differing_only_in_weight_decay_step_as_if_apart(name, mode):
     # They share one flat buffer (see families), yet each tensor must get its own group's decay.
     params = make_params()
-    apart = [p.detach().clone().requires_grad_() for p in params]
+    apart = twin(params)
     together = OURS[name]([{"params": params[:3], "weight_decay": 0.2}, {"params": params[3:], "weight_decay": 0.0}])
     first, second = OURS[name](apart[:3], weight_decay=0.2), OURS[name](apart[3:], weight_decay=0.0)
     for optimizer in (together, first, second):
@@ -211,19 +221,15 @@ def test_groups_with_other_differences_step_apart():
                       {"params": params[4:], "lr": 0.5}])
     assert [len(family) for family in families(optimizer)] == [2, 1]
 
+
 def storages(params):
     return {p.untyped_storage().data_ptr() for p in params}
-
-
-def assert_same(params, reference):
-    for p, q in zip(params, reference, strict=True):
-        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
 def test_parameters_become_views_of_one_buffer_only_on_the_multi_tensor_path(name):
     params = make_params()
-    reference = [p.detach().clone().requires_grad_() for p in params]
+    reference = twin(params)
     run(OURS[name](params), params, 3)
     run(OURS[name](reference, foreach=False), reference, 3)
     assert len(storages(params)) == 1
@@ -233,17 +239,11 @@ def test_parameters_become_views_of_one_buffer_only_on_the_multi_tensor_path(nam
 
 @pytest.mark.parametrize("name", sorted(OURS))
 def test_a_parameter_whose_data_is_replaced_between_steps_is_stepped_from_its_new_value(name):
-    params = make_params()
-    reference = [p.detach().clone().requires_grad_() for p in params]
-    optimizer, loop = OURS[name](params), OURS[name](reference, foreach=False)
-    for step in range(4):
-        for ps in (params, reference):
-            set_grads(ps, step)
-            if step == 2:
-                ps[1].data = torch.full_like(ps[1], 0.3)  # as vector_to_parameters or a user might
-        optimizer.step()
-        loop.step()
-    assert_same(params, reference)
+    def replace_data(ps, step):
+        if step == 2:
+            ps[1].data = torch.full_like(ps[1], 0.3)  # as vector_to_parameters or a user might
+
+    params = step_beside_the_loop(name, 4, replace_data)
     assert len(storages(params)) == 1  # re-pointed into the buffer
 
 
@@ -251,7 +251,7 @@ def test_a_parameter_whose_data_is_replaced_between_steps_is_stepped_from_its_ne
 def test_two_optimizers_taking_turns_on_the_same_parameters(name):
     # Each re-points the parameters into its own buffer; neither may step from stale values.
     params = make_params()
-    reference = [p.detach().clone().requires_grad_() for p in params]
+    reference = twin(params)
     pair = OURS[name](params), OURS[name](params, lr=1e-3)
     loops = OURS[name](reference, foreach=False), OURS[name](reference, lr=1e-3, foreach=False)
     for step in range(6):
