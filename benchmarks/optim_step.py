@@ -110,6 +110,13 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated catalog names to time (with their "
                         "pytorch_optimizer counterparts and the AdamW(fused) baseline); default: all")
     args = parser.parse_args()
+    unknown_models = sorted(set(args.models.split(",")) - set(models()))
+    if unknown_models:
+        parser.error(f"--models: {', '.join(unknown_models)} unknown; choose from {', '.join(models())}")
+    unknown = sorted(set(args.only.split(",")) - set(contestants())) if args.only else []
+    if unknown:
+        parser.error(f"--only: {', '.join(unknown)} not in the catalog (see `trainlab catalog optimizers`; "
+                     f"closure-only {', '.join(sorted(CLOSURE_ONLY))} are not timed)")
     torch.set_num_threads(args.threads)
     print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, {args.threads} thread(s), "
           f"{args.repeats} interleaved repeats")
