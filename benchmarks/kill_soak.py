@@ -31,8 +31,15 @@ RECIPE = {
     "model": {"name": "mlp", "width": 1024, "depth": 2},
     "optimizer": {"name": "adam", "lr": 1e-3},
     "train": {
-        "steps": 60, "batch_size": 64, "checkpoint_every": 10, "keep_last": 2, "log_every": 5,
-        "eval_every": 20, "deterministic": True, "progress": False, "threads": 1,
+        "steps": 60,
+        "batch_size": 64,
+        "checkpoint_every": 10,
+        "keep_last": 2,
+        "log_every": 5,
+        "eval_every": 20,
+        "deterministic": True,
+        "progress": False,
+        "threads": 1,
     },
 }
 
@@ -47,7 +54,9 @@ def mid_write(run: Path) -> bool:
     if not checkpoints.is_dir():
         return False
     for folder in checkpoints.iterdir():
-        if folder.is_dir() and (not (folder / "manifest.json").exists() or any(p.suffix == ".tmp" for p in folder.iterdir())):
+        if folder.is_dir() and (
+            not (folder / "manifest.json").exists() or any(p.suffix == ".tmp" for p in folder.iterdir())
+        ):
             return True
     return False
 
@@ -87,7 +96,9 @@ def check_checkpoints(run: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--during-write", type=int, default=6, help="runs killed the moment a checkpoint write starts")
+    parser.add_argument(
+        "--during-write", type=int, default=6, help="runs killed the moment a checkpoint write starts"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
@@ -98,9 +109,13 @@ def main() -> int:
     recipe.write_text(yaml.safe_dump(RECIPE))
 
     started = time.perf_counter()
-    subprocess.run(fit_command(str(recipe), "--out", str(workdir / "reference")), check=True, capture_output=True)
+    subprocess.run(
+        fit_command(str(recipe), "--out", str(workdir / "reference")), check=True, capture_output=True
+    )
     reference_seconds = time.perf_counter() - started
-    reference = {name: (workdir / "reference" / name).read_bytes() for name in ("model.safetensors", "metrics.jsonl")}
+    reference = {
+        name: (workdir / "reference" / name).read_bytes() for name in ("model.safetensors", "metrics.jsonl")
+    }
     print(f"reference run: {reference_seconds:.1f} s; workdir {workdir}", flush=True)
 
     failures, caught_mid_write = 0, 0
@@ -134,7 +149,9 @@ def main() -> int:
         else:
             command = fit_command(str(recipe), "--out", str(run))
         resumed = subprocess.run(command, capture_output=True, text=True)
-        identical = resumed.returncode == 0 and all((run / name).read_bytes() == data for name, data in reference.items())
+        identical = resumed.returncode == 0 and all(
+            (run / name).read_bytes() == data for name, data in reference.items()
+        )
         leftovers = [str(p.relative_to(run)) for p in run.rglob("*.tmp")]
         after = check_checkpoints(run)
         ok = identical and not leftovers and not before and not after

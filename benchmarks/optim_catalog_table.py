@@ -1,6 +1,6 @@
 """Print the README's optimizer catalog table, generated from the registry.
 
-    python benchmarks/optim_catalog_table.py
+python benchmarks/optim_catalog_table.py
 """
 
 from trainlab.registry import OPTIMIZERS

@@ -62,9 +62,12 @@ def contestants() -> dict[str, Callable[[torch.nn.Module], torch.optim.Optimizer
         return result
     for cls_name, options in PYTORCH_OPTIMIZER.values():
         cls = getattr(pytorch_optimizer, cls_name)
-        result[f"pytorch_optimizer {cls_name}"] = lambda model, c=cls, o=options: _train_mode(c(model.parameters(), **o))
+        result[f"pytorch_optimizer {cls_name}"] = lambda model, c=cls, o=options: _train_mode(
+            c(model.parameters(), **o)
+        )
     result["pytorch_optimizer Lookahead(AdamW)"] = lambda model: pytorch_optimizer.Lookahead(
-        torch.optim.AdamW(model.parameters()))
+        torch.optim.AdamW(model.parameters())
+    )
     return result
 
 
@@ -74,8 +77,12 @@ def _train_mode(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
     return optimizer
 
 
-def time_steps(pristine: torch.nn.Module, make: Callable[[torch.nn.Module], torch.optim.Optimizer],
-               grads: list[torch.Tensor], steps: int) -> float:
+def time_steps(
+    pristine: torch.nn.Module,
+    make: Callable[[torch.nn.Module], torch.optim.Optimizer],
+    grads: list[torch.Tensor],
+    steps: int,
+) -> float:
     """Seconds per step, after 3 warm-up steps (which create the state).
 
     Every measurement gets its own copy of the model, with each parameter in its own allocation
@@ -106,20 +113,30 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--budget", type=float, default=0.05, help="seconds per contestant per repeat")
     parser.add_argument("--models", default="a_cnn1d,b_mlp64,c_4m")
-    parser.add_argument("--max-step", type=float, default=1.0, help="skip contestants slower than this (s/step)")
-    parser.add_argument("--only", default="", help="comma-separated catalog names to time (with their "
-                        "pytorch_optimizer counterparts and the AdamW(fused) baseline); default: all")
+    parser.add_argument(
+        "--max-step", type=float, default=1.0, help="skip contestants slower than this (s/step)"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated catalog names to time (with their "
+        "pytorch_optimizer counterparts and the AdamW(fused) baseline); default: all",
+    )
     args = parser.parse_args()
     unknown_models = sorted(set(args.models.split(",")) - set(models()))
     if unknown_models:
         parser.error(f"--models: {', '.join(unknown_models)} unknown; choose from {', '.join(models())}")
     unknown = sorted(set(args.only.split(",")) - set(contestants())) if args.only else []
     if unknown:
-        parser.error(f"--only: {', '.join(unknown)} not in the catalog (see `trainlab catalog optimizers`; "
-                     f"closure-only {', '.join(sorted(CLOSURE_ONLY))} are not timed)")
+        parser.error(
+            f"--only: {', '.join(unknown)} not in the catalog (see `trainlab catalog optimizers`; "
+            f"closure-only {', '.join(sorted(CLOSURE_ONLY))} are not timed)"
+        )
     torch.set_num_threads(args.threads)
-    print(f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, {args.threads} thread(s), "
-          f"{args.repeats} interleaved repeats")
+    print(
+        f"# torch {torch.__version__}, {platform.processor() or platform.machine()}, {args.threads} thread(s), "
+        f"{args.repeats} interleaved repeats"
+    )
     for model_name, model in models().items():
         if model_name not in args.models.split(","):
             continue
@@ -147,7 +164,9 @@ def main() -> None:
         print("| optimizer | median step (µs) | × AdamW(fused) |")
         print("|---|---:|---:|")
         for name in sorted(makers, key=lambda n: statistics.median(ratios[n])):
-            print(f"| {name} | {statistics.median(times[name]) * 1e6:,.0f} | {statistics.median(ratios[name]):.2f} |")
+            print(
+                f"| {name} | {statistics.median(times[name]) * 1e6:,.0f} | {statistics.median(ratios[name]):.2f} |"
+            )
         for name, seconds in too_slow.items():
             print(f"| {name} | skipped: {seconds:.1f} s per step | |")
         _print_speedups(times)

@@ -65,8 +65,15 @@ class LoopTimer:
 def with_trainlab(bundle, steps: int, seed: int) -> float:
     timer = LoopTimer()
     trainlab.fit(
-        data=bundle, model="cnn1d", optimizer="adam", lr=LR, batch_size=BATCH, steps=steps, seed=seed,
-        callbacks=[timer], save=False,
+        data=bundle,
+        model="cnn1d",
+        optimizer="adam",
+        lr=LR,
+        batch_size=BATCH,
+        steps=steps,
+        seed=seed,
+        callbacks=[timer],
+        save=False,
         # torch's default Adam on CPU (the hand-written loop's) is the per-parameter loop; pin it so
         # the ratio measures the training loop, not trainlab's faster fused default.
         overrides=["train.progress=false", "optimizer.implementation=loop"],
@@ -112,8 +119,15 @@ def with_lightning(bundle, steps: int, seed: int) -> float | None:
     loader = torch.utils.data.DataLoader(batches, batch_size=None, shuffle=True)
     timer = Timer()
     trainer = L.Trainer(
-        max_steps=steps, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, callbacks=[timer],
+        max_steps=steps,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=[timer],
     )
     trainer.fit(Module(), loader)
     return timer.elapsed / steps
@@ -143,23 +157,31 @@ def main() -> None:
                 times[name].append(per_step)
 
     baseline = statistics.median(times["hand-written"])
-    print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
-          f"python {platform.python_version()}")
-    print(f"mnist1d cnn1d, Adam lr {LR}, batch {BATCH}, {args.steps} steps x {args.repeats} interleaved repeats")
+    print(
+        f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+        f"python {platform.python_version()}"
+    )
+    print(
+        f"mnist1d cnn1d, Adam lr {LR}, batch {BATCH}, {args.steps} steps x {args.repeats} interleaved repeats"
+    )
     print(f"{'contestant':<14}{'median ms/step':>16}{'min':>9}{'max':>9}{'ratio':>8}")
     for name, samples in times.items():
         if not samples:
             print(f"{name:<14}{'not installed':>16}")
             continue
         median = statistics.median(samples)
-        print(f"{name:<14}{median * 1e3:>16.4f}{min(samples) * 1e3:>9.3f}{max(samples) * 1e3:>9.3f}"
-              f"{median / baseline:>8.3f}")
+        print(
+            f"{name:<14}{median * 1e3:>16.4f}{min(samples) * 1e3:>9.3f}{max(samples) * 1e3:>9.3f}"
+            f"{median / baseline:>8.3f}"
+        )
     # Paired ratios: each repeat's contestants ran back to back, so their ratio cancels slow drift.
     for name, samples in times.items():
         if name != "hand-written" and len(samples) == len(times["hand-written"]):
             paired = [s / h for s, h in zip(samples, times["hand-written"], strict=True)]
-            print(f"{name}: median of per-repeat ratios {statistics.median(paired):.3f} "
-                  f"(range {min(paired):.3f}-{max(paired):.3f})")
+            print(
+                f"{name}: median of per-repeat ratios {statistics.median(paired):.3f} "
+                f"(range {min(paired):.3f}-{max(paired):.3f})"
+            )
 
 
 if __name__ == "__main__":

@@ -13,19 +13,34 @@ import trainlab
 from trainlab.api import load_model
 from trainlab.errors import ConfigError, DataError, ModelError, TrainlabError
 
-QUICK = {"data": "iris", "model": "mlp", "optimizer": "adam", "lr": 1e-2, "batch_size": 16, "steps": 30, "eval_every": 10}
+QUICK = {
+    "data": "iris",
+    "model": "mlp",
+    "optimizer": "adam",
+    "lr": 1e-2,
+    "batch_size": 16,
+    "steps": 30,
+    "eval_every": 10,
+}
 
 
 def test_fit_writes_a_self_describing_run_directory(tmp_path):
     result = trainlab.fit(**QUICK, out=str(tmp_path / "run"))
     run = tmp_path / "run"
-    assert {p.name for p in run.iterdir()} >= {"recipe.yaml", "metrics.jsonl", "summary.json", "model.safetensors"}
+    assert {p.name for p in run.iterdir()} >= {
+        "recipe.yaml",
+        "metrics.jsonl",
+        "summary.json",
+        "model.safetensors",
+    }
     summary = json.loads((run / "summary.json").read_text())
     assert summary == json.loads(json.dumps(result.summary))
     assert set(summary["test"]) == {"loss", "accuracy", "f1_macro", "confusion_matrix"}
     assert summary["run"]["steps"] == 30
     assert summary["run"]["parameters"] == sum(p.numel() for p in result.model.parameters())
-    assert summary["versions"]["torch"] == torch.__version__.split("+")[0] or summary["versions"]["torch"].startswith(torch.__version__[:4])
+    assert summary["versions"]["torch"] == torch.__version__.split("+")[0] or summary["versions"][
+        "torch"
+    ].startswith(torch.__version__[:4])
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["split"] for r in records if r["type"] == "eval"] == ["val", "val", "train", "val", "test"]
     weights = load_file(run / "model.safetensors")
@@ -41,7 +56,9 @@ def test_runs_with_our_optimizers_save_and_reload_their_weights(tmp_path, optimi
     # save_model refuses; the run directory must still hold the trained weights.
     result = trainlab.fit(**{**QUICK, "optimizer": optimizer, "lr": 1e-3}, out=str(tmp_path / "run"))
     reloaded = load_model(tmp_path / "run")
-    for (name, tensor), (_, again) in zip(result.model.state_dict().items(), reloaded.state_dict().items(), strict=True):
+    for (name, tensor), (_, again) in zip(
+        result.model.state_dict().items(), reloaded.state_dict().items(), strict=True
+    ):
         assert torch.equal(tensor, again), name
 
 
@@ -80,7 +97,9 @@ def test_model_and_data_from_python():
     x = torch.randn(200, 3, generator=generator)
     y = (x[:, 0] > 0).long()
     model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
-    result = trainlab.fit(model=model, data=(x, y), optimizer="adam", lr=0.05, steps=100, batch_size=32, save=False)
+    result = trainlab.fit(
+        model=model, data=(x, y), optimizer="adam", lr=0.05, steps=100, batch_size=32, save=False
+    )
     assert result.model is model
     assert result.summary["test"]["accuracy"] > 0.85
 
@@ -88,9 +107,17 @@ def test_model_and_data_from_python():
 def test_grad_accumulation_and_schedule_and_bf16_from_a_recipe():
     result = trainlab.fit(
         {
-            "data": "digits", "model": {"name": "mlp", "width": 32},
-            "optimizer": {"name": "sgd", "lr": 0.1}, "schedule": {"name": "cosine", "warmup_steps": 5},
-            "train": {"steps": 20, "batch_size": 16, "grad_accum_steps": 2, "precision": "bf16", "grad_clip_norm": 1.0},
+            "data": "digits",
+            "model": {"name": "mlp", "width": 32},
+            "optimizer": {"name": "sgd", "lr": 0.1},
+            "schedule": {"name": "cosine", "warmup_steps": 5},
+            "train": {
+                "steps": 20,
+                "batch_size": 16,
+                "grad_accum_steps": 2,
+                "precision": "bf16",
+                "grad_clip_norm": 1.0,
+            },
         },
         save=False,
     )
@@ -153,9 +180,13 @@ def test_labels_out_of_range_are_refused(tmp_path):
     rows = ["a,b,label"] + [f"{i},{i * 2},{i % 3}" for i in range(30)] + ["1,2,7"]
     csv.write_text("\n".join(rows) + "\n")
     with pytest.raises(DataError, match="7"):
-        trainlab.fit({**_recipe("csv"), "data": {"name": "csv", "path": str(csv), "num_classes": 3}}, save=False)
+        trainlab.fit(
+            {**_recipe("csv"), "data": {"name": "csv", "path": str(csv), "num_classes": 3}}, save=False
+        )
 
 
 def test_missing_data_file_is_named(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
-        trainlab.fit({**_recipe("csv"), "data": {"name": "csv", "path": str(tmp_path / "nope.csv")}}, save=False)
+        trainlab.fit(
+            {**_recipe("csv"), "data": {"name": "csv", "path": str(tmp_path / "nope.csv")}}, save=False
+        )

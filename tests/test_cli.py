@@ -8,11 +8,31 @@ import pytest
 
 from trainlab.cli import main
 
-QUICK = ["fit", "--data", "iris", "--model", "mlp", "--optimizer", "adam", "--lr", "1e-2", "--batch-size", "16", "--steps", "20", "--eval-every", "10", "--seed", "0"]
+QUICK = [
+    "fit",
+    "--data",
+    "iris",
+    "--model",
+    "mlp",
+    "--optimizer",
+    "adam",
+    "--lr",
+    "1e-2",
+    "--batch-size",
+    "16",
+    "--steps",
+    "20",
+    "--eval-every",
+    "10",
+    "--seed",
+    "0",
+]
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "trainlab", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "trainlab", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_quick_form_and_set_override(tmp_path, capsys):
@@ -24,7 +44,9 @@ def test_quick_form_and_set_override(tmp_path, capsys):
 
 def test_recipe_file_with_overrides(tmp_path, capsys):
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("data: iris\nmodel: mlp\noptimizer: {name: adam, lr: 1e-2}\ntrain: {steps: 5, batch_size: 8}\n")
+    recipe.write_text(
+        "data: iris\nmodel: mlp\noptimizer: {name: adam, lr: 1e-2}\ntrain: {steps: 5, batch_size: 8}\n"
+    )
     assert main(["fit", str(recipe), "--set", "train.steps=7", "--out", str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
     assert "7 steps" in out and "test" in out

@@ -42,6 +42,7 @@ def assert_trained(result):
 
 # ---- datasets -------------------------------------------------------------------------------------
 
+
 def _write_file_dataset(name, tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 4)).astype(np.float32)
@@ -71,6 +72,7 @@ def test_every_dataset_trains(name, tmp_path):
 
 # ---- models ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", MODELS.names())
 def test_every_model_trains(name):
     fitted = []
@@ -86,6 +88,7 @@ def test_every_model_trains(name):
 
 # ---- losses, optimizers, schedules, metrics ----------------------------------------------------------
 
+
 def _boxes(n=64):
     """Features and (x1, y1, x2, y2) boxes that depend on them, for the box losses."""
     generator = torch.Generator().manual_seed(0)
@@ -98,7 +101,9 @@ def _boxes(n=64):
 @pytest.fixture(scope="module")
 def teacher_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("teacher")
-    result = trainlab.fit({"train": TRAIN, "data": "iris", "model": {"name": "mlp", "width": 8}, "out": str(out / "run")})
+    result = trainlab.fit(
+        {"train": TRAIN, "data": "iris", "model": {"name": "mlp", "width": 8}, "out": str(out / "run")}
+    )
     return str(result.run_dir)
 
 
@@ -123,7 +128,9 @@ class WeightSnapshot:
 @pytest.mark.parametrize("name", OPTIMIZERS.names())
 def test_every_optimizer_trains_and_moves_the_weights(name):
     snapshot = WeightSnapshot()
-    result = fit({"data": "iris", "model": {"name": "mlp", "width": 8}, "optimizer": name}, callbacks=[snapshot])
+    result = fit(
+        {"data": "iris", "model": {"name": "mlp", "width": 8}, "optimizer": name}, callbacks=[snapshot]
+    )
     assert_trained(result)
     after = list(result.model.parameters())
     assert all(not torch.equal(a, b) for a, b in zip(after, snapshot.before, strict=True))
@@ -144,6 +151,7 @@ def test_every_metric_is_reported(name):
 
 
 # ---- regularizers, layers, initialization -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", REGULARIZERS.names())
 def test_every_regularizer_trains_and_penalties_are_logged(name):
@@ -179,7 +187,9 @@ def test_every_dropout_trains(name):
         model = {"name": "cnn2d", "channels": [4], "dropout": {"name": name, "p": 0.2}}
         assert_trained(fit({"data": "digits", "model": model}))
     else:
-        assert_trained(fit({"data": "iris", "model": {"name": "mlp", "width": 8, "dropout": {"name": name, "p": 0.2}}}))
+        assert_trained(
+            fit({"data": "iris", "model": {"name": "mlp", "width": 8, "dropout": {"name": name, "p": 0.2}}})
+        )
 
 
 @pytest.mark.parametrize("name", INITS.names())

@@ -22,8 +22,14 @@ def test_recipe_combines_the_imbalance_toolkit():
 
 
 def test_recipe_trains_a_few_steps_and_reports_macro_f1():
-    overrides = ["train.steps=4", "train.eval_every=2", "train.log_every=2", "model.width=8",
-                 "model.norm.num_groups=4", "train.progress=false"]
+    overrides = [
+        "train.steps=4",
+        "train.eval_every=2",
+        "train.log_every=2",
+        "model.width=8",
+        "model.norm.num_groups=4",
+        "train.progress=false",
+    ]
     result = trainlab.fit(RECIPE, overrides=overrides, save=False)
     steps = [r for r in result.history if r["type"] == "step"]
     assert all("penalty.l1" in r for r in steps)

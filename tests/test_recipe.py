@@ -51,7 +51,9 @@ def test_every_problem_is_reported_at_once():
 
 def test_component_names_and_options_are_checked():
     problems = problems_of({**GOOD, "optimizer": {"name": "adamw2", "lr": 1e-3}})
-    assert problems["optimizer.name"].startswith("'adamw2' is not a registered optimizer; did you mean 'adamw'")
+    assert problems["optimizer.name"].startswith(
+        "'adamw2' is not a registered optimizer; did you mean 'adamw'"
+    )
     assert list(problems) == ["optimizer.name"]
     problems = problems_of({**GOOD, "optimizer": {"name": "adam", "lr": -1}})
     assert "greater than 0" in problems["optimizer.lr"]
@@ -76,14 +78,19 @@ def test_missing_sections_are_named():
 
 
 def test_overrides_set_nested_keys_and_expand_bare_names():
-    raw = apply_overrides({"optimizer": "adam", "train": {"steps": 1}}, ["optimizer.lr=3e-3", "train.steps=7"])
+    raw = apply_overrides(
+        {"optimizer": "adam", "train": {"steps": 1}}, ["optimizer.lr=3e-3", "train.steps=7"]
+    )
     assert raw == {"optimizer": {"name": "adam", "lr": 0.003}, "train": {"steps": 7}}
     with pytest.raises(TrainlabError, match="key=value"):
         apply_overrides({}, ["optimizer.lr"])
 
 
 def test_quick_fields_map_to_recipe_keys():
-    assert quick_overrides({"lr": 0.1, "batch_size": 4, "steps": None}) == {"optimizer.lr": 0.1, "train.batch_size": 4}
+    assert quick_overrides({"lr": 0.1, "batch_size": 4, "steps": None}) == {
+        "optimizer.lr": 0.1,
+        "train.batch_size": 4,
+    }
     with pytest.raises(ConfigError, match="did you mean 'lr'"):
         quick_overrides({"lrr": 0.1})
 

@@ -11,17 +11,34 @@ from trainlab.cli import main
 from trainlab.errors import ConfigError
 from trainlab.recipe import Recipe, TrainSettings, validate_recipe
 
-BASE = {"data": {"name": "mnist1d"}, "model": {"name": "mlp"}, "optimizer": {"name": "adam"}, "train": {"steps": 10}}
+BASE = {
+    "data": {"name": "mnist1d"},
+    "model": {"name": "mlp"},
+    "optimizer": {"name": "adam"},
+    "train": {"steps": 10},
+}
 
 TRAIN_FIELDS = sorted(set(TrainSettings.model_fields) - {"steps"})
 # (field, a value below its range); integer counts start at 1, spike_window at 2, factors are in (0, 1].
 OUT_OF_RANGE = st.sampled_from(
     [
-        ("train.steps", 0), ("train.epochs", -1), ("train.batch_size", 0), ("train.eval_batch_size", -8),
-        ("train.grad_accum_steps", 0), ("train.eval_every", 0), ("train.log_every", -5), ("train.threads", 0),
-        ("train.checkpoint_every", 0), ("train.keep_last", 0), ("train.spike_window", 1),
-        ("train.grad_clip_norm", 0.0), ("train.grad_clip_value", -1.0), ("train.spike_zscore", -3.0),
-        ("train.rollback_lr_factor", 0.0), ("train.rollback_lr_factor", 1.5), ("data.val_fraction", 1.0),
+        ("train.steps", 0),
+        ("train.epochs", -1),
+        ("train.batch_size", 0),
+        ("train.eval_batch_size", -8),
+        ("train.grad_accum_steps", 0),
+        ("train.eval_every", 0),
+        ("train.log_every", -5),
+        ("train.threads", 0),
+        ("train.checkpoint_every", 0),
+        ("train.keep_last", 0),
+        ("train.spike_window", 1),
+        ("train.grad_clip_norm", 0.0),
+        ("train.grad_clip_value", -1.0),
+        ("train.spike_zscore", -3.0),
+        ("train.rollback_lr_factor", 0.0),
+        ("train.rollback_lr_factor", 1.5),
+        ("data.val_fraction", 1.0),
         ("data.test_fraction", 0.0),
     ]
 )

@@ -15,7 +15,9 @@ def registry():
     reg = Registry("widget")
 
     @reg.register("adamw", aliases=("adam_w",), reference="paper", flags={"has_betas": True})
-    def adamw(params, lr: Annotated[float, Field(gt=0)] = 1e-3, mode: Literal["a", "b"] = "a", steps: int = 1):
+    def adamw(
+        params, lr: Annotated[float, Field(gt=0)] = 1e-3, mode: Literal["a", "b"] = "a", steps: int = 1
+    ):
         """Decoupled decay."""
         return {"params": params, "lr": lr, "mode": mode, "steps": steps}
 

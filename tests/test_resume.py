@@ -42,7 +42,11 @@ class WeightEMA:
 
     def on_step_end(self, trainer):
         current = torch.cat([p.detach().flatten() for p in trainer.model.parameters()])
-        self.average = current.clone() if self.average is None else self.decay * self.average + (1 - self.decay) * current
+        self.average = (
+            current.clone()
+            if self.average is None
+            else self.decay * self.average + (1 - self.decay) * current
+        )
 
     def state_dict(self):
         return {"average": self.average}
@@ -56,7 +60,12 @@ class CrashAt:
     micro-batch of step k (through the batch transform), or at the final evaluation."""
 
     def __init__(self, step=None, micro_batch=None, final_eval=False, signal_instead=False):
-        self.step, self.micro_batch, self.final_eval, self.signal_instead = step, micro_batch, final_eval, signal_instead
+        self.step, self.micro_batch, self.final_eval, self.signal_instead = (
+            step,
+            micro_batch,
+            final_eval,
+            signal_instead,
+        )
         self.trainer, self.seen = None, 0
 
     def on_fit_start(self, trainer):
@@ -101,11 +110,21 @@ def build(tmp_path, *, accum=1, checkpoint_every=4, crash=None):
     crash = crash or CrashAt()
     loss_fn = nn.CrossEntropyLoss()
     trainer = Trainer(
-        model, loss_fn, optimizer, batches, total_steps=STEPS, scheduler=scheduler,
+        model,
+        loss_fn,
+        optimizer,
+        batches,
+        total_steps=STEPS,
+        scheduler=scheduler,
         evaluator=Evaluator(loss_fn, {}, task="classification", batch_size=16),
-        eval_sets={"train": dataset, "val": dataset}, eval_every=5, log_every=3,
-        grad_accum_steps=accum, callbacks=[WeightEMA(), crash], batch_transform=crash.transform,
-        checkpoints=CheckpointManager(tmp_path / "checkpoints", keep_last=2), checkpoint_every=checkpoint_every,
+        eval_sets={"train": dataset, "val": dataset},
+        eval_every=5,
+        log_every=3,
+        grad_accum_steps=accum,
+        callbacks=[WeightEMA(), crash],
+        batch_transform=crash.transform,
+        checkpoints=CheckpointManager(tmp_path / "checkpoints", keep_last=2),
+        checkpoint_every=checkpoint_every,
     )
     return trainer
 

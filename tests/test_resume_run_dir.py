@@ -12,8 +12,13 @@ from trainlab.cli import main
 from trainlab.errors import TrainlabError
 
 SETTINGS = [
-    "train.steps=12", "train.checkpoint_every=5", "train.log_every=2", "train.eval_every=4",
-    "train.deterministic=true", "train.progress=false", "train.batch_size=32",
+    "train.steps=12",
+    "train.checkpoint_every=5",
+    "train.log_every=2",
+    "train.eval_every=4",
+    "train.deterministic=true",
+    "train.progress=false",
+    "train.batch_size=32",
 ]
 
 
@@ -84,8 +89,25 @@ def test_resume_needs_a_run_directory(tmp_path):
 def test_cli_sigterm_checkpoints_exits_143_and_resumes(tmp_path, uninterrupted):
     out = tmp_path / "run"
     settings = [arg for item in SETTINGS for arg in ("--set", item)]
-    command = [sys.executable, "-m", "trainlab", "fit", "--data", "mnist1d", "--model", "mlp", "--out", str(out), *settings,
-               "--set", "train.steps=300", "--set", "train.checkpoint_every=150", "--set", "train.eval_every=300"]
+    command = [
+        sys.executable,
+        "-m",
+        "trainlab",
+        "fit",
+        "--data",
+        "mnist1d",
+        "--model",
+        "mlp",
+        "--out",
+        str(out),
+        *settings,
+        "--set",
+        "train.steps=300",
+        "--set",
+        "train.checkpoint_every=150",
+        "--set",
+        "train.eval_every=300",
+    ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out / "metrics.jsonl").exists() or not (out / "metrics.jsonl").read_text():

@@ -77,6 +77,8 @@ def test_files_interchange_with_safetensors_own_model_functions(tmp_path):
 
 def test_missing_and_unexpected_names_are_reported(tmp_path):
     save_weights(nn.Sequential(nn.Linear(2, 2)), tmp_path / "w.safetensors")
-    missing, unexpected = load_weights(nn.Sequential(nn.Identity(), nn.Linear(2, 2)), tmp_path / "w.safetensors")
+    missing, unexpected = load_weights(
+        nn.Sequential(nn.Identity(), nn.Linear(2, 2)), tmp_path / "w.safetensors"
+    )
     assert sorted(missing) == ["1.bias", "1.weight"]
     assert sorted(unexpected) == ["0.bias", "0.weight"]

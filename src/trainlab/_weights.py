@@ -59,5 +59,11 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> tuple[list[str], 
 
 def _view_key(tensor: torch.Tensor) -> tuple[object, ...]:
     """Storage first (so ``[:2]`` names the storage), then which view of it this is."""
-    return (tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape),
-            tensor.stride(), tensor.dtype)
+    return (
+        tensor.device,
+        tensor.untyped_storage().data_ptr(),
+        tensor.storage_offset(),
+        tuple(tensor.shape),
+        tensor.stride(),
+        tensor.dtype,
+    )

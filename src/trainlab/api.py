@@ -128,7 +128,12 @@ def fit(
 
 
 def _run(
-    recipe: Recipe, *, model: nn.Module | None, data: Any, callbacks: Sequence[Any], save: bool,
+    recipe: Recipe,
+    *,
+    model: nn.Module | None,
+    data: Any,
+    callbacks: Sequence[Any],
+    save: bool,
     resume: str | os.PathLike | None = None,
 ) -> FitResult:
     settings = recipe.train
@@ -149,49 +154,93 @@ def _run(
     loss_fn = build.build_loss(recipe, bundle)
     build.attach_loss(loss_fn, network)
     metrics = build.build_metrics(recipe, bundle)
-    penalties, constraints = build.build_regularizers(recipe, network)  # before the optimizer: they may reparametrize
+    penalties, constraints = build.build_regularizers(
+        recipe, network
+    )  # before the optimizer: they may reparametrize
     batch_transform = build.build_batch_transform(recipe, bundle)
     optimizer = build.build_optimizer(recipe, network)
     batches = build.build_batches(recipe, bundle, device, process)
     total_steps = build.total_steps(recipe, len(batches))
     scheduler = build.build_schedule(recipe, optimizer, total_steps)
-    all_callbacks = [*build.build_callbacks(recipe), *constraints, *build.schedule_callbacks(scheduler), *callbacks]
+    all_callbacks = [
+        *build.build_callbacks(recipe),
+        *constraints,
+        *build.schedule_callbacks(scheduler),
+        *callbacks,
+    ]
 
     resume_dir = resume_directory(resume, recipe.out, settings.resume)
     run = None
     if save and process.is_main:
-        run = RunDirectory.reopen(resume_dir) if resume_dir else RunDirectory.create(recipe.out, recipe.run_name)
+        run = (
+            RunDirectory.reopen(resume_dir)
+            if resume_dir
+            else RunDirectory.create(recipe.out, recipe.run_name)
+        )
     if run is not None and resume_dir is None:
-        note = "" if model is None else f"The model was passed from Python ({type(network).__name__}); `model` names none."
+        note = (
+            ""
+            if model is None
+            else f"The model was passed from Python ({type(network).__name__}); `model` names none."
+        )
         run.write_recipe(_reproducible(recipe).to_yaml(), note=note)
     if run is not None:
         all_callbacks.append(JsonlLogger(run.metrics_path))
     # Every rank needs the run directory's path (to read checkpoints); rank 0 chose it.
     run_path = gather_objects(str(run.path) if run else None, process)[0]
     checkpoints = (
-        CheckpointManager(RunDirectory(run_path).checkpoints_path, keep_last=settings.keep_last,
-                          higher_is_better=_higher_is_better(build.monitor_metric(metrics)))
-        if run_path is not None else None
+        CheckpointManager(
+            RunDirectory(run_path).checkpoints_path,
+            keep_last=settings.keep_last,
+            higher_is_better=_higher_is_better(build.monitor_metric(metrics)),
+        )
+        if run_path is not None
+        else None
     )
     if settings.progress and process.is_main and ProgressBar.wanted():
         all_callbacks.append(ProgressBar())
 
     evaluator = Evaluator(
-        loss_fn, metrics, task=bundle.task, target_shape=bundle.target_shape,
-        batch_size=settings.eval_batch_size, device=device, autocast=autocast,
+        loss_fn,
+        metrics,
+        task=bundle.task,
+        target_shape=bundle.target_shape,
+        batch_size=settings.eval_batch_size,
+        device=device,
+        autocast=autocast,
     )
     trainer = Trainer(
-        network, loss_fn, optimizer, batches,
-        total_steps=total_steps, scheduler=scheduler, evaluator=evaluator,
+        network,
+        loss_fn,
+        optimizer,
+        batches,
+        total_steps=total_steps,
+        scheduler=scheduler,
+        evaluator=evaluator,
         eval_sets={"train": bundle.train, "val": bundle.val, "test": bundle.test},
-        eval_every=settings.eval_every, eval_on=settings.eval_on, grad_accum_steps=settings.grad_accum_steps,
-        grad_clip_norm=settings.grad_clip_norm, grad_clip_value=settings.grad_clip_value,
-        log_every=settings.log_every, autocast=autocast, device=device, callbacks=all_callbacks,
-        monitor_metric=build.monitor_metric(metrics), process=process,
-        penalties=penalties, batch_transform=batch_transform,
-        checkpoints=checkpoints, checkpoint_every=settings.checkpoint_every, scaler=grad_scaler(settings.precision, device),
-        guard=guard_for(settings.nan_policy, device, spike_zscore=settings.spike_zscore,
-                        spike_window=settings.spike_window, rollback_lr_factor=settings.rollback_lr_factor),
+        eval_every=settings.eval_every,
+        eval_on=settings.eval_on,
+        grad_accum_steps=settings.grad_accum_steps,
+        grad_clip_norm=settings.grad_clip_norm,
+        grad_clip_value=settings.grad_clip_value,
+        log_every=settings.log_every,
+        autocast=autocast,
+        device=device,
+        callbacks=all_callbacks,
+        monitor_metric=build.monitor_metric(metrics),
+        process=process,
+        penalties=penalties,
+        batch_transform=batch_transform,
+        checkpoints=checkpoints,
+        checkpoint_every=settings.checkpoint_every,
+        scaler=grad_scaler(settings.precision, device),
+        guard=guard_for(
+            settings.nan_policy,
+            device,
+            spike_zscore=settings.spike_zscore,
+            spike_window=settings.spike_window,
+            rollback_lr_factor=settings.rollback_lr_factor,
+        ),
     )
     if resume_dir is not None and checkpoints is not None:
         restore_latest(trainer, checkpoints, process)
@@ -203,7 +252,11 @@ def _run(
     wall_time = time.perf_counter() - started
 
     summary = {
-        **{split: trainer.last_eval[split] for split in ("train", "val", "test") if split in trainer.last_eval},
+        **{
+            split: trainer.last_eval[split]
+            for split in ("train", "val", "test")
+            if split in trainer.last_eval
+        },
         "run": {
             "name": recipe.run_name,
             "dir": str(run.path) if run else None,
@@ -220,7 +273,11 @@ def _run(
             "task": bundle.task,
             "input_shape": list(bundle.input_shape),
             "num_classes": bundle.num_classes,
-            "sizes": {split: len(ds) for split in ("train", "val", "test") if (ds := bundle.split(split)) is not None},
+            "sizes": {
+                split: len(ds)
+                for split in ("train", "val", "test")
+                if (ds := bundle.split(split)) is not None
+            },
             "scaling": bundle.info.get("scaling", "none"),
         },
         "optimizer": build.describe_optimizer(optimizer),
@@ -230,7 +287,9 @@ def _run(
         run.save_weights(network)
         run.write_summary(summary)
     shutdown(process)
-    return FitResult(summary=summary, history=history, model=network, recipe=recipe, run_dir=run.path if run else None)
+    return FitResult(
+        summary=summary, history=history, model=network, recipe=recipe, run_dir=run.path if run else None
+    )
 
 
 def evaluate(
@@ -266,8 +325,12 @@ def evaluate(
     run.load_weights(network)
     build.check_model_fits_data(network, bundle, device)
     evaluator = Evaluator(
-        build.build_loss(recipe, bundle), build.build_metrics(recipe, bundle), task=bundle.task,
-        target_shape=bundle.target_shape, batch_size=recipe.train.eval_batch_size, device=device,
+        build.build_loss(recipe, bundle),
+        build.build_metrics(recipe, bundle),
+        task=bundle.task,
+        target_shape=bundle.target_shape,
+        batch_size=recipe.train.eval_batch_size,
+        device=device,
         autocast=autocast_factory(recipe.train.precision, device),
     )
     results = {}
@@ -292,7 +355,9 @@ def load_model(run_dir: str | os.PathLike) -> nn.Module:
     """
     run = RunDirectory(run_dir)
     if not (run.path / "recipe.yaml").exists() or not (run.path / "summary.json").exists():
-        raise TrainlabError(f"'{run.path}' holds no finished run (recipe.yaml and summary.json); check the path")
+        raise TrainlabError(
+            f"'{run.path}' holds no finished run (recipe.yaml and summary.json); check the path"
+        )
     raw = read_recipe_file(run.path / "recipe.yaml")
     model_spec = raw.get("model")
     if not model_spec:

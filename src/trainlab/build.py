@@ -40,9 +40,13 @@ def resolve_device(name: str) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError([Problem("train.device", "cuda was asked for but torch sees no CUDA device; use cpu or auto")])
+        raise ConfigError(
+            [Problem("train.device", "cuda was asked for but torch sees no CUDA device; use cpu or auto")]
+        )
     if name == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError([Problem("train.device", "mps was asked for but is not available; use cpu or auto")])
+        raise ConfigError(
+            [Problem("train.device", "mps was asked for but is not available; use cpu or auto")]
+        )
     return torch.device(name)
 
 
@@ -64,8 +68,11 @@ def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
         return data
     spec = recipe.data
     return bundle_from_python(
-        data, val_fraction=spec.val_fraction, test_fraction=spec.test_fraction,
-        split_seed=spec.split_seed, scaling=spec.scaling,
+        data,
+        val_fraction=spec.val_fraction,
+        test_fraction=spec.test_fraction,
+        split_seed=spec.split_seed,
+        scaling=spec.scaling,
     )
 
 
@@ -75,8 +82,16 @@ def build_network(recipe: Recipe, bundle: DataBundle, model: nn.Module | None = 
             raise ModelError(f"model= must be a torch.nn.Module, got {type(model).__name__}")
         return apply_init(model, _init_specs(recipe))
     if recipe.model is None:
-        raise ConfigError([Problem("model", "is required: name a model (`trainlab catalog models`) or pass model= to fit()")])
-    network = build_model(recipe.model.name, bundle.input_shape, bundle.num_outputs, key="model", **recipe.model.options)
+        raise ConfigError(
+            [
+                Problem(
+                    "model", "is required: name a model (`trainlab catalog models`) or pass model= to fit()"
+                )
+            ]
+        )
+    network = build_model(
+        recipe.model.name, bundle.input_shape, bundle.num_outputs, key="model", **recipe.model.options
+    )
     return apply_init(network, _init_specs(recipe))
 
 
@@ -93,18 +108,29 @@ def build_loss(recipe: Recipe, bundle: DataBundle) -> nn.Module:
     entry = LOSSES.get(spec.name, key="loss.name")
     provided = {"class_counts": train_class_counts(bundle)} if "class_counts" in entry.parameters() else {}
     loss = entry.build(**provided, **spec.options)
-    return adapt_loss(entry, loss, task=bundle.task, num_classes=bundle.num_classes, target_shape=bundle.target_shape)
+    return adapt_loss(
+        entry, loss, task=bundle.task, num_classes=bundle.num_classes, target_shape=bundle.target_shape
+    )
 
 
 def build_metrics(recipe: Recipe, bundle: DataBundle) -> dict[str, Any]:
-    specs = recipe.metrics if recipe.metrics is not None else [Component(name=n) for n in default_metrics(bundle.task)]
+    specs = (
+        recipe.metrics
+        if recipe.metrics is not None
+        else [Component(name=n) for n in default_metrics(bundle.task)]
+    )
     metrics: dict[str, Any] = {}
     problems = []
     for index, spec in enumerate(specs):
         entry = METRICS.get(spec.name, key=f"metrics[{index}].name")
         metric_task = entry.flags.get("task")
         if metric_task not in (None, "any", bundle.task):
-            problems.append(Problem(f"metrics[{index}]", f"'{entry.name}' is a {metric_task} metric but the data is a {bundle.task} task"))
+            problems.append(
+                Problem(
+                    f"metrics[{index}]",
+                    f"'{entry.name}' is a {metric_task} metric but the data is a {bundle.task} task",
+                )
+            )
             continue
         provided = {"num_classes": bundle.num_classes} if "num_classes" in entry.parameters() else {}
         metrics[entry.name] = entry.build(**provided, **spec.options)
@@ -135,8 +161,11 @@ def describe_optimizer(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     from trainlab.optim import chosen_implementation
 
     groups = [
-        {"tensors": len(g["params"]), "parameters": sum(p.numel() for p in g["params"]),
-         **{k: g[k] for k in ("lr", "weight_decay") if k in g}}
+        {
+            "tensors": len(g["params"]),
+            "parameters": sum(p.numel() for p in g["params"]),
+            **{k: g[k] for k in ("lr", "weight_decay") if k in g},
+        }
         for g in optimizer.param_groups
     ]
     summary: dict[str, Any] = {"class": type(optimizer).__name__, "param_groups": groups}
@@ -155,7 +184,10 @@ def build_schedule(recipe: Recipe, optimizer: torch.optim.Optimizer, total_steps
 
 
 def build_callbacks(recipe: Recipe) -> list[Any]:
-    return [CALLBACKS.get(c.name, key=f"callbacks[{i}].name").build(**c.options) for i, c in enumerate(recipe.callbacks)]
+    return [
+        CALLBACKS.get(c.name, key=f"callbacks[{i}].name").build(**c.options)
+        for i, c in enumerate(recipe.callbacks)
+    ]
 
 
 def total_steps(recipe: Recipe, batches_per_epoch: int) -> int:
@@ -165,8 +197,13 @@ def total_steps(recipe: Recipe, batches_per_epoch: int) -> int:
     steps_per_epoch = batches_per_epoch // settings.grad_accum_steps
     if steps_per_epoch == 0:
         raise ConfigError(
-            [Problem("train.grad_accum_steps", f"{settings.grad_accum_steps} micro-batches per step exceed the "
-                     f"{batches_per_epoch} batches in an epoch; lower it or train.batch_size")]
+            [
+                Problem(
+                    "train.grad_accum_steps",
+                    f"{settings.grad_accum_steps} micro-batches per step exceed the "
+                    f"{batches_per_epoch} batches in an epoch; lower it or train.batch_size",
+                )
+            ]
         )
     return math.ceil(settings.epochs * steps_per_epoch)
 
@@ -193,7 +230,9 @@ def check_model_fits_data(model: nn.Module, bundle: DataBundle, device: torch.de
     finally:
         model.train(was_training)
     if not isinstance(outputs, torch.Tensor):
-        raise ModelError(f"the model returns {type(outputs).__name__}; it must return a tensor of shape (batch, outputs)")
+        raise ModelError(
+            f"the model returns {type(outputs).__name__}; it must return a tensor of shape (batch, outputs)"
+        )
     expected = bundle.num_outputs
     got = tuple(outputs.shape)
     if bundle.task == "classification":
@@ -219,8 +258,15 @@ def apply_imbalance(recipe: Recipe, bundle: DataBundle) -> DataBundle:
     if spec is None:
         return bundle
     if bundle.task != "classification" or not isinstance(bundle.train, TensorDataset):
-        raise ConfigError([Problem("data.imbalance", f"needs a built-in classification dataset; '{bundle.name}' is a "
-                                   f"{bundle.task} task; remove data.imbalance")])
+        raise ConfigError(
+            [
+                Problem(
+                    "data.imbalance",
+                    f"needs a built-in classification dataset; '{bundle.name}' is a "
+                    f"{bundle.task} task; remove data.imbalance",
+                )
+            ]
+        )
     bundle.train = make_long_tailed(bundle.train, bundle.num_classes, spec.ratio, spec.profile, spec.seed)
     counts = train_class_counts(bundle)
     bundle.info["imbalance"] = {"ratio": spec.ratio, "profile": spec.profile, "train_class_counts": counts}
@@ -276,8 +322,13 @@ def build_batch_transform(recipe: Recipe, bundle: DataBundle) -> Any:
         entry = AUGMENTATIONS.get(spec.name, key=f"augment[{index}].name")
         if kind not in entry.flags.get("inputs", (kind,)):
             inputs = " or ".join(entry.flags["inputs"])
-            problems.append(Problem(f"augment[{index}]", f"'{entry.name}' augments {inputs} inputs, but "
-                                    f"'{bundle.name}' has {kind} inputs {bundle.input_shape}; remove it"))
+            problems.append(
+                Problem(
+                    f"augment[{index}]",
+                    f"'{entry.name}' augments {inputs} inputs, but "
+                    f"'{bundle.name}' has {kind} inputs {bundle.input_shape}; remove it",
+                )
+            )
             continue
         provided = {"num_classes": bundle.num_classes} if "num_classes" in entry.parameters() else {}
         transforms.append(entry.build(**provided, **spec.options))
@@ -292,17 +343,36 @@ def build_batches(recipe: Recipe, bundle: DataBundle, device: torch.device, proc
     if recipe.sampler is None:
         # In data-parallel runs batch_size is per process: each rank takes its slice of every global batch.
         return make_batch_iterator(
-            bundle.train, settings.batch_size, shuffle=True, seed=settings.seed, device=device,
-            drop_last=process.is_distributed, rank=process.rank, world_size=process.world_size,
+            bundle.train,
+            settings.batch_size,
+            shuffle=True,
+            seed=settings.seed,
+            device=device,
+            drop_last=process.is_distributed,
+            rank=process.rank,
+            world_size=process.world_size,
         )
     if bundle.task != "classification" or not isinstance(bundle.train, TensorDataset):
-        raise ConfigError([Problem("sampler", "class samplers need a classification dataset held in memory; remove it")])
+        raise ConfigError(
+            [Problem("sampler", "class samplers need a classification dataset held in memory; remove it")]
+        )
     entry = SAMPLERS.get(recipe.sampler.name, key="sampler.name")
-    return entry.build(bundle.train, settings.batch_size, seed=settings.seed, device=device,
-                       drop_last=process.is_distributed, rank=process.rank, world_size=process.world_size,
-                       **recipe.sampler.options)
+    return entry.build(
+        bundle.train,
+        settings.batch_size,
+        seed=settings.seed,
+        device=device,
+        drop_last=process.is_distributed,
+        rank=process.rank,
+        world_size=process.world_size,
+        **recipe.sampler.options,
+    )
 
 
 def schedule_callbacks(scheduler: Any) -> list[Any]:
     """A schedule that watches metrics (reduce-on-plateau) also receives the callback hooks."""
-    return [scheduler] if scheduler is not None and any(hasattr(scheduler, h) for h in ("on_log", "on_eval_end")) else []
+    return (
+        [scheduler]
+        if scheduler is not None and any(hasattr(scheduler, h) for h in ("on_log", "on_eval_end"))
+        else []
+    )

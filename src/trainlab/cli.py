@@ -53,8 +53,12 @@ def _opt(help_text: str, *names: str) -> Any:
 @app.command()
 @reports_user_errors
 def fit(
-    recipe: Annotated[Path | None, typer.Argument(help="Recipe YAML file; optional with the quick form.")] = None,
-    set_: Annotated[list[str], typer.Option("--set", help="Override a recipe key: --set optimizer.lr=3e-3 (repeatable).")] = [],  # noqa: B006
+    recipe: Annotated[
+        Path | None, typer.Argument(help="Recipe YAML file; optional with the quick form.")
+    ] = None,
+    set_: Annotated[
+        list[str], typer.Option("--set", help="Override a recipe key: --set optimizer.lr=3e-3 (repeatable).")
+    ] = [],
     out: Annotated[str | None, _opt("Run directory (default runs/<name>/<timestamp>).", "--out")] = None,
     name: Annotated[str | None, _opt("Run name.", "--name")] = None,
     data: Annotated[str | None, _opt("Dataset name (data.name).", "--data")] = None,
@@ -62,20 +66,33 @@ def fit(
     loss: Annotated[str | None, _opt("Loss name (loss.name).", "--loss")] = None,
     optimizer: Annotated[str | None, _opt("Optimizer name (optimizer.name).", "--optimizer")] = None,
     lr: Annotated[float | None, _opt("Learning rate (optimizer.lr).", "--lr")] = None,
-    weight_decay: Annotated[float | None, _opt("Weight decay (optimizer.weight_decay).", "--weight-decay")] = None,
+    weight_decay: Annotated[
+        float | None, _opt("Weight decay (optimizer.weight_decay).", "--weight-decay")
+    ] = None,
     schedule: Annotated[str | None, _opt("LR schedule name (schedule.name).", "--schedule")] = None,
     steps: Annotated[int | None, _opt("Optimizer steps (train.steps).", "--steps")] = None,
     epochs: Annotated[int | None, _opt("Epochs (train.epochs).", "--epochs")] = None,
     batch_size: Annotated[int | None, _opt("Batch size (train.batch_size).", "--batch-size")] = None,
-    grad_accum_steps: Annotated[int | None, _opt("Micro-batches per step (train.grad_accum_steps).", "--grad-accum-steps")] = None,
-    grad_clip_norm: Annotated[float | None, _opt("Clip gradient norm (train.grad_clip_norm).", "--grad-clip-norm")] = None,
+    grad_accum_steps: Annotated[
+        int | None, _opt("Micro-batches per step (train.grad_accum_steps).", "--grad-accum-steps")
+    ] = None,
+    grad_clip_norm: Annotated[
+        float | None, _opt("Clip gradient norm (train.grad_clip_norm).", "--grad-clip-norm")
+    ] = None,
     precision: Annotated[str | None, _opt("fp32, bf16 or fp16 (train.precision).", "--precision")] = None,
     seed: Annotated[int | None, _opt("Seed (train.seed).", "--seed")] = None,
-    eval_every: Annotated[int | None, _opt("Validate every N steps (train.eval_every).", "--eval-every")] = None,
+    eval_every: Annotated[
+        int | None, _opt("Validate every N steps (train.eval_every).", "--eval-every")
+    ] = None,
     device: Annotated[str | None, _opt("cpu, cuda, mps or auto (train.device).", "--device")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    resume: Annotated[Path | None, _opt("Continue the run in RUN_DIR from its newest complete checkpoint.", "--resume")] = None,
-    nproc: Annotated[int | None, _opt("Train data-parallel in N local processes via torchrun (gloo on CPU, nccl on GPU).", "--nproc")] = None,
+    resume: Annotated[
+        Path | None, _opt("Continue the run in RUN_DIR from its newest complete checkpoint.", "--resume")
+    ] = None,
+    nproc: Annotated[
+        int | None,
+        _opt("Train data-parallel in N local processes via torchrun (gloo on CPU, nccl on GPU).", "--nproc"),
+    ] = None,
 ) -> None:
     """Train from a recipe, or from the quick form: trainlab fit --data mnist1d --model cnn1d --steps 6000."""
     if nproc is not None and "RANK" not in os.environ:
@@ -85,10 +102,24 @@ def fit(
     from trainlab.api import fit as run_fit
 
     fields = {
-        "out": out, "name": name, "data": data, "model": model, "loss": loss, "optimizer": optimizer, "lr": lr,
-        "weight_decay": weight_decay, "schedule": schedule, "steps": steps, "epochs": epochs,
-        "batch_size": batch_size, "grad_accum_steps": grad_accum_steps, "grad_clip_norm": grad_clip_norm,
-        "precision": precision, "seed": seed, "eval_every": eval_every, "device": device,
+        "out": out,
+        "name": name,
+        "data": data,
+        "model": model,
+        "loss": loss,
+        "optimizer": optimizer,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "steps": steps,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "grad_accum_steps": grad_accum_steps,
+        "grad_clip_norm": grad_clip_norm,
+        "precision": precision,
+        "seed": seed,
+        "eval_every": eval_every,
+        "device": device,
     }
     result = run_fit(recipe, overrides=set_, resume=resume, **fields)
     if as_json:
@@ -102,7 +133,9 @@ def fit(
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `trainlab fit`.")],
     data: Annotated[str | None, _opt("Evaluate on this dataset instead of the run's.", "--data")] = None,
-    split: Annotated[list[str], typer.Option("--split", help="Split(s) to evaluate: train, val, test.")] = ["test"],  # noqa: B006
+    split: Annotated[list[str], typer.Option("--split", help="Split(s) to evaluate: train, val, test.")] = [
+        "test"
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Evaluate a finished run's weights on its test split (or another split or dataset)."""
@@ -122,8 +155,12 @@ def evaluate(
 @app.command()
 @reports_user_errors
 def catalog(
-    kind: Annotated[str | None, typer.Argument(help="optimizers, losses, models, datasets, ... (default: all).")] = None,
-    pattern: Annotated[str, typer.Option("--pattern", help="Shell-style filter on names, e.g. 'adam*'.")] = "*",
+    kind: Annotated[
+        str | None, typer.Argument(help="optimizers, losses, models, datasets, ... (default: all).")
+    ] = None,
+    pattern: Annotated[
+        str, typer.Option("--pattern", help="Shell-style filter on names, e.g. 'adam*'.")
+    ] = "*",
     as_json: Annotated[bool, typer.Option("--json", help="Print entries as JSON.")] = False,
 ) -> None:
     """List registered components with their descriptions and references."""
@@ -145,12 +182,20 @@ def catalog(
 @app.command()
 @reports_user_errors
 def playground(
-    optimizers: Annotated[str, _opt("Comma-separated optimizer names, e.g. sgd,momentum,adam.", "--optimizers")] = "sgd,momentum,nesterov,adagrad,rmsprop,adam",
-    function: Annotated[str, _opt("rosenbrock, beale, himmelblau, saddle, quadratic or rastrigin.", "--function")] = "rosenbrock",
+    optimizers: Annotated[
+        str, _opt("Comma-separated optimizer names, e.g. sgd,momentum,adam.", "--optimizers")
+    ] = "sgd,momentum,nesterov,adagrad,rmsprop,adam",
+    function: Annotated[
+        str, _opt("rosenbrock, beale, himmelblau, saddle, quadratic or rastrigin.", "--function")
+    ] = "rosenbrock",
     out: Annotated[Path, _opt("Plot file (.png, .svg or .pdf).", "--out")] = Path("playground.png"),
     steps: Annotated[int, _opt("Steps per optimizer.", "--steps")] = 500,
-    lr: Annotated[float | None, _opt("One learning rate for all (default: per-optimizer playground rates).", "--lr")] = None,
-    tolerance: Annotated[float, _opt("Distance to a minimizer that counts as reached.", "--tolerance")] = 1e-3,
+    lr: Annotated[
+        float | None, _opt("One learning rate for all (default: per-optimizer playground rates).", "--lr")
+    ] = None,
+    tolerance: Annotated[
+        float, _opt("Distance to a minimizer that counts as reached.", "--tolerance")
+    ] = 1e-3,
 ) -> None:
     """Race optimizers on a 2-D test function: contour plot with trajectories, table of steps to tolerance."""
     from trainlab.playground import get_function, plot_trajectories, run_playground
@@ -179,11 +224,15 @@ app.add_typer(schedule_app, name="schedule")
 @schedule_app.command("plot")
 @reports_user_errors
 def schedule_plot(
-    spec: Annotated[str, typer.Argument(help="A schedule name or YAML mapping, e.g. '{name: cosine, warmup_steps: 100}'.")],
+    spec: Annotated[
+        str, typer.Argument(help="A schedule name or YAML mapping, e.g. '{name: cosine, warmup_steps: 100}'.")
+    ],
     steps: Annotated[int, typer.Option("--steps", help="Total optimizer steps.")] = 1000,
     lr: Annotated[float, typer.Option("--lr", help="Base learning rate.")] = 1.0,
     out: Annotated[Path | None, _opt("PNG file to write (default schedule-<name>.png).", "--out")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the curve as JSON instead of drawing it.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the curve as JSON instead of drawing it.")
+    ] = False,
 ) -> None:
     """Draw a schedule's learning-rate curve (and momentum, where it changes)."""
     from trainlab.schedules.plot import parse_spec, plot_schedule, schedule_curve
@@ -193,7 +242,9 @@ def schedule_plot(
     if as_json:
         print(json.dumps(curve))
         return
-    path = plot_schedule(curve, f"{parsed['name']} ({steps} steps)", out or Path(f"schedule-{parsed['name']}.png"))
+    path = plot_schedule(
+        curve, f"{parsed['name']} ({steps} steps)", out or Path(f"schedule-{parsed['name']}.png")
+    )
     console.print(f"wrote {path}")
 
 

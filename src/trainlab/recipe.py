@@ -52,9 +52,12 @@ class DataSpec(Component):
     @classmethod
     def _renamed_standardize(cls, values: Any) -> Any:
         if isinstance(values, Mapping) and "standardize" in values:
-            raise ValueError("'standardize' is now 'scaling: standardize | minmax | none' "
-                             "(standardize: false is scaling: none)")
+            raise ValueError(
+                "'standardize' is now 'scaling: standardize | minmax | none' "
+                "(standardize: false is scaling: none)"
+            )
         return values
+
     imbalance: ImbalanceSpec | None = None
     """Make the training split long-tailed, e.g. ``{ratio: 100}`` (validation and test stay as they are)."""
 
@@ -135,7 +138,9 @@ class TrainSettings(BaseModel):
         if self.grad_clip_norm is not None and self.grad_clip_value is not None:
             raise ValueError("can't set both `train.grad_clip_norm` and `train.grad_clip_value`; keep one")
         if self.nan_policy == "rollback" and self.checkpoint_every is None:
-            raise ValueError("`train.nan_policy: rollback` needs `train.checkpoint_every`: the states it rolls back to")
+            raise ValueError(
+                "`train.nan_policy: rollback` needs `train.checkpoint_every`: the states it rolls back to"
+            )
         return self
 
 
@@ -254,7 +259,9 @@ def read_recipe_file(path: str | Path) -> dict[str, Any]:
     """Read a recipe file into plain data; missing or malformed files raise TrainlabError."""
     path = Path(path)
     if not path.exists():
-        raise TrainlabError(f"recipe file '{path}' does not exist; check the path (looked at {path.resolve()})")
+        raise TrainlabError(
+            f"recipe file '{path}' does not exist; check the path (looked at {path.resolve()})"
+        )
     if path.is_dir():
         hint = " (a run directory: pass its recipe.yaml)" if (path / "recipe.yaml").exists() else ""
         raise TrainlabError(f"'{path}' is a directory, not a recipe file{hint}")
@@ -302,7 +309,8 @@ def quick_overrides(fields: Mapping[str, Any]) -> dict[str, Any]:
     unknown = [k for k in fields if k not in QUICK_FIELDS]
     if unknown:
         raise ConfigError(
-            [Problem(k, f"unknown field{did_you_mean(k, QUICK_FIELDS)}") for k in unknown], source="fit() arguments"
+            [Problem(k, f"unknown field{did_you_mean(k, QUICK_FIELDS)}") for k in unknown],
+            source="fit() arguments",
         )
     return {QUICK_FIELDS[k]: v for k, v in fields.items() if v is not None}
 
@@ -386,7 +394,9 @@ def check_components(raw: Mapping[str, Any], skip: Sequence[str] = ()) -> list[P
             if component.name not in registry:
                 problems.append(Problem(f"{key}.name", registry.unknown_name_message(component.name)))
                 continue
-            _, found = registry.get(component.name).check_kwargs(component.options, provided=provided, key=key)
+            _, found = registry.get(component.name).check_kwargs(
+                component.options, provided=provided, key=key
+            )
             problems.extend(found)
     return problems
 
@@ -398,16 +408,28 @@ def check_soft_targets(raw: Mapping[str, Any]) -> list[Problem]:
     loss = raw.get("loss")
     loss_name = loss if isinstance(loss, str) else loss.get("name") if isinstance(loss, Mapping) else None
     losses, augmentations = get_registry("loss"), get_registry("augmentation")
-    if not isinstance(loss_name, str) or loss_name not in losses or losses.get(loss_name).flags.get("soft_targets", True):
+    if (
+        not isinstance(loss_name, str)
+        or loss_name not in losses
+        or losses.get(loss_name).flags.get("soft_targets", True)
+    ):
         return []
     problems = []
     augment = raw.get("augment")
     for index, item in enumerate(augment if isinstance(augment, list) else []):
         name = item if isinstance(item, str) else item.get("name") if isinstance(item, Mapping) else None
-        if isinstance(name, str) and name in augmentations and augmentations.get(name).flags.get("makes_soft_targets"):
-            problems.append(Problem(
-                f"augment[{index}]", f"'{name}' mixes labels into class probabilities, which loss '{loss_name}' "
-                "can't take (it needs class indices); use cross_entropy, focal or kl_div, or remove it"))
+        if (
+            isinstance(name, str)
+            and name in augmentations
+            and augmentations.get(name).flags.get("makes_soft_targets")
+        ):
+            problems.append(
+                Problem(
+                    f"augment[{index}]",
+                    f"'{name}' mixes labels into class probabilities, which loss '{loss_name}' "
+                    "can't take (it needs class indices); use cross_entropy, focal or kl_div, or remove it",
+                )
+            )
     return problems
 
 
@@ -420,7 +442,9 @@ def _pydantic_problems(exc: pydantic.ValidationError) -> list[Problem]:
         if kind == "extra_forbidden":
             parent = _model_at(loc[:-1])
             fields = list(parent.model_fields) if parent else []
-            hint = did_you_mean(str(loc[-1]), fields) or (f"; valid keys: {', '.join(fields)}" if fields else "")
+            hint = did_you_mean(str(loc[-1]), fields) or (
+                f"; valid keys: {', '.join(fields)}" if fields else ""
+            )
             problems.append(Problem(key, f"unknown key{hint}"))
         elif kind == "missing":
             problems.append(Problem(key, "is required"))
@@ -450,4 +474,3 @@ def _dotted(loc: Sequence[Any]) -> str:
     for part in loc:
         key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
     return key
-

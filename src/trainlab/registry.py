@@ -71,12 +71,15 @@ class Entry:
         hints = _type_hints(self.factory)
         for option, value in kwargs.items():
             if option in provided:
-                problems.append(Problem(prefix + option, f"is set by trainlab for {self.kind} '{self.name}'; remove it"))
+                problems.append(
+                    Problem(prefix + option, f"is set by trainlab for {self.kind} '{self.name}'; remove it")
+                )
                 continue
             if option not in params and not self.accepts_any_kwarg():
                 settable = [p for p in params if p not in provided]
                 hint = did_you_mean(option, settable) or (
-                    f"; {self.kind} '{self.name}' takes " + (", ".join(settable) if settable else "no options")
+                    f"; {self.kind} '{self.name}' takes "
+                    + (", ".join(settable) if settable else "no options")
                 )
                 problems.append(Problem(prefix + option, f"unknown option{hint}"))
                 continue
@@ -108,7 +111,10 @@ class Entry:
         options = {}
         for name, p in self.parameters().items():
             default = None if p.default is p.empty else p.default
-            options[name] = {"default": default if _is_json_scalar(default) else repr(default), "required": p.default is p.empty}
+            options[name] = {
+                "default": default if _is_json_scalar(default) else repr(default),
+                "required": p.default is p.empty,
+            }
         return {
             "kind": self.kind,
             "name": self.name,
@@ -231,7 +237,10 @@ class Registry:
         closest: dict[str, str] = {}
         for candidate in difflib.get_close_matches(name.lower(), list(self._aliases), n=6, cutoff=0.6):
             closest.setdefault(self._aliases[candidate], candidate)
-        hint = did_you_mean(name, list(closest.values())[:3]) or f"; run `trainlab catalog {self.plural}` to list them"
+        hint = (
+            did_you_mean(name, list(closest.values())[:3])
+            or f"; run `trainlab catalog {self.plural}` to list them"
+        )
         return f"{where}'{name}' is not a registered {self.kind}{hint}"
 
     def create(self, name: str, *args: Any, **kwargs: Any) -> Any:

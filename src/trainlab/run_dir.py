@@ -81,7 +81,9 @@ class RunDirectory:
         return self.path / METRICS
 
     def write_recipe(self, recipe_yaml: str, note: str = "") -> None:
-        header = "# Resolved trainlab recipe: every default written out. Re-run with `trainlab fit <this file>`.\n"
+        header = (
+            "# Resolved trainlab recipe: every default written out. Re-run with `trainlab fit <this file>`.\n"
+        )
         if note:
             header += "".join(f"# {line}\n" for line in note.splitlines())
         write_text_atomic(self.path / RECIPE, header + recipe_yaml)

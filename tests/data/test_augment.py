@@ -39,7 +39,9 @@ def test_crop_is_a_translation_with_zero_fill():
     cropped, _ = trainlab.create("augmentation", "crop", padding=1)(image, torch.zeros(20))
     padded = torch.nn.functional.pad(image[0], (1, 1, 1, 1))
     for out in cropped:
-        assert any(torch.equal(out, padded[:, dy : dy + 4, dx : dx + 4]) for dy in range(3) for dx in range(3))
+        assert any(
+            torch.equal(out, padded[:, dy : dy + 4, dx : dx + 4]) for dy in range(3) for dx in range(3)
+        )
 
 
 def test_mixup_mixes_inputs_and_one_hot_labels_with_the_same_lambda():
@@ -86,6 +88,11 @@ def test_augmentation_on_the_wrong_input_kind_is_a_config_error():
 
 def test_mixup_trains_with_dense_and_class_index_losses():
     for loss in ("cross_entropy", "focal", "mse", "bce"):
-        recipe = {"data": "iris", "model": "mlp", "loss": loss, "augment": [{"name": "mixup"}],
-                  "train": {"steps": 2, "batch_size": 7}}
+        recipe = {
+            "data": "iris",
+            "model": "mlp",
+            "loss": loss,
+            "augment": [{"name": "mixup"}],
+            "train": {"steps": 2, "batch_size": 7},
+        }
         assert trainlab.fit(recipe, save=False).summary["run"]["steps"] == 2

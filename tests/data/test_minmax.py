@@ -43,17 +43,27 @@ def test_load_data_fits_minmax_on_train_and_applies_it_to_test():
     scaled = load_data("wine", scaling="minmax", val_fraction=0.0)
     x_train, x_test = raw.train.tensors[0].numpy(), raw.test.tensors[0].numpy()
     reference = SklearnMinMaxScaler().fit(x_train)
-    np.testing.assert_allclose(scaled.train.tensors[0].numpy(), reference.transform(x_train), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(scaled.test.tensors[0].numpy(), reference.transform(x_test), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        scaled.train.tensors[0].numpy(), reference.transform(x_train), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        scaled.test.tensors[0].numpy(), reference.transform(x_test), rtol=1e-5, atol=1e-6
+    )
     assert scaled.info["scaling"] == "minmax" and set(scaled.info["scaler"]) == {"min", "range"}
 
 
 def test_recipe_scaling_minmax_trains_and_is_reported():
-    result = trainlab.fit({"data": {"name": "iris", "scaling": "minmax"}, "model": "mlp", "train": {"steps": 2}},
-                          save=False)
+    result = trainlab.fit(
+        {"data": {"name": "iris", "scaling": "minmax"}, "model": "mlp", "train": {"steps": 2}}, save=False
+    )
     assert result.summary["data"]["scaling"] == "minmax"
 
 
 def test_the_old_standardize_key_says_what_replaced_it():
-    with pytest.raises(ConfigError, match=r"data: 'standardize' is now 'scaling: standardize \| minmax \| none'"):
-        trainlab.fit({"data": {"name": "iris", "standardize": False}, "model": "mlp", "train": {"steps": 1}}, save=False)
+    with pytest.raises(
+        ConfigError, match=r"data: 'standardize' is now 'scaling: standardize \| minmax \| none'"
+    ):
+        trainlab.fit(
+            {"data": {"name": "iris", "standardize": False}, "model": "mlp", "train": {"steps": 1}},
+            save=False,
+        )

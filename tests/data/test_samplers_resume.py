@@ -45,7 +45,9 @@ def test_a_resumed_sampler_continues_with_the_same_batches(name):
 @pytest.mark.parametrize("name", SAMPLERS.names())
 def test_ranks_take_disjoint_slices_of_the_global_batches(name):
     one = SAMPLERS.create(name, long_tailed(), 32, seed=1, drop_last=True)
-    ranks = [SAMPLERS.create(name, long_tailed(), 16, seed=1, drop_last=True, rank=r, world_size=2) for r in (0, 1)]
+    ranks = [
+        SAMPLERS.create(name, long_tailed(), 16, seed=1, drop_last=True, rank=r, world_size=2) for r in (0, 1)
+    ]
     assert len(ranks[0]) == len(ranks[1]) == len(one)
     for global_batch, *shards in zip(one, *ranks, strict=True):
         # rank r holds the r-th half of each global batch: together exactly what one process sees
@@ -54,8 +56,9 @@ def test_ranks_take_disjoint_slices_of_the_global_batches(name):
 
 
 def test_the_trainer_builds_a_sharded_sampler_in_data_parallel_runs():
-    recipe = validate_recipe({"data": "wine", "model": "mlp", "sampler": "oversample",
-                              "train": {"batch_size": 8, "steps": 1}})
+    recipe = validate_recipe(
+        {"data": "wine", "model": "mlp", "sampler": "oversample", "train": {"batch_size": 8, "steps": 1}}
+    )
     bundle = load_data("wine")
     batches = build_batches(recipe, bundle, torch.device("cpu"), ProcessContext(rank=1, world_size=2))
     assert (batches.rank, batches.world_size, batches.drop_last) == (1, 2, True)

@@ -13,7 +13,9 @@ def test_weights_are_the_papers_effective_numbers():
     beta = 0.99
     raw = torch.tensor([(1 - beta) / (1 - beta**n) for n in COUNTS], dtype=torch.float64)
     expected = raw / raw.sum() * len(COUNTS)
-    torch.testing.assert_close(effective_number_weights(COUNTS, beta).double(), expected, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(
+        effective_number_weights(COUNTS, beta).double(), expected, rtol=1e-6, atol=1e-7
+    )
 
 
 def test_beta_zero_is_uniform_and_inverse_frequency_matches_sklearn_balanced():
@@ -22,7 +24,9 @@ def test_beta_zero_is_uniform_and_inverse_frequency_matches_sklearn_balanced():
 
     labels = torch.cat([torch.full((n,), c) for c, n in enumerate(COUNTS)]).numpy()
     expected = compute_class_weight("balanced", classes=torch.arange(4).numpy(), y=labels)
-    torch.testing.assert_close(inverse_frequency_weights(COUNTS).double(), torch.from_numpy(expected), rtol=1e-6, atol=0)
+    torch.testing.assert_close(
+        inverse_frequency_weights(COUNTS).double(), torch.from_numpy(expected), rtol=1e-6, atol=0
+    )
 
 
 def test_class_balanced_cross_entropy_is_weighted_ce():

@@ -15,7 +15,9 @@ def test_bce_pos_weight_matches_the_formula():
 
 def test_nll_of_log_softmax_is_cross_entropy():
     logits, labels = torch.randn(9, 4, dtype=torch.float64), torch.randint(0, 4, (9,))
-    torch.testing.assert_close(trainlab.create("loss", "nll")(logits, labels), F.cross_entropy(logits, labels))
+    torch.testing.assert_close(
+        trainlab.create("loss", "nll")(logits, labels), F.cross_entropy(logits, labels)
+    )
 
 
 def test_kl_div_matches_the_formula():
@@ -38,7 +40,9 @@ def test_multiclass_hinge_is_weston_watkins():
     scores, labels = torch.randn(6, 4, dtype=torch.float64), torch.randint(0, 4, (6,))
     true = scores.gather(1, labels[:, None])
     terms = torch.clamp(1 - true + scores, min=0).scatter(1, labels[:, None], 0.0)
-    torch.testing.assert_close(trainlab.create("loss", "multiclass_hinge")(scores, labels), (terms.sum(1) / 4).mean())
+    torch.testing.assert_close(
+        trainlab.create("loss", "multiclass_hinge")(scores, labels), (terms.sum(1) / 4).mean()
+    )
 
 
 def test_ldam_subtracts_the_class_margin_before_scaled_ce():

@@ -18,7 +18,7 @@ def test_softmax_focal_matches_the_papers_formula():
     torch.manual_seed(1)
     logits, labels = torch.randn(16, 4, dtype=torch.float64), torch.randint(0, 4, (16,))
     p_true = torch.softmax(logits, 1).gather(1, labels[:, None]).squeeze(1)
-    expected = (-(1 - p_true) ** 2 * torch.log(p_true)).mean()
+    expected = (-((1 - p_true) ** 2) * torch.log(p_true)).mean()
     torch.testing.assert_close(trainlab.create("loss", "focal", gamma=2.0)(logits, labels), expected)
 
 
@@ -26,7 +26,9 @@ def test_softmax_focal_accepts_soft_targets():
     logits = torch.randn(8, 3, dtype=torch.float64)
     labels = torch.randint(0, 3, (8,))
     one_hot = F.one_hot(labels, 3).double()
-    torch.testing.assert_close(softmax_focal_loss(logits, one_hot, 2.0), softmax_focal_loss(logits, labels, 2.0))
+    torch.testing.assert_close(
+        softmax_focal_loss(logits, one_hot, 2.0), softmax_focal_loss(logits, labels, 2.0)
+    )
 
 
 def test_sigmoid_focal_matches_the_papers_formula():

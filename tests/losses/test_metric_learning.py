@@ -39,4 +39,6 @@ def test_cosine_embedding_over_pairs_matches_the_formula():
     for i, j in itertools.combinations(range(len(y)), 2):
         cos = F.cosine_similarity(x[i], x[j], dim=0)
         terms.append(1 - cos if y[i] == y[j] else torch.clamp(cos - 0.1, min=0))
-    torch.testing.assert_close(trainlab.create("loss", "cosine_embedding", margin=0.1)(x, y), torch.stack(terms).mean())
+    torch.testing.assert_close(
+        trainlab.create("loss", "cosine_embedding", margin=0.1)(x, y), torch.stack(terms).mean()
+    )

@@ -31,8 +31,13 @@ def test_the_losses_that_need_class_indices_are_flagged():
 
 @pytest.mark.parametrize("name", REFUSING)
 def test_mixup_and_cutmix_with_a_class_index_loss_fail_validation(name):
-    recipe = {"data": "iris", "model": "mlp", "loss": name, "augment": ["noise", "mixup", {"name": "cutmix"}],
-              "train": {"steps": 1}}
+    recipe = {
+        "data": "iris",
+        "model": "mlp",
+        "loss": name,
+        "augment": ["noise", "mixup", {"name": "cutmix"}],
+        "train": {"steps": 1},
+    }
     with pytest.raises(ConfigError) as caught:
         validate_recipe(recipe)
     keys = [problem.key for problem in caught.value.problems]
@@ -41,4 +46,6 @@ def test_mixup_and_cutmix_with_a_class_index_loss_fail_validation(name):
 
 
 def test_mixup_with_cross_entropy_is_fine():
-    validate_recipe({"data": "iris", "model": "mlp", "loss": "cross_entropy", "augment": ["mixup"], "train": {"steps": 1}})
+    validate_recipe(
+        {"data": "iris", "model": "mlp", "loss": "cross_entropy", "augment": ["mixup"], "train": {"steps": 1}}
+    )

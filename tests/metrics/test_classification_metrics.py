@@ -18,8 +18,11 @@ def _data(seed=0, n=300):
 
 
 def _compute(name, logits, labels, **options):
-    metric = trainlab.create("metric", name, num_classes=C, **options) if name != "log_loss" else trainlab.create(
-        "metric", name)
+    metric = (
+        trainlab.create("metric", name, num_classes=C, **options)
+        if name != "log_loss"
+        else trainlab.create("metric", name)
+    )
     for start in range(0, len(labels), 64):  # batched updates, as in evaluation
         metric.update(logits[start : start + 64], labels[start : start + 64])
     return metric.compute()
@@ -38,21 +41,28 @@ def test_averaged_scores_equal_sklearn(kind, average):
 def test_accuracy_top_k_and_confusion_matrix_equal_sklearn():
     logits, labels = _data(1)
     y, scores = labels.numpy(), logits.numpy()
-    assert _compute("accuracy", logits, labels).item() == pytest.approx(sk.accuracy_score(y, scores.argmax(1)))
+    assert _compute("accuracy", logits, labels).item() == pytest.approx(
+        sk.accuracy_score(y, scores.argmax(1))
+    )
     assert _compute("top_k_accuracy", logits, labels, k=2).item() == pytest.approx(
-        sk.top_k_accuracy_score(y, scores, k=2))
-    np.testing.assert_array_equal(_compute("confusion_matrix", logits, labels).numpy(),
-                                  sk.confusion_matrix(y, scores.argmax(1)))
+        sk.top_k_accuracy_score(y, scores, k=2)
+    )
+    np.testing.assert_array_equal(
+        _compute("confusion_matrix", logits, labels).numpy(), sk.confusion_matrix(y, scores.argmax(1))
+    )
 
 
 def test_roc_auc_average_precision_and_log_loss_equal_sklearn():
     logits, labels = _data(2)
     y, probs = labels.numpy(), torch.softmax(logits.double(), 1).numpy()
     assert _compute("roc_auc", logits, labels).item() == pytest.approx(
-        sk.roc_auc_score(y, probs, multi_class="ovr", average="macro"), abs=1e-5)
+        sk.roc_auc_score(y, probs, multi_class="ovr", average="macro"), abs=1e-5
+    )
     expected_ap = np.mean([sk.average_precision_score(y == c, probs[:, c]) for c in range(C)])
     assert _compute("average_precision", logits, labels).item() == pytest.approx(expected_ap, abs=1e-5)
-    assert _compute("log_loss", logits, labels).item() == pytest.approx(sk.log_loss(y, probs, labels=range(C)), rel=1e-6)
+    assert _compute("log_loss", logits, labels).item() == pytest.approx(
+        sk.log_loss(y, probs, labels=range(C)), rel=1e-6
+    )
 
 
 def test_roc_and_pr_curves_match_sklearn_at_the_bin_thresholds():

@@ -23,8 +23,12 @@ def test_entropy_cross_entropy_kl_and_js_equal_scipy():
         assert metrics.entropy(p[row]).item() == pytest.approx(scipy_entropy(pn))
         assert metrics.entropy(p[row], base=2).item() == pytest.approx(scipy_entropy(pn, base=2))
         assert metrics.kl_divergence(p[row], q[row]).item() == pytest.approx(scipy_entropy(pn, qn))
-        assert metrics.cross_entropy(p[row], q[row]).item() == pytest.approx(scipy_entropy(pn) + scipy_entropy(pn, qn))
-        assert metrics.js_divergence(p[row], q[row]).item() == pytest.approx(distance.jensenshannon(pn, qn) ** 2)
+        assert metrics.cross_entropy(p[row], q[row]).item() == pytest.approx(
+            scipy_entropy(pn) + scipy_entropy(pn, qn)
+        )
+        assert metrics.js_divergence(p[row], q[row]).item() == pytest.approx(
+            distance.jensenshannon(pn, qn) ** 2
+        )
 
 
 def test_zero_probabilities_contribute_nothing():
@@ -34,7 +38,10 @@ def test_zero_probabilities_contribute_nothing():
 
 def test_distances_equal_scipy():
     generator = torch.Generator().manual_seed(1)
-    x, y = torch.randn(4, generator=generator, dtype=torch.float64), torch.randn(4, generator=generator, dtype=torch.float64)
+    x, y = (
+        torch.randn(4, generator=generator, dtype=torch.float64),
+        torch.randn(4, generator=generator, dtype=torch.float64),
+    )
     samples = torch.randn(50, 4, generator=generator, dtype=torch.float64)
     covariance = torch.cov(samples.T)
     assert metrics.euclidean(x, y).item() == pytest.approx(distance.euclidean(x, y))

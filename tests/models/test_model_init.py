@@ -29,7 +29,9 @@ def test_constant_init_reaches_every_weight_layer_and_zeroes_biases(name):
 
 def test_kaiming_normal_has_he_variance_in_a_wide_mlp():
     torch.manual_seed(0)
-    model = build_model("mlp", (1, 512), 10, depth=1, width=512, init={"name": "kaiming_normal", "nonlinearity": "relu"})
+    model = build_model(
+        "mlp", (1, 512), 10, depth=1, width=512, init={"name": "kaiming_normal", "nonlinearity": "relu"}
+    )
     weight = model.linear1.weight.detach()
     assert float(weight.std()) == pytest.approx(math.sqrt(2.0 / 512), rel=0.02)
     assert torch.all(model.linear1.bias == 0)
@@ -48,15 +50,21 @@ def test_a_list_of_specs_applies_in_order():
 
 
 def test_zero_init_residual_survives_a_model_init():
-    model = build_model("resnet", (1, 40), 10, depth=2, width=8, init="kaiming_normal", zero_init_residual=True)
+    model = build_model(
+        "resnet", (1, 40), 10, depth=2, width=8, init="kaiming_normal", zero_init_residual=True
+    )
     for block in model.blocks:
         assert torch.all(block.branch.layer2.weight == 0)
         assert not torch.all(block.branch.layer1.weight == 0)
 
 
 def test_recipe_level_init_applies_after_the_models_own():
-    recipe = {"data": "iris", "model": {"name": "mlp", "init": "zeros"}, "init": {"name": "constant", "value": 0.5},
-              "train": {"steps": 1}}
+    recipe = {
+        "data": "iris",
+        "model": {"name": "mlp", "init": "zeros"},
+        "init": {"name": "constant", "value": 0.5},
+        "train": {"steps": 1},
+    }
     result = trainlab.fit(recipe, save=False)
     assert result.model is not None
     first = next(m for m in result.model.modules() if isinstance(m, nn.Linear))
@@ -64,12 +72,20 @@ def test_recipe_level_init_applies_after_the_models_own():
 
 
 def test_a_recipe_with_model_init_trains_a_step():
-    result = trainlab.fit({"data": "iris", "model": {"name": "mlp", "init": {"name": "kaiming_uniform", "mode": "fan_out"}},
-                           "train": {"steps": 2}}, save=False)
+    result = trainlab.fit(
+        {
+            "data": "iris",
+            "model": {"name": "mlp", "init": {"name": "kaiming_uniform", "mode": "fan_out"}},
+            "train": {"steps": 2},
+        },
+        save=False,
+    )
     assert len([r for r in result.history if r["type"] == "step"]) >= 1
 
 
 def test_an_unknown_init_names_the_model_init_key():
     with pytest.raises(ConfigError, match=r"model\.init: .*'xavier_uniform'"):
-        trainlab.fit({"data": "iris", "model": {"name": "mlp", "init": "xavier_uniformm"}, "train": {"steps": 1}},
-                     save=False)
+        trainlab.fit(
+            {"data": "iris", "model": {"name": "mlp", "init": "xavier_uniformm"}, "train": {"steps": 1}},
+            save=False,
+        )

@@ -72,7 +72,9 @@ def test_every_activation_has_a_reference():
 def test_activation_matches_its_definition(name):
     x = _inputs()
     x = x.reshape(1, -1)  # (batch, features): softmax and log_softmax act over dim 1
-    torch.testing.assert_close(make_activation(name).double().eval()(x), REFERENCE[name](x), rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(
+        make_activation(name).double().eval()(x), REFERENCE[name](x), rtol=1e-10, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("spec, reference", WITH_OPTIONS, ids=[spec["name"] for spec, _ in WITH_OPTIONS])

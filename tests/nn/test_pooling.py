@@ -14,8 +14,10 @@ def test_max_avg_lp_and_global_pools_match_their_definitions():
     torch.testing.assert_close(make_pool("max", 1)(x), windows.amax(-1))
     torch.testing.assert_close(make_pool("avg", 1)(x), windows.mean(-1))
     positive = x.abs()
-    torch.testing.assert_close(make_pool({"name": "lp", "norm_type": 3.0}, 1)(positive),
-                               positive.reshape(2, 3, 4, 2).pow(3).sum(-1).pow(1 / 3))
+    torch.testing.assert_close(
+        make_pool({"name": "lp", "norm_type": 3.0}, 1)(positive),
+        positive.reshape(2, 3, 4, 2).pow(3).sum(-1).pow(1 / 3),
+    )
     torch.testing.assert_close(make_pool("global_max", 1)(x).squeeze(-1), x.amax(-1))
     image = torch.randn(2, 3, 4, 6, dtype=torch.float64)
     torch.testing.assert_close(make_pool("global_avg", 2)(image).flatten(1), image.mean((2, 3)))

@@ -8,7 +8,8 @@ def _run_side_by_side(make_ours, make_reference, steps=100, seed=0, between=None
     """Train two copies of a small model on identical batches; yield both parameter lists per step."""
     torch.manual_seed(seed)
     make = lambda: torch.nn.Sequential(  # noqa: E731
-        torch.nn.Linear(6, 10, bias=bias), torch.nn.Tanh(), torch.nn.Linear(10, 3, bias=bias)).double()
+        torch.nn.Linear(6, 10, bias=bias), torch.nn.Tanh(), torch.nn.Linear(10, 3, bias=bias)
+    ).double()
     model, twin = make(), make()
     twin.load_state_dict(model.state_dict())
     ours, reference = make_ours(model.parameters()), make_reference(twin.parameters())
@@ -31,8 +32,13 @@ def side_by_side():
 
     def check(make_ours, make_reference, steps=100, rtol=1e-9, atol=1e-10, bias=True):
         for step, ours, theirs in _run_side_by_side(make_ours, make_reference, steps, bias=bias):
-            a, b = torch.cat([p.detach().reshape(-1) for p in ours]), torch.cat([p.detach().reshape(-1) for p in theirs])
-            if not torch.allclose(a, b, rtol=rtol, atol=atol):  # the cheap check first; the detailed message on failure
+            a, b = (
+                torch.cat([p.detach().reshape(-1) for p in ours]),
+                torch.cat([p.detach().reshape(-1) for p in theirs]),
+            )
+            if not torch.allclose(
+                a, b, rtol=rtol, atol=atol
+            ):  # the cheap check first; the detailed message on failure
                 torch.testing.assert_close(a, b, rtol=rtol, atol=atol, msg=lambda m, s=step: f"step {s}: {m}")
 
     return check

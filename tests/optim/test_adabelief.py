@@ -33,7 +33,16 @@ def test_agrees_with_adabelief_pytorch_over_100_steps(side_by_side, decoupled):
     mode = "decoupled" if decoupled else "l2"
     side_by_side(
         lambda p: AdaBelief(p, lr=1e-2, eps=1e-16, weight_decay=0.01, weight_decay_mode=mode),
-        lambda p: adabelief_pytorch.AdaBelief(p, lr=1e-2, eps=1e-16, weight_decay=0.01, weight_decouple=decoupled,
-                                              rectify=False, fixed_decay=False, print_change_log=False),
-        rtol=1e-7, atol=1e-9,
+        lambda p: adabelief_pytorch.AdaBelief(
+            p,
+            lr=1e-2,
+            eps=1e-16,
+            weight_decay=0.01,
+            weight_decouple=decoupled,
+            rectify=False,
+            fixed_decay=False,
+            print_change_log=False,
+        ),
+        rtol=1e-7,
+        atol=1e-9,
     )

@@ -14,9 +14,36 @@ from trainlab.registry import OPTIMIZERS
 RECIPES = Path(__file__).parents[2] / "recipes"
 
 CANON = [
-    "sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "centered_rmsprop", "adam", "adamw", "amsgrad",
-    "nadam", "adamax", "radam", "adafactor", "rprop", "asgd", "lbfgs", "muon", "lion", "lamb", "lars", "adabelief",
-    "schedule_free_sgd", "schedule_free_adamw", "lookahead", "sam", "asam", "newton", "bfgs", "cg",
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "adadelta",
+    "rmsprop",
+    "centered_rmsprop",
+    "adam",
+    "adamw",
+    "amsgrad",
+    "nadam",
+    "adamax",
+    "radam",
+    "adafactor",
+    "rprop",
+    "asgd",
+    "lbfgs",
+    "muon",
+    "lion",
+    "lamb",
+    "lars",
+    "adabelief",
+    "schedule_free_sgd",
+    "schedule_free_adamw",
+    "lookahead",
+    "sam",
+    "asam",
+    "newton",
+    "bfgs",
+    "cg",
 ]
 
 
@@ -46,8 +73,7 @@ def test_every_optimizer_trains_the_mnist1d_cnn_from_the_recipe(name):
     recipe = read_recipe_file(RECIPES / "mnist1d_cnn.yaml")
     full_batch = OPTIMIZERS.get(name).flags.get("full_batch", False)
     recipe["optimizer"] = {"name": name}
-    recipe["train"].update(steps=5, batch_size=4000 if full_batch else 100,
-                           eval_every=None, log_every=1)
+    recipe["train"].update(steps=5, batch_size=4000 if full_batch else 100, eval_every=None, log_every=1)
     if name == "newton":
         # The exact 5,210² Hessian costs 5,210 backward passes per step, each over the whole batch:
         # one step on 16 samples keeps this test near 20 s on two CPU cores (100 samples: ~2 min).

@@ -33,7 +33,10 @@ def test_newton_solves_a_quadratic_in_one_step():
 def test_newton_step_is_the_hessian_solve_by_hand():
     # f = ½ xᵀAx − bᵀx with A = [[3, 1], [1, 2]], b = (1, 1): x* = A⁻¹b = (0.2, 0.4)
     x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    a, b = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64), torch.tensor([1.0, 1.0], dtype=torch.float64)
+    a, b = (
+        torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64),
+        torch.tensor([1.0, 1.0], dtype=torch.float64),
+    )
     optimizer = Newton([x])
 
     def closure(create_graph=False):
@@ -48,7 +51,10 @@ def test_newton_step_is_the_hessian_solve_by_hand():
 
 @pytest.mark.parametrize("beta", ["pr+", "fr"])
 def test_cg_variants_converge_on_rosenbrock(beta):
-    assert iterations_to(FUNCTIONS["rosenbrock"], lambda p: ConjugateGradient(p, beta=beta), limit=2000) is not None
+    assert (
+        iterations_to(FUNCTIONS["rosenbrock"], lambda p: ConjugateGradient(p, beta=beta), limit=2000)
+        is not None
+    )
 
 
 @pytest.mark.parametrize("function", ["quadratic", "rosenbrock"])
@@ -79,8 +85,12 @@ def test_bfgs_inverse_hessian_converges_to_the_true_one_on_a_quadratic():
 def _digits_full_batch(name, steps):
     import trainlab
 
-    recipe = {"data": "digits", "model": {"name": "mlp", "width": 8}, "optimizer": name,
-              "train": {"steps": steps, "batch_size": 100_000, "log_every": 1}}  # batch = the whole training set
+    recipe = {
+        "data": "digits",
+        "model": {"name": "mlp", "width": 8},
+        "optimizer": name,
+        "train": {"steps": steps, "batch_size": 100_000, "log_every": 1},
+    }  # batch = the whole training set
     return trainlab.fit(recipe, save=False)
 
 

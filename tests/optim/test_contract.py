@@ -24,7 +24,9 @@ FIRST_ORDER = {
 
 def make_model(seed=0):
     torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.LayerNorm(8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    return torch.nn.Sequential(
+        torch.nn.Linear(5, 8), torch.nn.LayerNorm(8), torch.nn.Tanh(), torch.nn.Linear(8, 3)
+    )
 
 
 def batch(step):
@@ -90,14 +92,19 @@ def test_lr_scheduler_drives_the_learning_rate(name):
         closure_for(model, optimizer, step)()
         optimizer.step()
         scheduler.step()
-    assert optimizer.param_groups[0]["lr"] == pytest.approx(FIRST_ORDER[name]([torch.zeros(1)]).defaults["lr"] / 8)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(
+        FIRST_ORDER[name]([torch.zeros(1)]).defaults["lr"] / 8
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FIRST_ORDER))
 def test_param_groups_with_zero_lr_freeze_their_parameters(name):
     model = make_model()
     frozen_before = model[0].weight.detach().clone()
-    groups = [{"params": [model[0].weight], "lr": 1e-12}, {"params": [p for n, p in model.named_parameters() if n != "0.weight"]}]
+    groups = [
+        {"params": [model[0].weight], "lr": 1e-12},
+        {"params": [p for n, p in model.named_parameters() if n != "0.weight"]},
+    ]
     optimizer = FIRST_ORDER[name](groups)
     other_before = model[3].weight.detach().clone()
     train(model, optimizer, 3)

@@ -16,16 +16,22 @@ OURS = {
     "lamb": lambda params, **kw: Lamb(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
     "lars": lambda params, **kw: Lars(params, **{"lr": 1.0, "weight_decay": 1e-3, **kw}),
     "adabelief": lambda params, **kw: AdaBelief(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
-    "schedule_free_sgd": lambda params, **kw: ScheduleFreeSGD(params, **{"lr": 0.1, "weight_decay": 1e-3, **kw}),
-    "schedule_free_adamw": lambda params, **kw: ScheduleFreeAdamW(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
+    "schedule_free_sgd": lambda params, **kw: ScheduleFreeSGD(
+        params, **{"lr": 0.1, "weight_decay": 1e-3, **kw}
+    ),
+    "schedule_free_adamw": lambda params, **kw: ScheduleFreeAdamW(
+        params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}
+    ),
 }
 
 
 def make_params(seed=0, dtypes=(torch.float32,)):
     generator = torch.Generator().manual_seed(seed)
     shapes = [(4, 3), (3,), (4, 3), (5,), (2, 2, 2), (3,)]
-    return [torch.randn(shape, generator=generator, dtype=dtypes[i % len(dtypes)]).requires_grad_()
-            for i, shape in enumerate(shapes)]
+    return [
+        torch.randn(shape, generator=generator, dtype=dtypes[i % len(dtypes)]).requires_grad_()
+        for i, shape in enumerate(shapes)
+    ]
 
 
 def set_grads(params, step):
@@ -140,7 +146,9 @@ def test_mixed_dtypes_and_missing_gradients_match_the_loop_path(name):
         if step % 2:
             ps[1].grad = None  # a parameter that sits out some steps
 
-    step_beside_the_loop(name, 5, sit_out_odd_steps, params=make_params(dtypes=(torch.float32, torch.float64)))
+    step_beside_the_loop(
+        name, 5, sit_out_odd_steps, params=make_params(dtypes=(torch.float32, torch.float64))
+    )
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
@@ -197,7 +205,9 @@ def test_groups_differing_only_in_weight_decay_step_as_if_apart(name, mode):
     # They share one flat buffer (see families), yet each tensor must get its own group's decay.
     params = make_params()
     apart = twin(params)
-    together = OURS[name]([{"params": params[:3], "weight_decay": 0.2}, {"params": params[3:], "weight_decay": 0.0}])
+    together = OURS[name](
+        [{"params": params[:3], "weight_decay": 0.2}, {"params": params[3:], "weight_decay": 0.0}]
+    )
     first, second = OURS[name](apart[:3], weight_decay=0.2), OURS[name](apart[3:], weight_decay=0.0)
     for optimizer in (together, first, second):
         for group in optimizer.param_groups:
@@ -217,8 +227,13 @@ def test_groups_with_other_differences_step_apart():
     from trainlab.optim._flat import families
 
     params = make_params()
-    optimizer = Lamb([{"params": params[:2], "weight_decay": 0.1}, {"params": params[2:4], "weight_decay": 0.0},
-                      {"params": params[4:], "lr": 0.5}])
+    optimizer = Lamb(
+        [
+            {"params": params[:2], "weight_decay": 0.1},
+            {"params": params[2:4], "weight_decay": 0.0},
+            {"params": params[4:], "lr": 0.5},
+        ]
+    )
     assert [len(family) for family in families(optimizer)] == [2, 1]
 
 
@@ -302,7 +317,9 @@ def test_a_parameter_cast_after_the_first_step_is_a_clear_error(name):
     params[0].data = params[0].data.double()
     params[0].grad = torch.zeros_like(params[0])
     set_grads(params, 1)
-    with pytest.raises(RuntimeError, match="create the optimizer after moving, casting or resizing the model"):
+    with pytest.raises(
+        RuntimeError, match="create the optimizer after moving, casting or resizing the model"
+    ):
         optimizer.step()
 
 
@@ -316,8 +333,16 @@ def test_non_contiguous_parameters_keep_their_memory_layout(name):
 
 def test_gathering_stacks_runs_of_equal_shapes_and_copies_the_rest():
     # Equal sizes with different shapes share a block; equal shapes within it are stacked together.
-    tensors = [torch.randn(4, 3), torch.randn(12), torch.randn(3), torch.randn(4, 3), torch.randn(3, 4),
-               torch.randn(3), torch.randn(()), torch.randn(4, 3).t()]  # the last one is not contiguous
+    tensors = [
+        torch.randn(4, 3),
+        torch.randn(12),
+        torch.randn(3),
+        torch.randn(4, 3),
+        torch.randn(3, 4),
+        torch.randn(3),
+        torch.randn(()),
+        torch.randn(4, 3).t(),
+    ]  # the last one is not contiguous
     layout = FlatLayout(tensors)
     flat = torch.full((layout.numel,), float("nan"))
     layout.gatherer(flat)(tensors)

@@ -27,8 +27,18 @@ def test_first_two_steps_by_hand():
 
 def test_decoupled_mode_shrinks_weights_outside_the_trust_ratio():
     w = torch.tensor([3.0, 4.0], dtype=torch.float64, requires_grad=True)
-    optimizer = Lars([w], lr=0.5, momentum=0.0, weight_decay=0.1, weight_decay_mode="decoupled", trust_coefficient=0.001, eps=0.0)
+    optimizer = Lars(
+        [w],
+        lr=0.5,
+        momentum=0.0,
+        weight_decay=0.1,
+        weight_decay_mode="decoupled",
+        trust_coefficient=0.001,
+        eps=0.0,
+    )
     w.grad = torch.tensor([0.6, 0.8], dtype=torch.float64)
     optimizer.step()
     local = 0.001 * 5.0 / 1.0
-    assert w.tolist() == pytest.approx([3.0 * 0.95 - 0.5 * local * 0.6, 4.0 * 0.95 - 0.5 * local * 0.8], rel=1e-12)
+    assert w.tolist() == pytest.approx(
+        [3.0 * 0.95 - 0.5 * local * 0.6, 4.0 * 0.95 - 0.5 * local * 0.8], rel=1e-12
+    )

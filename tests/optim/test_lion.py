@@ -20,7 +20,9 @@ def test_first_two_steps_by_hand():
     optimizer.step()
     assert w.tolist() == pytest.approx([0.989 * 0.999 + 0.01, -1.988 * 0.999 + 0.01])
     # m2 = 0.99 m1 + 0.01 g
-    assert optimizer.state[w]["exp_avg"].tolist() == pytest.approx([0.99 * 0.005 - 0.001, -0.99 * 0.001 - 0.001])
+    assert optimizer.state[w]["exp_avg"].tolist() == pytest.approx(
+        [0.99 * 0.005 - 0.001, -0.99 * 0.001 - 0.001]
+    )
 
 
 def test_l2_mode_puts_the_decay_inside_the_sign():
@@ -33,5 +35,7 @@ def test_l2_mode_puts_the_decay_inside_the_sign():
 
 def test_agrees_with_lion_pytorch_over_100_steps(side_by_side):
     lion_pytorch = pytest.importorskip("lion_pytorch")
-    side_by_side(lambda p: Lion(p, lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1),
-                 lambda p: lion_pytorch.Lion(p, lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1))
+    side_by_side(
+        lambda p: Lion(p, lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1),
+        lambda p: lion_pytorch.Lion(p, lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1),
+    )

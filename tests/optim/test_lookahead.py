@@ -37,8 +37,10 @@ def test_scheduler_keeps_driving_the_inner_lr_after_load_state_dict():
 
 def test_agrees_with_pytorch_optimizer_lookahead(side_by_side):
     pytorch_optimizer = pytest.importorskip("pytorch_optimizer")
-    side_by_side(lambda p: Lookahead(torch.optim.Adam(p, lr=1e-2), k=5, alpha=0.5),
-                 lambda p: pytorch_optimizer.Lookahead(torch.optim.Adam(p, lr=1e-2), k=5, alpha=0.5))
+    side_by_side(
+        lambda p: Lookahead(torch.optim.Adam(p, lr=1e-2), k=5, alpha=0.5),
+        lambda p: pytorch_optimizer.Lookahead(torch.optim.Adam(p, lr=1e-2), k=5, alpha=0.5),
+    )
 
 
 def test_registry_builds_the_inner_optimizer_by_name():
@@ -73,7 +75,9 @@ def test_train_and_eval_reach_a_schedule_free_inner_optimizer():
 
 def test_bad_inner_options_name_the_base_options_key():
     with pytest.raises(ConfigError, match=r"optimizer\.base_options\.lrr: unknown option; did you mean 'lr'"):
-        OPTIMIZERS.create("lookahead", [torch.zeros(2, requires_grad=True)], base="adam", base_options={"lrr": 1e-3})
+        OPTIMIZERS.create(
+            "lookahead", [torch.zeros(2, requires_grad=True)], base="adam", base_options={"lrr": 1e-3}
+        )
     with pytest.raises(ConfigError, match=r"optimizer\.base_options\.lr: input should be greater than 0"):
         OPTIMIZERS.create("sam", [torch.zeros(2, requires_grad=True)], base_options={"lr": -1.0})
 
@@ -81,8 +85,14 @@ def test_bad_inner_options_name_the_base_options_key():
 @pytest.mark.parametrize(
     ("optimizer", "expected"),
     [
-        ("{name: sam, base: adamm}", "optimizer.base: 'adamm' is not a registered optimizer; did you mean 'adam'"),
-        ("{name: lookahead, base_options: {lrr: 1}}", "optimizer.base_options.lrr: unknown option; did you mean 'lr'"),
+        (
+            "{name: sam, base: adamm}",
+            "optimizer.base: 'adamm' is not a registered optimizer; did you mean 'adam'",
+        ),
+        (
+            "{name: lookahead, base_options: {lrr: 1}}",
+            "optimizer.base_options.lrr: unknown option; did you mean 'lr'",
+        ),
         ("{name: asam, base_options: {lr: -1}}", "optimizer.base_options.lr: input should be greater than 0"),
     ],
 )

@@ -30,48 +30,83 @@ def test_biases_and_norm_parameters_are_not_decayed_by_default():
     model = Net()
     optimizer = OPTIMIZERS.create("adamw", list(model.named_parameters()), weight_decay=0.1)
     decay = {n: g["weight_decay"] for n, g in groups_by_name(optimizer, model).items()}
-    assert decay == {"body.weight": 0.1, "body.bias": 0.0, "norm.weight": 0.0, "norm.bias": 0.0,
-                     "head.weight": 0.1, "head.bias": 0.0}
-    everything = OPTIMIZERS.create("adamw", list(model.named_parameters()), weight_decay=0.1, decay_norm_and_bias=True)
+    assert decay == {
+        "body.weight": 0.1,
+        "body.bias": 0.0,
+        "norm.weight": 0.0,
+        "norm.bias": 0.0,
+        "head.weight": 0.1,
+        "head.bias": 0.0,
+    }
+    everything = OPTIMIZERS.create(
+        "adamw", list(model.named_parameters()), weight_decay=0.1, decay_norm_and_bias=True
+    )
     assert {g["weight_decay"] for g in everything.param_groups} == {0.1}
 
 
 def test_param_groups_by_pattern_set_their_own_options():
     model = Net()
-    optimizer = OPTIMIZERS.create("lion", list(model.named_parameters()), lr=1e-4,
-                                  param_groups=[{"pattern": "head.*", "lr": 1e-2}])
+    optimizer = OPTIMIZERS.create(
+        "lion", list(model.named_parameters()), lr=1e-4, param_groups=[{"pattern": "head.*", "lr": 1e-2}]
+    )
     lrs = {n: g["lr"] for n, g in groups_by_name(optimizer, model).items()}
     assert lrs["head.weight"] == lrs["head.bias"] == 1e-2
     assert lrs["body.weight"] == 1e-4
 
 
 def test_recipe_param_groups_reach_the_optimizer():
-    recipe = {"data": "iris", "model": "mlp", "train": {"steps": 2},
-              "optimizer": {"name": "adamw", "lr": 1e-3, "weight_decay": 0.05, "param_groups": [{"pattern": "linear2.*", "lr": 1e-2}]}}
+    recipe = {
+        "data": "iris",
+        "model": "mlp",
+        "train": {"steps": 2},
+        "optimizer": {
+            "name": "adamw",
+            "lr": 1e-3,
+            "weight_decay": 0.05,
+            "param_groups": [{"pattern": "linear2.*", "lr": 1e-2}],
+        },
+    }
     result = trainlab.fit(recipe, save=False)
     assert 1e-2 in {g["lr"] for g in result.summary["optimizer"]["param_groups"]}
 
 
 def test_bad_param_group_options_name_the_key():
-    bad = {"data": "iris", "model": "mlp", "train": {"steps": 1},
-           "optimizer": {"name": "adamw", "param_groups": [{"pattern": "x", "lrr": 1}]}}
+    bad = {
+        "data": "iris",
+        "model": "mlp",
+        "train": {"steps": 1},
+        "optimizer": {"name": "adamw", "param_groups": [{"pattern": "x", "lrr": 1}]},
+    }
     with pytest.raises(ConfigError, match=r"optimizer\.param_groups"):
         trainlab.fit(bad, save=False)
-    unmatched = {"data": "iris", "model": "mlp", "train": {"steps": 1},
-                 "optimizer": {"name": "adamw", "param_groups": [{"pattern": "nothing.*"}]}}
-    with pytest.raises(ConfigError, match=r"optimizer\.param_groups\[0\]\.pattern: 'nothing\.\*' matches no parameter"):
+    unmatched = {
+        "data": "iris",
+        "model": "mlp",
+        "train": {"steps": 1},
+        "optimizer": {"name": "adamw", "param_groups": [{"pattern": "nothing.*"}]},
+    }
+    with pytest.raises(
+        ConfigError, match=r"optimizer\.param_groups\[0\]\.pattern: 'nothing\.\*' matches no parameter"
+    ):
         trainlab.fit(unmatched, save=False)
 
 
 def test_bad_mode_and_implementation_name_the_key():
-    bad = {"data": "iris", "model": "mlp", "train": {"steps": 1},
-           "optimizer": {"name": "sgd", "weight_decay_mode": "l3", "implementation": "fast"}}
+    bad = {
+        "data": "iris",
+        "model": "mlp",
+        "train": {"steps": 1},
+        "optimizer": {"name": "sgd", "weight_decay_mode": "l3", "implementation": "fast"},
+    }
     with pytest.raises(ConfigError) as caught:
         trainlab.fit(bad, save=False)
-    assert "optimizer.weight_decay_mode" in str(caught.value) and "optimizer.implementation" in str(caught.value)
+    assert "optimizer.weight_decay_mode" in str(caught.value) and "optimizer.implementation" in str(
+        caught.value
+    )
 
 
 # ---- weight_decay_mode ------------------------------------------------------------------------------
+
 
 def one_step(name, mode, weight=2.0, grad=0.5, **options):
     w = torch.tensor([[weight]], dtype=torch.float64, requires_grad=True)  # 2-D: a weight, so it is decayed
@@ -101,19 +136,28 @@ def test_every_mode_of_every_decaying_optimizer_builds_and_steps(name):
 
 # ---- implementation ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adam", "adamw", "amsgrad", "adagrad"])
 def test_default_on_cpu_is_fused_where_torch_has_a_kernel(name):
     assert chosen_implementation(OPTIMIZERS.create(name, [torch.zeros(2, requires_grad=True)])) == "fused"
 
 
-@pytest.mark.parametrize("name", ["rmsprop", "nadam", "radam", "adamax", "adadelta", "lion", "lamb", "adabelief"])
+@pytest.mark.parametrize(
+    "name", ["rmsprop", "nadam", "radam", "adamax", "adadelta", "lion", "lamb", "adabelief"]
+)
 def test_default_without_a_fused_kernel_is_foreach(name):
     assert chosen_implementation(OPTIMIZERS.create(name, [torch.zeros(2, requires_grad=True)])) == "foreach"
 
 
-@pytest.mark.parametrize(("name", "implementation", "expected"), [
-    ("adam", "foreach", "foreach"), ("adam", "loop", "loop"), ("lion", "loop", "loop"), ("rmsprop", "loop", "loop"),
-])
+@pytest.mark.parametrize(
+    ("name", "implementation", "expected"),
+    [
+        ("adam", "foreach", "foreach"),
+        ("adam", "loop", "loop"),
+        ("lion", "loop", "loop"),
+        ("rmsprop", "loop", "loop"),
+    ],
+)
 def test_implementation_can_be_overridden(name, implementation, expected):
     optimizer = OPTIMIZERS.create(name, [torch.zeros(2, requires_grad=True)], implementation=implementation)
     assert chosen_implementation(optimizer) == expected

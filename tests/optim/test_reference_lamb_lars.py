@@ -28,19 +28,47 @@ pytorch_optimizer = pytest.importorskip("pytorch_optimizer")
 @pytest.mark.parametrize(("beta1", "weight_decay"), [(0.9, 0.0), (0.0, 0.01)])
 def test_lamb_agrees_with_pytorch_optimizer(side_by_side, beta1, weight_decay):
     side_by_side(
-        lambda p: Lamb(p, lr=1e-2, betas=(beta1, 0.0), eps=1e-16, weight_decay=weight_decay,
-                       weight_decay_mode="decoupled", max_trust=10.0),
-        lambda p: pytorch_optimizer.Lamb(p, lr=1e-2, betas=(beta1, 0.0), eps=1e-16, weight_decay=weight_decay,
-                                         weight_decouple=False, adam_debias=True),
+        lambda p: Lamb(
+            p,
+            lr=1e-2,
+            betas=(beta1, 0.0),
+            eps=1e-16,
+            weight_decay=weight_decay,
+            weight_decay_mode="decoupled",
+            max_trust=10.0,
+        ),
+        lambda p: pytorch_optimizer.Lamb(
+            p,
+            lr=1e-2,
+            betas=(beta1, 0.0),
+            eps=1e-16,
+            weight_decay=weight_decay,
+            weight_decouple=False,
+            adam_debias=True,
+        ),
         # With β2 = 0 the step divides by |g|, which amplifies any difference ~10× per 20 steps:
         # ε = 1e-16 keeps their extra ε in the trust ratio from seeding one.
-        steps=120, rtol=1e-8, atol=1e-10)
+        steps=120,
+        rtol=1e-8,
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 5e-4])
 def test_lars_agrees_with_pytorch_optimizer(side_by_side, weight_decay):
     side_by_side(
-        lambda p: Lars(p, lr=1.0, momentum=0.9, weight_decay=weight_decay, weight_decay_mode="l2",
-                       trust_coefficient=1e-3, eps=0.0),
-        lambda p: pytorch_optimizer.LARS(p, lr=1.0, momentum=0.9, weight_decay=weight_decay, trust_coefficient=1e-3),
-        steps=120, bias=False)
+        lambda p: Lars(
+            p,
+            lr=1.0,
+            momentum=0.9,
+            weight_decay=weight_decay,
+            weight_decay_mode="l2",
+            trust_coefficient=1e-3,
+            eps=0.0,
+        ),
+        lambda p: pytorch_optimizer.LARS(
+            p, lr=1.0, momentum=0.9, weight_decay=weight_decay, trust_coefficient=1e-3
+        ),
+        steps=120,
+        bias=False,
+    )

@@ -54,17 +54,23 @@ def _in_train_mode(optimizer):
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
 def test_sgd_agrees_with_schedulefree_over_100_steps(side_by_side, weight_decay):
     schedulefree = pytest.importorskip("schedulefree")
-    side_by_side(lambda p: ScheduleFreeSGD(p, lr=0.5, momentum=0.9, weight_decay=weight_decay, warmup_steps=10),
-                 lambda p: _in_train_mode(schedulefree.SGDScheduleFree(p, lr=0.5, momentum=0.9, weight_decay=weight_decay,
-                                                                       warmup_steps=10)))
+    side_by_side(
+        lambda p: ScheduleFreeSGD(p, lr=0.5, momentum=0.9, weight_decay=weight_decay, warmup_steps=10),
+        lambda p: _in_train_mode(
+            schedulefree.SGDScheduleFree(p, lr=0.5, momentum=0.9, weight_decay=weight_decay, warmup_steps=10)
+        ),
+    )
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
 def test_adamw_agrees_with_schedulefree_over_100_steps(side_by_side, weight_decay):
     schedulefree = pytest.importorskip("schedulefree")
-    side_by_side(lambda p: ScheduleFreeAdamW(p, lr=1e-2, weight_decay=weight_decay, warmup_steps=10),
-                 lambda p: _in_train_mode(schedulefree.AdamWScheduleFree(p, lr=1e-2, weight_decay=weight_decay,
-                                                                         warmup_steps=10)))
+    side_by_side(
+        lambda p: ScheduleFreeAdamW(p, lr=1e-2, weight_decay=weight_decay, warmup_steps=10),
+        lambda p: _in_train_mode(
+            schedulefree.AdamWScheduleFree(p, lr=1e-2, weight_decay=weight_decay, warmup_steps=10)
+        ),
+    )
 
 
 def test_eval_weights_agree_with_schedulefree():
@@ -72,7 +78,10 @@ def test_eval_weights_agree_with_schedulefree():
     torch.manual_seed(0)
     ours_w = torch.randn(5, dtype=torch.float64, requires_grad=True)
     their_w = ours_w.detach().clone().requires_grad_()
-    ours, theirs = ScheduleFreeAdamW([ours_w], lr=0.05), _in_train_mode(schedulefree.AdamWScheduleFree([their_w], lr=0.05))
+    ours, theirs = (
+        ScheduleFreeAdamW([ours_w], lr=0.05),
+        _in_train_mode(schedulefree.AdamWScheduleFree([their_w], lr=0.05)),
+    )
     for _ in range(20):
         for w, optimizer in ((ours_w, ours), (their_w, theirs)):
             optimizer.zero_grad()

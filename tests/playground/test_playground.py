@@ -52,8 +52,19 @@ def test_unknown_names_are_config_errors_with_suggestions():
 
 def test_command_writes_the_plot_and_prints_the_table(tmp_path, capsys):
     out = tmp_path / "race.png"
-    code = main(["playground", "--optimizers", "momentum,adam,bfgs", "--function", "himmelblau", "--steps", "50",
-                 "--out", str(out)])
+    code = main(
+        [
+            "playground",
+            "--optimizers",
+            "momentum,adam,bfgs",
+            "--function",
+            "himmelblau",
+            "--steps",
+            "50",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0 and out.stat().st_size > 1000
     printed = capsys.readouterr().out
     assert "bfgs" in printed and "steps to tolerance" in printed

@@ -23,8 +23,14 @@ def _weights(model):
         ("l2", lambda w: 0.5 * (w**2).sum()),
         ("nuclear", lambda w: torch.linalg.svdvals(w).sum()),
         ("spectral_penalty", lambda w: 0.5 * torch.linalg.svdvals(w)[0] ** 2),
-        ("orthogonality", lambda w: ((w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w) - torch.eye(min(w.shape),
-                                     dtype=w.dtype)).pow(2).sum()),
+        (
+            "orthogonality",
+            lambda w: (
+                ((w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w) - torch.eye(min(w.shape), dtype=w.dtype))
+                .pow(2)
+                .sum()
+            ),
+        ),
     ],
 )
 def test_weight_penalty_matches_its_formula(name, formula):
@@ -81,15 +87,23 @@ def test_spectral_norm_parametrization_gives_unit_spectral_norm():
 
 
 def test_penalties_are_logged_and_added_from_a_recipe():
-    recipe = {"data": "iris", "model": {"name": "mlp", "width": 8}, "train": {"steps": 2, "log_every": 1},
-              "regularizers": [{"name": "l1", "strength": 1e-3}, {"name": "l2", "strength": 1e-3}]}
+    recipe = {
+        "data": "iris",
+        "model": {"name": "mlp", "width": 8},
+        "train": {"steps": 2, "log_every": 1},
+        "regularizers": [{"name": "l1", "strength": 1e-3}, {"name": "l2", "strength": 1e-3}],
+    }
     history = trainlab.fit(recipe, save=False).history
     step = next(r for r in history if r["type"] == "step")
     assert step["penalty.l1"] > 0 and step["penalty.l2"] > 0
 
 
 def test_bad_activity_pattern_is_a_config_error_naming_the_key():
-    recipe = {"data": "iris", "model": "mlp", "train": {"steps": 1},
-              "regularizers": [{"name": "activity_l1", "pattern": "nothing*"}]}
+    recipe = {
+        "data": "iris",
+        "model": "mlp",
+        "train": {"steps": 1},
+        "regularizers": [{"name": "activity_l1", "pattern": "nothing*"}],
+    }
     with pytest.raises(trainlab.errors.ConfigError, match=r"regularizers\[0\]\.pattern"):
         trainlab.fit(recipe, save=False)

@@ -28,16 +28,23 @@ def _curve(scheduler, optimizer, steps=TOTAL, key="lr"):
 TORCH_EQUIVALENTS = {
     "constant": ({}, lambda o: torch_schedulers.LambdaLR(o, lambda s: 1.0)),
     "step": ({"step_size": 7, "gamma": 0.5}, lambda o: torch_schedulers.StepLR(o, 7, 0.5)),
-    "multistep": ({"milestones": [10, 35], "gamma": 0.3}, lambda o: torch_schedulers.MultiStepLR(o, [10, 35], 0.3)),
+    "multistep": (
+        {"milestones": [10, 35], "gamma": 0.3},
+        lambda o: torch_schedulers.MultiStepLR(o, [10, 35], 0.3),
+    ),
     "exponential": ({"gamma": 0.95}, lambda o: torch_schedulers.ExponentialLR(o, 0.95)),
     "cosine": ({"min_lr_ratio": 0.1}, lambda o: torch_schedulers.CosineAnnealingLR(o, TOTAL, eta_min=0.01)),
-    "cosine_restarts": ({"cycle_steps": 10, "cycle_mult": 2},
-                        lambda o: torch_schedulers.CosineAnnealingWarmRestarts(o, 10, 2)),
+    "cosine_restarts": (
+        {"cycle_steps": 10, "cycle_mult": 2},
+        lambda o: torch_schedulers.CosineAnnealingWarmRestarts(o, 10, 2),
+    ),
     "polynomial": ({"power": 2.0}, lambda o: torch_schedulers.PolynomialLR(o, TOTAL, 2.0)),
     "linear": ({"min_lr_ratio": 0.2}, lambda o: torch_schedulers.LinearLR(o, 1.0, 0.2, TOTAL)),
     "one_cycle": ({}, lambda o: torch_schedulers.OneCycleLR(o, 0.1, total_steps=TOTAL)),
-    "cyclic": ({"step_size_up": 8, "min_lr_ratio": 0.1},
-               lambda o: torch_schedulers.CyclicLR(o, 0.01, 0.1, step_size_up=8, cycle_momentum=False)),
+    "cyclic": (
+        {"step_size_up": 8, "min_lr_ratio": 0.1},
+        lambda o: torch_schedulers.CyclicLR(o, 0.01, 0.1, step_size_up=8, cycle_momentum=False),
+    ),
 }
 
 
@@ -48,7 +55,9 @@ def test_schedule_equals_torch(name):
     ours = trainlab.create("schedule", name, ours_optimizer, TOTAL, **options)
     reference = make_reference(reference_optimizer)
     assert isinstance(ours, torch_schedulers.LRScheduler)
-    torch.testing.assert_close(_curve(ours, ours_optimizer), _curve(reference, reference_optimizer), rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(
+        _curve(ours, ours_optimizer), _curve(reference, reference_optimizer), rtol=1e-9, atol=1e-12
+    )
 
 
 def test_one_cycle_cycles_momentum_like_torch():
@@ -84,7 +93,8 @@ def test_warmup_composes_with_every_schedule(name, kind):
     options = {"timescale": 5} if name == "inverse_sqrt" else {}  # its default timescale is the warmup length
     optimizer = _optimizer(lr=1.0)
     lrs = _curve(
-        trainlab.create("schedule", name, optimizer, TOTAL, warmup_steps=warmup, warmup=kind, **options), optimizer
+        trainlab.create("schedule", name, optimizer, TOTAL, warmup_steps=warmup, warmup=kind, **options),
+        optimizer,
     )
     # Without warmup the schedule starts at its own step 0; with warmup it starts there after the ramp.
     plain_optimizer = _optimizer(lr=1.0)
@@ -123,14 +133,20 @@ def test_reduce_on_plateau_matches_torch():
     for value in values:
         ours.observe(value)
         reference.step(value)
-        assert ours_optimizer.param_groups[0]["lr"] == pytest.approx(reference_optimizer.param_groups[0]["lr"])
+        assert ours_optimizer.param_groups[0]["lr"] == pytest.approx(
+            reference_optimizer.param_groups[0]["lr"]
+        )
     assert ours_optimizer.param_groups[0]["lr"] < 0.1
 
 
 def test_reduce_on_plateau_from_a_recipe_watches_the_training_loss():
     # With a negligible lr the loss cannot improve, so with patience 0 every log halves the lr.
-    recipe = {"data": "iris", "model": "mlp", "optimizer": {"name": "sgd", "lr": 1e-12},
-              "schedule": {"name": "reduce_on_plateau", "patience": 0, "factor": 0.5, "threshold": 0.1},
-              "train": {"steps": 4, "log_every": 1}}
+    recipe = {
+        "data": "iris",
+        "model": "mlp",
+        "optimizer": {"name": "sgd", "lr": 1e-12},
+        "schedule": {"name": "reduce_on_plateau", "patience": 0, "factor": 0.5, "threshold": 0.1},
+        "train": {"steps": 4, "log_every": 1},
+    }
     lrs = [r["lr"] for r in trainlab.fit(recipe, save=False).history if r["type"] == "step"]
     assert lrs[-1] < lrs[0]

@@ -11,8 +11,13 @@ from trainlab.train.checkpoint import CheckpointManager
 pytestmark = pytest.mark.slow
 
 SETTINGS = [
-    "train.steps=8", "train.checkpoint_every=4", "train.log_every=2", "train.batch_size=32",
-    "train.deterministic=true", "train.progress=false", "train.keep_last=3",
+    "train.steps=8",
+    "train.checkpoint_every=4",
+    "train.log_every=2",
+    "train.batch_size=32",
+    "train.deterministic=true",
+    "train.progress=false",
+    "train.keep_last=3",
 ]
 
 

@@ -14,7 +14,9 @@ SCRIPT = Path(__file__).parents[2] / "benchmarks" / "kill_soak.py"
 def test_kill_soak(tmp_path):
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--runs", "4", "--during-write", "2", "--workdir", str(tmp_path)],
-        capture_output=True, text=True, timeout=1800,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("PASS")

@@ -38,18 +38,32 @@ def main(out: str, batch_size: int, optimizer_name: str = "sgd") -> None:
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(SAMPLES, 10, generator=generator)
     y = torch.randint(0, 4, (SAMPLES,), generator=generator)
-    model = nn.Sequential(nn.Linear(10, 32), nn.Tanh(), nn.Linear(32, 32), nn.GELU(), nn.Linear(32, 4))  # no batch norm
+    model = nn.Sequential(
+        nn.Linear(10, 32), nn.Tanh(), nn.Linear(32, 32), nn.GELU(), nn.Linear(32, 4)
+    )  # no batch norm
     if optimizer_name == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
     else:
         optimizer = ScheduleFreeSGD(model.parameters(), lr=0.5)
     batches = make_batch_iterator(
-        TensorDataset(x, y), batch_size, seed=1, drop_last=True, rank=process.rank, world_size=process.world_size
+        TensorDataset(x, y),
+        batch_size,
+        seed=1,
+        drop_last=True,
+        rank=process.rank,
+        world_size=process.world_size,
     )
     record = Record()
     trainer = Trainer(
-        model, nn.CrossEntropyLoss(), optimizer, batches, total_steps=STEPS, log_every=2, device=device,
-        callbacks=[record], process=process,
+        model,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        batches,
+        total_steps=STEPS,
+        log_every=2,
+        device=device,
+        callbacks=[record],
+        process=process,
     )
     trainer.fit()
     if process.is_main:

@@ -20,7 +20,12 @@ class Poison(nn.Module):
         self.armed_at, self.factor, self.trainer, self.times = None, float("nan"), None, 1
 
     def forward(self, x):
-        if self.trainer is not None and self.trainer.step == self.armed_at and self.training and self.times > 0:
+        if (
+            self.trainer is not None
+            and self.trainer.step == self.armed_at
+            and self.training
+            and self.times > 0
+        ):
             self.times -= 1
             return x * self.factor
         return x
@@ -29,13 +34,20 @@ class Poison(nn.Module):
 def setup(policy="raise", *, steps=8, armed_at=3, factor=float("nan"), spikes=None, times=1, **kwargs):
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
-    dataset = TensorDataset(torch.randn(64, 5, generator=generator), torch.randint(0, 3, (64,), generator=generator))
+    dataset = TensorDataset(
+        torch.randn(64, 5, generator=generator), torch.randint(0, 3, (64,), generator=generator)
+    )
     poison = Poison()
     model = nn.Sequential(nn.Linear(5, 8), poison, nn.Linear(8, 3))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     trainer = Trainer(
-        model, nn.CrossEntropyLoss(), optimizer, make_batch_iterator(dataset, 8, seed=0),
-        total_steps=steps, log_every=1, guard=AnomalyGuard(policy, spikes=spikes, **kwargs),
+        model,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        make_batch_iterator(dataset, 8, seed=0),
+        total_steps=steps,
+        log_every=1,
+        guard=AnomalyGuard(policy, spikes=spikes, **kwargs),
     )
     poison.trainer, poison.armed_at, poison.factor, poison.times = trainer, armed_at, factor, times
     return trainer, poison
@@ -69,7 +81,11 @@ class Snapshot:
 
     def on_step_start(self, trainer):
         self.attempts.append(
-            (trainer.step, copy.deepcopy(trainer.model.state_dict()), copy.deepcopy(trainer.optimizer.state_dict()))
+            (
+                trainer.step,
+                copy.deepcopy(trainer.model.state_dict()),
+                copy.deepcopy(trainer.optimizer.state_dict()),
+            )
         )
 
 
@@ -121,7 +137,9 @@ def test_spike_detector_z_score():
         assert detector.z_score(loss) == 0.0  # window not yet full
         detector.add(loss)
     assert detector.z_score(1.1) < 3.0
-    assert detector.z_score(2.0) == pytest.approx((2.0 - 1.0) / torch.tensor([1.0, 1.2, 0.8, 1.0]).std(unbiased=False).item())
+    assert detector.z_score(2.0) == pytest.approx(
+        (2.0 - 1.0) / torch.tensor([1.0, 1.2, 0.8, 1.0]).std(unbiased=False).item()
+    )
 
 
 def test_without_a_guard_a_nan_is_caught_at_the_next_log():

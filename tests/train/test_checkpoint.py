@@ -30,7 +30,9 @@ def state(value=1.0):
 def test_save_writes_state_then_a_manifest_with_its_sha256(tmp_path, monkeypatch):
     events = []
     real_replace, real_fsync = os.replace, os.fsync
-    monkeypatch.setattr(os, "replace", lambda a, b: (events.append(("replace", os.path.basename(b))), real_replace(a, b)))
+    monkeypatch.setattr(
+        os, "replace", lambda a, b: (events.append(("replace", os.path.basename(b))), real_replace(a, b))
+    )
     monkeypatch.setattr(os, "fsync", lambda fd: (events.append(("fsync", None)), real_fsync(fd)))
     info = CheckpointManager(tmp_path).save(state(), step=3, metric=0.5)
 
@@ -38,7 +40,9 @@ def test_save_writes_state_then_a_manifest_with_its_sha256(tmp_path, monkeypatch
     assert replaced == [STATE, MANIFEST]  # the manifest is written last
     first_replace = events.index(("replace", STATE))
     assert ("fsync", None) in events[:first_replace]  # the temporary file is fsynced before the rename
-    assert ("fsync", None) in events[first_replace + 1 : events.index(("replace", MANIFEST))]  # then the directory
+    assert ("fsync", None) in events[
+        first_replace + 1 : events.index(("replace", MANIFEST))
+    ]  # then the directory
     manifest = json.loads((info.path / MANIFEST).read_text())
     assert manifest["files"][STATE] == hashlib.sha256((info.path / STATE).read_bytes()).hexdigest()
     assert manifest["step"] == 3 and manifest["metric"] == 0.5
@@ -162,7 +166,9 @@ def test_every_schedule_state_round_trips_through_a_weights_only_checkpoint(tmp_
     schedule = SCHEDULES.get(name).build(optimizer, total_steps=20)
     for _ in range(3):
         optimizer.step()
-        schedule.step(1.0) if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau) else schedule.step()
+        schedule.step(1.0) if isinstance(
+            schedule, torch.optim.lr_scheduler.ReduceLROnPlateau
+        ) else schedule.step()
     save_state(tmp_path / "state.pt", {"scheduler": schedule.state_dict()})
     assert load_state(tmp_path / "state.pt")["scheduler"] == schedule.state_dict()
 

@@ -14,7 +14,13 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 def run(out, batch_size, nproc, optimizer="sgd"):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"]
-    command = [*(launcher if nproc > 1 else [sys.executable]), str(WORKER), str(out), str(batch_size), optimizer]
+    command = [
+        *(launcher if nproc > 1 else [sys.executable]),
+        str(WORKER),
+        str(out),
+        str(batch_size),
+        optimizer,
+    ]
     subprocess.run(command, check=True, env=env, timeout=300, capture_output=True)
     return torch.load(out, weights_only=True)
 

@@ -23,7 +23,9 @@ def make_trainer(dataset, *, batch_size=8, steps=4, lr=0.1, model=None, callback
     model = model or nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 3))
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     batches = make_batch_iterator(dataset, batch_size, shuffle=True, seed=0)
-    return Trainer(model, nn.CrossEntropyLoss(), optimizer, batches, total_steps=steps, callbacks=callbacks, **kwargs)
+    return Trainer(
+        model, nn.CrossEntropyLoss(), optimizer, batches, total_steps=steps, callbacks=callbacks, **kwargs
+    )
 
 
 def test_gradient_accumulation_equals_the_large_batch():
@@ -42,7 +44,9 @@ def test_clip_by_norm_bounds_the_update():
     trainer = make_trainer(dataset, steps=1, lr=1.0, grad_clip_norm=1e-3)
     before = [p.detach().clone() for p in trainer.model.parameters()]
     trainer.fit()
-    change = torch.cat([(p.detach() - b).flatten() for p, b in zip(trainer.model.parameters(), before, strict=True)])
+    change = torch.cat(
+        [(p.detach() - b).flatten() for p, b in zip(trainer.model.parameters(), before, strict=True)]
+    )
     assert change.norm() == pytest.approx(1e-3, rel=1e-4)
 
 
@@ -51,7 +55,9 @@ def test_clip_by_value_bounds_each_element():
     trainer = make_trainer(dataset, steps=1, lr=1.0, grad_clip_value=1e-4)
     before = [p.detach().clone() for p in trainer.model.parameters()]
     trainer.fit()
-    change = torch.cat([(p.detach() - b).flatten() for p, b in zip(trainer.model.parameters(), before, strict=True)])
+    change = torch.cat(
+        [(p.detach() - b).flatten() for p, b in zip(trainer.model.parameters(), before, strict=True)]
+    )
     # float32 parameters near 0.3 resolve steps of about 3e-8, hence the tolerance
     assert change.abs().max() == pytest.approx(1e-4, rel=1e-3)
 
@@ -59,7 +65,11 @@ def test_clip_by_value_bounds_each_element():
 def test_bf16_autocast_trains_on_cpu():
     dataset = make_problem(n=256)
     trainer = make_trainer(
-        dataset, steps=60, batch_size=32, lr=0.5, log_every=10,
+        dataset,
+        steps=60,
+        batch_size=32,
+        lr=0.5,
+        log_every=10,
         autocast=lambda: torch.autocast("cpu", dtype=torch.bfloat16),
     )
     history = trainer.fit()
@@ -104,9 +114,16 @@ def test_hooks_fire_in_loop_order():
     trainer.fit()
     assert recorder.events == [
         ("fit_start", 0),
-        ("step_start", 0), ("after_backward", True), ("step_end", 1), ("log", 1),
-        ("step_start", 1), ("after_backward", True), ("step_end", 2), ("log", 2),
-        ("eval", "val"), ("fit_end", 2),
+        ("step_start", 0),
+        ("after_backward", True),
+        ("step_end", 1),
+        ("log", 1),
+        ("step_start", 1),
+        ("after_backward", True),
+        ("step_end", 2),
+        ("log", 2),
+        ("eval", "val"),
+        ("fit_end", 2),
     ]
 
 
@@ -214,7 +231,9 @@ def test_penalties_are_added_and_logged():
     history = penalized.fit()
     assert history[0]["penalty.l2"] == pytest.approx(l2_value(initial, penalty_weight), rel=1e-5)
     # the extra gradient of the penalty is 2·w·weight: SGD's step differs from the plain one by lr·that
-    for p_pen, p_plain, w0 in zip(penalized.model.parameters(), plain.model.parameters(), initial, strict=True):
+    for p_pen, p_plain, w0 in zip(
+        penalized.model.parameters(), plain.model.parameters(), initial, strict=True
+    ):
         torch.testing.assert_close(p_pen, p_plain - 0.1 * 2 * penalty_weight * w0, rtol=0, atol=1e-6)
 
 
@@ -229,7 +248,9 @@ def test_batch_transform_sees_every_training_batch():
         seen.append(len(inputs))
         return inputs * 0, targets
 
-    trainer = make_trainer(make_problem(), steps=3, batch_size=8, grad_accum_steps=2, batch_transform=transform)
+    trainer = make_trainer(
+        make_problem(), steps=3, batch_size=8, grad_accum_steps=2, batch_transform=transform
+    )
     trainer.fit()
     assert seen == [8] * 6
 
@@ -267,8 +288,14 @@ def test_optimizer_modes_switch_around_evaluation():
     optimizer = ModalOptimizer(model.parameters())
     evaluator = Evaluator(nn.CrossEntropyLoss(), {}, task="classification")
     trainer = Trainer(
-        model, nn.CrossEntropyLoss(), optimizer, make_batch_iterator(dataset, 8), total_steps=4, eval_every=2,
-        evaluator=evaluator, eval_sets={"val": dataset, "test": dataset},
+        model,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        make_batch_iterator(dataset, 8),
+        total_steps=4,
+        eval_every=2,
+        evaluator=evaluator,
+        eval_sets={"val": dataset, "test": dataset},
     )
     trainer.fit()
     # train at start; eval and back around the step-2 validation; eval for the final evaluations
@@ -324,10 +351,14 @@ class WeightRecorder:
         self.after_step, self.during_eval = [], []
 
     def on_step_end(self, trainer):
-        self.after_step.append(torch.cat([p.detach().reshape(-1).clone() for p in trainer.model.parameters()]))
+        self.after_step.append(
+            torch.cat([p.detach().reshape(-1).clone() for p in trainer.model.parameters()])
+        )
 
     def on_eval_end(self, trainer, split, metrics):
-        self.during_eval.append(torch.cat([p.detach().reshape(-1).clone() for p in trainer.model.parameters()]))
+        self.during_eval.append(
+            torch.cat([p.detach().reshape(-1).clone() for p in trainer.model.parameters()])
+        )
 
 
 def test_lookahead_around_schedule_free_evaluates_on_the_averaged_weights():
@@ -344,9 +375,15 @@ def test_lookahead_around_schedule_free_evaluates_on_the_averaged_weights():
         recorder = WeightRecorder()
         dataset = make_problem()
         trainer = Trainer(
-            model, nn.CrossEntropyLoss(), optimizer, make_batch_iterator(dataset, 8, seed=0), total_steps=3,
-            eval_every=3, evaluator=Evaluator(nn.CrossEntropyLoss(), {}, task="classification"),
-            eval_sets={"val": dataset}, callbacks=[recorder],
+            model,
+            nn.CrossEntropyLoss(),
+            optimizer,
+            make_batch_iterator(dataset, 8, seed=0),
+            total_steps=3,
+            eval_every=3,
+            evaluator=Evaluator(nn.CrossEntropyLoss(), {}, task="classification"),
+            eval_sets={"val": dataset},
+            callbacks=[recorder],
         )
         trainer.fit()
         assert not torch.allclose(recorder.during_eval[0], recorder.after_step[-1])  # x, not y

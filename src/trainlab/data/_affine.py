@@ -29,7 +29,9 @@ class AffineScaler:
         self.scale = torch.as_tensor(np.asarray(scale, dtype=np.float32))
         first, second = self.STATE_KEYS
         if self.shift.shape != self.scale.shape:
-            raise ValueError(f"{first} has shape {tuple(self.shift.shape)} but {second} has {tuple(self.scale.shape)}")
+            raise ValueError(
+                f"{first} has shape {tuple(self.shift.shape)} but {second} has {tuple(self.scale.shape)}"
+            )
         if not bool(torch.all(self.scale > 0)):
             raise ValueError(f"every {second} must be positive; constant features are stored with {second} 1")
 
@@ -59,7 +61,9 @@ class AffineScaler:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         loaded = type(self).from_state_dict(state)
         if loaded.shape != self.shape:
-            raise ValueError(f"state has shape {loaded.shape} but this {type(self).__name__} has {self.shape}")
+            raise ValueError(
+                f"state has shape {loaded.shape} but this {type(self).__name__} has {self.shape}"
+            )
         self.shift, self.scale = loaded.shift, loaded.scale
 
     def to_info(self) -> dict[str, Any]:
@@ -73,8 +77,9 @@ class AffineScaler:
 
 def as_float64(inputs: torch.Tensor | np.ndarray, scaler: str) -> np.ndarray:
     """Training inputs as a float64 array (exact enough statistics for large N or offsets)."""
-    values = np.asarray(inputs.detach().cpu() if isinstance(inputs, torch.Tensor) else inputs, dtype=np.float64)
+    values = np.asarray(
+        inputs.detach().cpu() if isinstance(inputs, torch.Tensor) else inputs, dtype=np.float64
+    )
     if len(values) == 0:
         raise ValueError(f"cannot fit a {scaler} on zero samples")
     return values
-

@@ -65,7 +65,9 @@ class Shift:
         return inputs.gather(-1, index), targets
 
 
-@AUGMENTATIONS.register("shift", reference="Greydanus 2020, Scaling down Deep Learning, arXiv:2011.14439", flags=SIGNAL)
+@AUGMENTATIONS.register(
+    "shift", reference="Greydanus 2020, Scaling down Deep Learning, arXiv:2011.14439", flags=SIGNAL
+)
 def shift(max_shift: Annotated[int, Field(ge=0)] = 4) -> Transform:
     """Random circular shift of 1-D signals by up to ``max_shift`` positions (translation invariance).
 
@@ -75,14 +77,18 @@ def shift(max_shift: Annotated[int, Field(ge=0)] = 4) -> Transform:
     return Shift(max_shift)
 
 
-@AUGMENTATIONS.register("scale", reference="Um et al. 2017, Data Augmentation of Wearable Sensor Data, "
-                        "arXiv:1706.00527 (scaling)", flags=SIGNAL)
+@AUGMENTATIONS.register(
+    "scale",
+    reference="Um et al. 2017, Data Augmentation of Wearable Sensor Data, arXiv:1706.00527 (scaling)",
+    flags=SIGNAL,
+)
 def scale(amount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1) -> Transform:
     """Multiply each sample by a factor drawn from U(1 - amount, 1 + amount).
 
     Args:
         amount: Half-width of the factor's range.
     """
+
     def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         factors = 1 + amount * (2 * torch.rand(inputs.shape[0], device=inputs.device, dtype=inputs.dtype) - 1)
         return inputs * _per_sample(factors, inputs), targets
@@ -90,28 +96,38 @@ def scale(amount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1) -> Transform:
     return apply
 
 
-@AUGMENTATIONS.register("noise", reference="Bishop 1995, Training with Noise is Equivalent to Tikhonov "
-                        "Regularization (Neural Computation 7)", flags=ANY)
+@AUGMENTATIONS.register(
+    "noise",
+    reference="Bishop 1995, Training with Noise is Equivalent to Tikhonov "
+    "Regularization (Neural Computation 7)",
+    flags=ANY,
+)
 def noise(std: Annotated[float, Field(ge=0.0)] = 0.05) -> Transform:
     """Add Gaussian noise N(0, std^2) to every input value.
 
     Args:
         std: Noise standard deviation (in standardized units).
     """
+
     def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return inputs + std * torch.randn_like(inputs), targets
 
     return apply
 
 
-@AUGMENTATIONS.register("flip", reference="Krizhevsky, Sutskever & Hinton 2012, ImageNet Classification with Deep "
-                        "Convolutional Neural Networks (NeurIPS)", flags=IMAGE)
+@AUGMENTATIONS.register(
+    "flip",
+    reference="Krizhevsky, Sutskever & Hinton 2012, ImageNet Classification with Deep "
+    "Convolutional Neural Networks (NeurIPS)",
+    flags=IMAGE,
+)
 def flip(p: Probability = 0.5) -> Transform:
     """Horizontal flip of each image with probability p.
 
     Args:
         p: Flip probability.
     """
+
     def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         chosen = _per_sample(_chosen(inputs.shape[0], p, inputs.device), inputs)
         return torch.where(chosen, inputs.flip(-1), inputs), targets
@@ -138,8 +154,12 @@ class RandomCrop:
         return cropped.permute(0, 3, 1, 2).contiguous(), targets
 
 
-@AUGMENTATIONS.register("crop", reference="Krizhevsky, Sutskever & Hinton 2012 (random crops); He et al. 2016, "
-                        "arXiv:1512.03385 (pad-and-crop)", flags=IMAGE)
+@AUGMENTATIONS.register(
+    "crop",
+    reference="Krizhevsky, Sutskever & Hinton 2012 (random crops); He et al. 2016, "
+    "arXiv:1512.03385 (pad-and-crop)",
+    flags=IMAGE,
+)
 def crop(padding: Annotated[int, Field(ge=1)] = 1) -> Transform:
     """Random crop after zero padding: shifts each image by up to ``padding`` pixels in each direction.
 
@@ -149,14 +169,19 @@ def crop(padding: Annotated[int, Field(ge=1)] = 1) -> Transform:
     return RandomCrop(padding)
 
 
-@AUGMENTATIONS.register("rotate", reference="Simard, Steinkraus & Platt 2003, Best Practices for Convolutional "
-                        "Neural Networks Applied to Visual Document Analysis (ICDAR)", flags=IMAGE)
+@AUGMENTATIONS.register(
+    "rotate",
+    reference="Simard, Steinkraus & Platt 2003, Best Practices for Convolutional "
+    "Neural Networks Applied to Visual Document Analysis (ICDAR)",
+    flags=IMAGE,
+)
 def rotate(degrees: Annotated[float, Field(ge=0.0, le=180.0)] = 10.0) -> Transform:
     """Rotate each image by an angle drawn from U(-degrees, degrees) (bilinear, zero fill).
 
     Args:
         degrees: Largest rotation.
     """
+
     def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         angles = (2 * torch.rand(inputs.shape[0], device=inputs.device) - 1) * math.radians(degrees)
         cos, sin = torch.cos(angles), torch.sin(angles)
@@ -218,8 +243,12 @@ class CutMix:
         return mixed, (1 - pasted) * targets + pasted * targets[perm]
 
 
-@AUGMENTATIONS.register("mixup", reference="Zhang, Cisse, Dauphin & Lopez-Paz 2018, mixup: Beyond Empirical Risk "
-                        "Minimization, arXiv:1710.09412", flags={**ANY, "makes_soft_targets": True})
+@AUGMENTATIONS.register(
+    "mixup",
+    reference="Zhang, Cisse, Dauphin & Lopez-Paz 2018, mixup: Beyond Empirical Risk "
+    "Minimization, arXiv:1710.09412",
+    flags={**ANY, "makes_soft_targets": True},
+)
 def mixup(num_classes: int | None = None, alpha: Positive = 0.2, p: Probability = 1.0) -> Transform:
     """Mixup: convex combinations of pairs of samples and of their labels, lam ~ Beta(alpha, alpha).
 
@@ -231,8 +260,12 @@ def mixup(num_classes: int | None = None, alpha: Positive = 0.2, p: Probability 
     return Mixup(alpha, p, num_classes)
 
 
-@AUGMENTATIONS.register("cutmix", reference="Yun et al. 2019, CutMix: Regularization Strategy to Train Strong "
-                        "Classifiers with Localizable Features, arXiv:1905.04899", flags={**ANY, "makes_soft_targets": True})
+@AUGMENTATIONS.register(
+    "cutmix",
+    reference="Yun et al. 2019, CutMix: Regularization Strategy to Train Strong "
+    "Classifiers with Localizable Features, arXiv:1905.04899",
+    flags={**ANY, "makes_soft_targets": True},
+)
 def cutmix(num_classes: int | None = None, alpha: Positive = 1.0, p: Probability = 1.0) -> Transform:
     """CutMix: paste a box (images) or segment (signals) from another sample; labels mix by its area.
 

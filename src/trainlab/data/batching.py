@@ -179,8 +179,14 @@ class _EpochBatchSampler(Sampler[list[int]]):
     """Index batches of one epoch from a start position: skipped batches are never loaded."""
 
     def __init__(
-        self, order: torch.Tensor | None, size: int, batch_size: int, drop_last: bool, start: int,
-        rank: int = 0, world_size: int = 1,
+        self,
+        order: torch.Tensor | None,
+        size: int,
+        batch_size: int,
+        drop_last: bool,
+        start: int,
+        rank: int = 0,
+        world_size: int = 1,
     ):
         self.indices = order.tolist() if order is not None else list(range(size))
         self.batch_size, self.start, self.rank, self.world_size = batch_size, start, rank, world_size
@@ -312,8 +318,14 @@ def make_batch_iterator(
     """
     if isinstance(dataset, TensorDataset):
         return TensorBatchIterator(
-            dataset, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last, device=device,
-            rank=rank, world_size=world_size,
+            dataset,
+            batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            drop_last=drop_last,
+            device=device,
+            rank=rank,
+            world_size=world_size,
         )
     return LoaderBatchIterator(
         dataset,

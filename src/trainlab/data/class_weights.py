@@ -9,8 +9,10 @@ import torch
 from trainlab.metrics.functional import FUNCTIONS
 
 
-@FUNCTIONS.register(reference="King & Zeng 2001, Logistic Regression in Rare Events Data; scikit-learn "
-                    "compute_class_weight('balanced')")
+@FUNCTIONS.register(
+    reference="King & Zeng 2001, Logistic Regression in Rare Events Data; scikit-learn "
+    "compute_class_weight('balanced')"
+)
 def inverse_frequency_weights(class_counts: Sequence[int]) -> torch.Tensor:
     """Inverse-frequency class weights w_c = N / (C * n_c); balanced classes get weight 1 (sklearn's 'balanced').
 
@@ -21,8 +23,10 @@ def inverse_frequency_weights(class_counts: Sequence[int]) -> torch.Tensor:
     return weights.float()
 
 
-@FUNCTIONS.register(reference="Cui, Jia, Lin, Song & Belongie 2019, Class-Balanced Loss Based on Effective "
-                    "Number of Samples, arXiv:1901.05555")
+@FUNCTIONS.register(
+    reference="Cui, Jia, Lin, Song & Belongie 2019, Class-Balanced Loss Based on Effective "
+    "Number of Samples, arXiv:1901.05555"
+)
 def effective_number_weights(class_counts: Sequence[int], beta: float = 0.999) -> torch.Tensor:
     """Effective-number class weights (1 - beta) / (1 - beta^n_c), normalised to sum to the number of classes.
 

@@ -26,7 +26,9 @@ def _class_members(labels: torch.Tensor) -> list[torch.Tensor]:
     return [torch.nonzero(labels == c).flatten() for c in torch.unique(labels)]
 
 
-def class_balanced_indices(labels: torch.Tensor, generator: torch.Generator, epoch_size: int | None = None) -> torch.Tensor:
+def class_balanced_indices(
+    labels: torch.Tensor, generator: torch.Generator, epoch_size: int | None = None
+) -> torch.Tensor:
     """Indices drawn with replacement, each sample with probability proportional to 1 / (its class's count)."""
     counts = torch.bincount(labels)
     weights = 1.0 / counts[labels].double()
@@ -62,11 +64,27 @@ class ResampledBatchIterator(TensorBatchIterator):
     """
 
     def __init__(
-        self, dataset: TensorDataset, batch_size: int, draw: IndexDraw, *, seed: int = 0,
-        device: torch.device | str | None = None, drop_last: bool = False, rank: int = 0, world_size: int = 1,
+        self,
+        dataset: TensorDataset,
+        batch_size: int,
+        draw: IndexDraw,
+        *,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+        drop_last: bool = False,
+        rank: int = 0,
+        world_size: int = 1,
     ):
-        super().__init__(dataset, batch_size, shuffle=True, seed=seed, drop_last=drop_last, device=device,
-                         rank=rank, world_size=world_size)
+        super().__init__(
+            dataset,
+            batch_size,
+            shuffle=True,
+            seed=seed,
+            drop_last=drop_last,
+            device=device,
+            rank=rank,
+            world_size=world_size,
+        )
         self.labels = dataset.tensors[1].long().cpu()
         self.draw = draw
         self.size = len(draw(self.labels, epoch_generator(seed, 0)))  # samples per epoch, as drawn
@@ -75,8 +93,10 @@ class ResampledBatchIterator(TensorBatchIterator):
         return self.draw(self.labels, epoch_generator(self.seed, epoch))
 
 
-_CHAWLA = "Chawla, Bowyer, Hall & Kegelmeyer 2002, SMOTE (random over-sampling baseline); He & Garcia 2009, " \
+_CHAWLA = (
+    "Chawla, Bowyer, Hall & Kegelmeyer 2002, SMOTE (random over-sampling baseline); He & Garcia 2009, "
     "Learning from Imbalanced Data (IEEE TKDE)"
+)
 
 
 @SAMPLERS.register(
@@ -85,8 +105,14 @@ _CHAWLA = "Chawla, Bowyer, Hall & Kegelmeyer 2002, SMOTE (random over-sampling b
     "arXiv:1910.09217 (class-balanced sampling)",
 )
 def class_balanced(
-    dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None,
-    epoch_size: Annotated[int, Field(ge=1)] | None = None, drop_last: bool = False, rank: int = 0, world_size: int = 1,
+    dataset: TensorDataset,
+    batch_size: int,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    epoch_size: Annotated[int, Field(ge=1)] | None = None,
+    drop_last: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> ResampledBatchIterator:
     """Class-balanced sampling: every class equally likely in each draw (with replacement).
 
@@ -100,17 +126,31 @@ def class_balanced(
         rank: This process's rank in data-parallel training (set by trainlab).
         world_size: Processes in data-parallel training (set by trainlab).
     """
+
     def draw(labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return class_balanced_indices(labels, generator, epoch_size)
 
-    return ResampledBatchIterator(dataset, batch_size, draw, seed=seed, device=device, drop_last=drop_last, rank=rank,
-                                  world_size=world_size)
+    return ResampledBatchIterator(
+        dataset,
+        batch_size,
+        draw,
+        seed=seed,
+        device=device,
+        drop_last=drop_last,
+        rank=rank,
+        world_size=world_size,
+    )
 
 
 @SAMPLERS.register("oversample", reference=_CHAWLA)
 def oversample(
-    dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None,
-    drop_last: bool = False, rank: int = 0, world_size: int = 1,
+    dataset: TensorDataset,
+    batch_size: int,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    drop_last: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> ResampledBatchIterator:
     """Random over-sampling: repeat samples of smaller classes until every class matches the largest.
 
@@ -123,14 +163,27 @@ def oversample(
         rank: This process's rank in data-parallel training (set by trainlab).
         world_size: Processes in data-parallel training (set by trainlab).
     """
-    return ResampledBatchIterator(dataset, batch_size, oversample_indices, seed=seed, device=device, drop_last=drop_last,
-                                  rank=rank, world_size=world_size)
+    return ResampledBatchIterator(
+        dataset,
+        batch_size,
+        oversample_indices,
+        seed=seed,
+        device=device,
+        drop_last=drop_last,
+        rank=rank,
+        world_size=world_size,
+    )
 
 
 @SAMPLERS.register("undersample", reference=_CHAWLA)
 def undersample(
-    dataset: TensorDataset, batch_size: int, seed: int = 0, device: torch.device | str | None = None,
-    drop_last: bool = False, rank: int = 0, world_size: int = 1,
+    dataset: TensorDataset,
+    batch_size: int,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    drop_last: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> ResampledBatchIterator:
     """Random under-sampling: each epoch keeps a fresh random subset of every class, the smallest class's size.
 
@@ -143,5 +196,13 @@ def undersample(
         rank: This process's rank in data-parallel training (set by trainlab).
         world_size: Processes in data-parallel training (set by trainlab).
     """
-    return ResampledBatchIterator(dataset, batch_size, undersample_indices, seed=seed, device=device, drop_last=drop_last,
-                                  rank=rank, world_size=world_size)
+    return ResampledBatchIterator(
+        dataset,
+        batch_size,
+        undersample_indices,
+        seed=seed,
+        device=device,
+        drop_last=drop_last,
+        rank=rank,
+        world_size=world_size,
+    )

@@ -20,8 +20,14 @@ def box_iou_loss(predicted: torch.Tensor, target: torch.Tensor, kind: str = "iou
     """
     predicted = predicted.reshape(-1, 4)
     target = target.reshape(-1, 4)
-    px1, px2 = torch.minimum(predicted[:, 0], predicted[:, 2]), torch.maximum(predicted[:, 0], predicted[:, 2])
-    py1, py2 = torch.minimum(predicted[:, 1], predicted[:, 3]), torch.maximum(predicted[:, 1], predicted[:, 3])
+    px1, px2 = (
+        torch.minimum(predicted[:, 0], predicted[:, 2]),
+        torch.maximum(predicted[:, 0], predicted[:, 2]),
+    )
+    py1, py2 = (
+        torch.minimum(predicted[:, 1], predicted[:, 3]),
+        torch.maximum(predicted[:, 1], predicted[:, 3]),
+    )
     tx1, ty1, tx2, ty2 = target.unbind(1)
     inter_w = (torch.minimum(px2, tx2) - torch.maximum(px1, tx1)).clamp_min(0)
     inter_h = (torch.minimum(py2, ty2) - torch.maximum(py1, ty1)).clamp_min(0)
@@ -63,23 +69,25 @@ class BoxIoULoss(nn.Module):
 _FLAGS = {"task": "regression", "target": "dense", "target_size": 4}
 
 
-@LOSSES.register("iou", reference="Yu, Jiang, Wang, Cao & Huang 2016, UnitBox, arXiv:1608.01471", flags=_FLAGS)
+@LOSSES.register(
+    "iou", reference="Yu, Jiang, Wang, Cao & Huang 2016, UnitBox, arXiv:1608.01471", flags=_FLAGS
+)
 def iou() -> nn.Module:
     """IoU loss 1 - |A ∩ B| / |A ∪ B| on (x1, y1, x2, y2) boxes."""
     return BoxIoULoss("iou")
 
 
 @LOSSES.register(
-    "giou", reference="Rezatofighi et al. 2019, Generalized Intersection over Union, arXiv:1902.09630", flags=_FLAGS
+    "giou",
+    reference="Rezatofighi et al. 2019, Generalized Intersection over Union, arXiv:1902.09630",
+    flags=_FLAGS,
 )
 def giou() -> nn.Module:
     """Generalized IoU loss: IoU loss plus the empty share of the smallest enclosing box."""
     return BoxIoULoss("giou")
 
 
-@LOSSES.register(
-    "diou", reference="Zheng et al. 2020, Distance-IoU Loss, arXiv:1911.08287", flags=_FLAGS
-)
+@LOSSES.register("diou", reference="Zheng et al. 2020, Distance-IoU Loss, arXiv:1911.08287", flags=_FLAGS)
 def diou() -> nn.Module:
     """Distance-IoU loss: IoU loss plus squared centre distance over the enclosing box's squared diagonal."""
     return BoxIoULoss("diou")

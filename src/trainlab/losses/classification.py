@@ -14,7 +14,9 @@ from trainlab.registry import LOSSES
 
 UnitInterval = Annotated[float, Field(ge=0.0, lt=1.0)]
 Beta = Annotated[float, Field(ge=0.0, lt=1.0)]
-ClassWeights = Literal["none", "inverse_frequency", "effective_number"] | list[Annotated[float, Field(ge=0.0)]]
+ClassWeights = (
+    Literal["none", "inverse_frequency", "effective_number"] | list[Annotated[float, Field(ge=0.0)]]
+)
 
 
 def _weights(spec: ClassWeights, class_counts: list[int] | None, beta: float) -> torch.Tensor | None:
@@ -51,7 +53,9 @@ def cross_entropy(
     Returns:
         ``torch.nn.CrossEntropyLoss``.
     """
-    return nn.CrossEntropyLoss(weight=_weights(class_weights, class_counts, beta), label_smoothing=label_smoothing)
+    return nn.CrossEntropyLoss(
+        weight=_weights(class_weights, class_counts, beta), label_smoothing=label_smoothing
+    )
 
 
 class _BCEOnLogits(nn.BCEWithLogitsLoss):
@@ -69,7 +73,9 @@ class _BCEOnLogits(nn.BCEWithLogitsLoss):
     reference="https://pytorch.org/docs/stable/generated/torch.nn.BCEWithLogitsLoss.html",
     flags={"task": "classification", "target": "dense"},
 )
-def bce(pos_weight: Annotated[float, Field(gt=0.0)] | list[Annotated[float, Field(gt=0.0)]] | None = None) -> nn.Module:
+def bce(
+    pos_weight: Annotated[float, Field(gt=0.0)] | list[Annotated[float, Field(gt=0.0)]] | None = None,
+) -> nn.Module:
     """Sigmoid binary cross-entropy on logits; multi-class labels become one-vs-rest targets.
 
     Args:

@@ -13,8 +13,11 @@ from trainlab.registry import LOSSES
 
 
 def distillation_loss(
-    student_logits: torch.Tensor, targets: torch.Tensor, teacher_logits: torch.Tensor,
-    temperature: float = 4.0, alpha: float = 0.9,
+    student_logits: torch.Tensor,
+    targets: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float = 4.0,
+    alpha: float = 0.9,
 ) -> torch.Tensor:
     """``alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, y)``.
 

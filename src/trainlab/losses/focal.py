@@ -33,7 +33,10 @@ def softmax_focal_loss(
 
 
 def sigmoid_focal_loss(
-    logits: torch.Tensor, targets: torch.Tensor, gamma: float = 2.0, alpha: float | None = 0.25,
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    gamma: float = 2.0,
+    alpha: float | None = 0.25,
     weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The paper's binary focal loss per output, averaged: ``-alpha_t (1 - p_t)^gamma log p_t``."""
@@ -87,7 +90,9 @@ def focal(gamma: NonNegative = 2.0) -> nn.Module:
 
 
 @LOSSES.register("sigmoid_focal", reference=_REFERENCE, flags={"task": "classification", "target": "dense"})
-def sigmoid_focal(gamma: NonNegative = 2.0, alpha: Annotated[float, Field(ge=0.0, le=1.0)] | None = 0.25) -> nn.Module:
+def sigmoid_focal(
+    gamma: NonNegative = 2.0, alpha: Annotated[float, Field(ge=0.0, le=1.0)] | None = 0.25
+) -> nn.Module:
     """Binary (sigmoid) focal loss per output, the paper's form; labels become one-vs-rest targets.
 
     Args:

@@ -39,7 +39,9 @@ def adapt_loss(
     """Return ``loss`` ready for ``task``; raises ConfigError if the loss cannot serve it."""
     loss_task = entry.flags.get("task", "any")
     if loss_task not in ("any", task):
-        raise ConfigError([Problem("loss.name", f"'{entry.name}' is a {loss_task} loss but the data is a {task} task")])
+        raise ConfigError(
+            [Problem("loss.name", f"'{entry.name}' is a {loss_task} loss but the data is a {task} task")]
+        )
     if entry.flags.get("target") == "class_index":
         return loss
     if task == "classification":

@@ -58,8 +58,11 @@ def _register_averaged(kind: str, average: str) -> None:
 
     factory.__name__ = f"{kind}_{average}"
     METRICS.add(
-        f"{kind}_{average}", factory, description=f"{what} per class, {_AVERAGES[average]}.",
-        reference=_DOCS + page, flags=_SCALAR,
+        f"{kind}_{average}",
+        factory,
+        description=f"{what} per class, {_AVERAGES[average]}.",
+        reference=_DOCS + page,
+        flags=_SCALAR,
     )
 
 
@@ -69,7 +72,8 @@ for _kind in _KINDS:
 
 
 @METRICS.register(
-    "confusion_matrix", reference=_DOCS + "confusion_matrix.html",
+    "confusion_matrix",
+    reference=_DOCS + "confusion_matrix.html",
     flags={"task": "classification", "higher_is_better": None, "scalar": False},
 )
 def confusion_matrix(num_classes: int) -> torchmetrics.Metric:
@@ -146,7 +150,8 @@ def pr_curve(num_classes: int, thresholds: Bins = 21) -> torchmetrics.Metric:
     "ece",
     aliases=("expected_calibration_error",),
     reference="Guo, Pleiss, Sun & Weinberger 2017, On Calibration of Modern Neural Networks, arXiv:1706.04599; "
-    + _DOCS + "calibration_error.html",
+    + _DOCS
+    + "calibration_error.html",
     flags={"task": "classification", "higher_is_better": False, "scalar": True},
 )
 def ece(num_classes: int, bins: Bins = 15) -> torchmetrics.Metric:

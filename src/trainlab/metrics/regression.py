@@ -10,7 +10,8 @@ _DOCS = "https://lightning.ai/docs/torchmetrics/stable/regression/"
 
 
 @METRICS.register(
-    "mse", reference=_DOCS + "mean_squared_error.html",
+    "mse",
+    reference=_DOCS + "mean_squared_error.html",
     flags={"task": "regression", "higher_is_better": False, "scalar": True},
 )
 def mse() -> torchmetrics.Metric:
@@ -19,7 +20,8 @@ def mse() -> torchmetrics.Metric:
 
 
 @METRICS.register(
-    "mae", reference=_DOCS + "mean_absolute_error.html",
+    "mae",
+    reference=_DOCS + "mean_absolute_error.html",
     flags={"task": "regression", "higher_is_better": False, "scalar": True},
 )
 def mae() -> torchmetrics.Metric:
@@ -28,7 +30,8 @@ def mae() -> torchmetrics.Metric:
 
 
 @METRICS.register(
-    "r2", reference=_DOCS + "r2_score.html",
+    "r2",
+    reference=_DOCS + "r2_score.html",
     flags={"task": "regression", "higher_is_better": True, "scalar": True},
 )
 def r2() -> torchmetrics.Metric:

@@ -72,7 +72,12 @@ class ResNet(nn.Module):
     """Stem, residual blocks, final norm and activation, pool (global average by default), linear head."""
 
     def __init__(
-        self, stem: nn.Module, blocks: nn.Sequential, norm: nn.Module, act: nn.Module, head: nn.Linear,
+        self,
+        stem: nn.Module,
+        blocks: nn.Sequential,
+        norm: nn.Module,
+        act: nn.Module,
+        head: nn.Linear,
         pool: nn.Module | None = None,
     ):
         super().__init__()

@@ -178,17 +178,35 @@ def _simple(name: str, module: type[nn.Module], description: str, reference: str
     ACTIVATIONS.add(name, factory, description=description, reference=reference, flags={"smooth": smooth})
 
 
-_simple("relu6", nn.ReLU6, "ReLU capped at 6: f(x) = min(max(0, x), 6).",
-        "Krizhevsky 2010, Convolutional Deep Belief Networks on CIFAR-10; " + _TORCH_DOCS.format("ReLU6"), False)
-_simple("softsign", nn.Softsign, "Softsign: f(x) = x / (1 + |x|).",
-        "Bergstra et al. 2009, Quadratic Polynomials Learn Better Image Features; " + _TORCH_DOCS.format("Softsign"),
-        False)
-_simple("hardswish", nn.Hardswish, "Hard swish: f(x) = x * relu6(x + 3) / 6.",
-        "Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244", False)
+_simple(
+    "relu6",
+    nn.ReLU6,
+    "ReLU capped at 6: f(x) = min(max(0, x), 6).",
+    "Krizhevsky 2010, Convolutional Deep Belief Networks on CIFAR-10; " + _TORCH_DOCS.format("ReLU6"),
+    False,
+)
+_simple(
+    "softsign",
+    nn.Softsign,
+    "Softsign: f(x) = x / (1 + |x|).",
+    "Bergstra et al. 2009, Quadratic Polynomials Learn Better Image Features; "
+    + _TORCH_DOCS.format("Softsign"),
+    False,
+)
+_simple(
+    "hardswish",
+    nn.Hardswish,
+    "Hard swish: f(x) = x * relu6(x + 3) / 6.",
+    "Howard et al. 2019, Searching for MobileNetV3, arXiv:1905.02244",
+    False,
+)
 
 
-@ACTIVATIONS.register("prelu", reference="He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, arXiv:1502.01852",
-                      flags={"smooth": False})
+@ACTIVATIONS.register(
+    "prelu",
+    reference="He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, arXiv:1502.01852",
+    flags={"smooth": False},
+)
 def prelu(init: float = 0.25) -> nn.Module:
     """Parametric ReLU: f(x) = max(0, x) + a * min(0, x) with one learned slope a.
 
@@ -198,9 +216,15 @@ def prelu(init: float = 0.25) -> nn.Module:
     return nn.PReLU(num_parameters=1, init=init)
 
 
-@ACTIVATIONS.register("rrelu", reference="Xu, Wang, Chen & Li 2015, Empirical Evaluation of Rectified Activations "
-                      "in Convolutional Network, arXiv:1505.00853", flags={"smooth": False})
-def rrelu(lower: Annotated[float, Field(ge=0)] = 1 / 8, upper: Annotated[float, Field(ge=0)] = 1 / 3) -> nn.Module:
+@ACTIVATIONS.register(
+    "rrelu",
+    reference="Xu, Wang, Chen & Li 2015, Empirical Evaluation of Rectified Activations "
+    "in Convolutional Network, arXiv:1505.00853",
+    flags={"smooth": False},
+)
+def rrelu(
+    lower: Annotated[float, Field(ge=0)] = 1 / 8, upper: Annotated[float, Field(ge=0)] = 1 / 3
+) -> nn.Module:
     """Randomized leaky ReLU: negative slope drawn from U(lower, upper) in training, their mean in eval.
 
     Args:
@@ -210,8 +234,11 @@ def rrelu(lower: Annotated[float, Field(ge=0)] = 1 / 8, upper: Annotated[float, 
     return nn.RReLU(lower=lower, upper=upper)
 
 
-@ACTIVATIONS.register("celu", reference="Barron 2017, Continuously Differentiable Exponential Linear Units, "
-                      "arXiv:1704.07483", flags={"smooth": True})
+@ACTIVATIONS.register(
+    "celu",
+    reference="Barron 2017, Continuously Differentiable Exponential Linear Units, arXiv:1704.07483",
+    flags={"smooth": True},
+)
 def celu(alpha: Annotated[float, Field(gt=0)] = 1.0) -> nn.Module:
     """CELU: f(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
 

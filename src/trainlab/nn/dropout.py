@@ -25,7 +25,9 @@ def drop_path(inputs: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Zero whole samples with probability ``p`` and scale the rest by 1 / (1 - p) (stochastic depth)."""
     if not training or p == 0.0:
         return inputs
-    keep = torch.empty((inputs.shape[0],) + (1,) * (inputs.dim() - 1), device=inputs.device, dtype=inputs.dtype)
+    keep = torch.empty(
+        (inputs.shape[0],) + (1,) * (inputs.dim() - 1), device=inputs.device, dtype=inputs.dtype
+    )
     return inputs * keep.bernoulli_(1.0 - p) / (1.0 - p)
 
 
@@ -101,7 +103,9 @@ def spatial(spatial_dims: int, p: Probability = 0.1) -> nn.Module:
         ConfigError: the input is a feature vector.
     """
     if spatial_dims not in (1, 2):
-        raise ConfigError([Problem("", "'spatial' drops channels of signals or images; use 'dropout' for features")])
+        raise ConfigError(
+            [Problem("", "'spatial' drops channels of signals or images; use 'dropout' for features")]
+        )
     return nn.Dropout1d(p) if spatial_dims == 1 else nn.Dropout2d(p)
 
 

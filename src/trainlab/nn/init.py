@@ -82,7 +82,9 @@ def constant(value: float = 0.0, bias: float = 0.0, pattern: str = "*") -> Initi
 
 
 @_register("normal", _TORCH)
-def normal(mean: float = 0.0, std: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+def normal(
+    mean: float = 0.0, std: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
+) -> Initializer:
     """Weights drawn from N(mean, std^2); N(0, 1) by default.
 
     Args:
@@ -110,7 +112,9 @@ _KAIMING = "He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, arXiv:1502.
 
 
 @_register("xavier_uniform", _XAVIER, aliases=("glorot_uniform",))
-def xavier_uniform(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+def xavier_uniform(
+    gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
+) -> Initializer:
     """Xavier/Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
 
     Args:
@@ -121,7 +125,9 @@ def xavier_uniform(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0,
 
 
 @_register("xavier_normal", _XAVIER, aliases=("glorot_normal",))
-def xavier_normal(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+def xavier_normal(
+    gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
+) -> Initializer:
     """Xavier/Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)).
 
     Args:
@@ -133,7 +139,10 @@ def xavier_normal(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, 
 
 @_register("kaiming_uniform", _KAIMING, aliases=("he_uniform",))
 def kaiming_uniform(
-    mode: FanMode = "fan_in", nonlinearity: Nonlinearity = "relu", negative_slope: float = 0.0, bias: float = 0.0,
+    mode: FanMode = "fan_in",
+    nonlinearity: Nonlinearity = "relu",
+    negative_slope: float = 0.0,
+    bias: float = 0.0,
     pattern: str = "*",
 ) -> Initializer:
     """Kaiming/He uniform: U(-b, b), b = gain * sqrt(3 / fan), keeping activation (fan_in) or gradient variance.
@@ -144,12 +153,17 @@ def kaiming_uniform(
         negative_slope: Slope of leaky_relu.
         bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.kaiming_uniform_(w, negative_slope, mode, nonlinearity), bias, pattern)
+    return Initializer(
+        lambda w: nn.init.kaiming_uniform_(w, negative_slope, mode, nonlinearity), bias, pattern
+    )
 
 
 @_register("kaiming_normal", _KAIMING, aliases=("he_normal",))
 def kaiming_normal(
-    mode: FanMode = "fan_in", nonlinearity: Nonlinearity = "relu", negative_slope: float = 0.0, bias: float = 0.0,
+    mode: FanMode = "fan_in",
+    nonlinearity: Nonlinearity = "relu",
+    negative_slope: float = 0.0,
+    bias: float = 0.0,
     pattern: str = "*",
 ) -> Initializer:
     """Kaiming/He normal: N(0, gain^2 / fan), gain sqrt(2) for ReLU.
@@ -160,7 +174,9 @@ def kaiming_normal(
         negative_slope: Slope of leaky_relu.
         bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.kaiming_normal_(w, negative_slope, mode, nonlinearity), bias, pattern)
+    return Initializer(
+        lambda w: nn.init.kaiming_normal_(w, negative_slope, mode, nonlinearity), bias, pattern
+    )
 
 
 def _lecun_normal(weight: torch.Tensor) -> torch.Tensor:
@@ -168,8 +184,10 @@ def _lecun_normal(weight: torch.Tensor) -> torch.Tensor:
     return nn.init.normal_(weight, 0.0, 1.0 / math.sqrt(fan_in))
 
 
-@_register("lecun_normal", "LeCun, Bottou, Orr & Muller 1998, Efficient BackProp; Klambauer et al. 2017 "
-           "(SELU), arXiv:1706.02515")
+@_register(
+    "lecun_normal",
+    "LeCun, Bottou, Orr & Muller 1998, Efficient BackProp; Klambauer et al. 2017 (SELU), arXiv:1706.02515",
+)
 def lecun_normal(bias: float = 0.0, pattern: str = "*") -> Initializer:
     """LeCun normal: N(0, 1 / fan_in), the init self-normalizing (SELU) networks need.
 
@@ -179,9 +197,14 @@ def lecun_normal(bias: float = 0.0, pattern: str = "*") -> Initializer:
     return Initializer(_lecun_normal, bias, pattern)
 
 
-@_register("orthogonal", "Saxe, McClelland & Ganguli 2014, Exact Solutions to the Nonlinear Dynamics of Learning "
-           "in Deep Linear Neural Networks, arXiv:1312.6120")
-def orthogonal(gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+@_register(
+    "orthogonal",
+    "Saxe, McClelland & Ganguli 2014, Exact Solutions to the Nonlinear Dynamics of Learning "
+    "in Deep Linear Neural Networks, arXiv:1312.6120",
+)
+def orthogonal(
+    gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
+) -> Initializer:
     """(Semi-)orthogonal weights, scaled by ``gain``; conv kernels are flattened to (out, in * k).
 
     Args:
@@ -201,7 +224,9 @@ def _sparse(sparsity: float, std: float) -> Callable[[torch.Tensor], Any]:
 
 @_register("sparse", "Martens 2010, Deep Learning via Hessian-free Optimization (ICML)")
 def sparse(
-    sparsity: Annotated[float, Field(ge=0, lt=1)] = 0.1, std: Annotated[float, Field(gt=0)] = 0.01, bias: float = 0.0,
+    sparsity: Annotated[float, Field(ge=0, lt=1)] = 0.1,
+    std: Annotated[float, Field(gt=0)] = 0.01,
+    bias: float = 0.0,
     pattern: str = "*",
 ) -> Initializer:
     """Sparse init: N(0, std^2) weights with a fraction ``sparsity`` of each column set to zero.
@@ -221,8 +246,11 @@ def _dirac(weight: torch.Tensor) -> None:
         nn.init.dirac_(weight)
 
 
-@_register("dirac", "Zagoruyko & Komodakis 2017, DiracNets: Training Very Deep Neural Networks Without Skip-"
-           "Connections, arXiv:1706.00388")
+@_register(
+    "dirac",
+    "Zagoruyko & Komodakis 2017, DiracNets: Training Very Deep Neural Networks Without Skip-"
+    "Connections, arXiv:1706.00388",
+)
 def dirac(bias: float = 0.0, pattern: str = "*") -> Initializer:
     """Dirac (identity) init: convolutions pass their input channels through; linear layers get the identity.
 
@@ -232,8 +260,11 @@ def dirac(bias: float = 0.0, pattern: str = "*") -> Initializer:
     return Initializer(_dirac, bias, pattern)
 
 
-@_register("zero_init_residual", "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677; "
-           "Zhang, Dauphin & Ma 2019, Fixup Initialization, arXiv:1901.09321")
+@_register(
+    "zero_init_residual",
+    "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677; "
+    "Zhang, Dauphin & Ma 2019, Fixup Initialization, arXiv:1901.09321",
+)
 def zero_init_residual(bias: float = 0.0, pattern: str = "*") -> Initializer:
     """Zero the last layer of every residual branch, so each block starts as the identity (other layers kept).
 
@@ -253,7 +284,9 @@ def _residual_branch_ends(model: nn.Module) -> list[tuple[str, nn.Module]]:
     for name, module in model.named_modules():
         branch = getattr(module, "branch", None)
         if isinstance(branch, nn.Module):
-            layers = [(f"{name}.branch.{n}", m) for n, m in branch.named_modules() if isinstance(m, WEIGHT_LAYERS)]
+            layers = [
+                (f"{name}.branch.{n}", m) for n, m in branch.named_modules() if isinstance(m, WEIGHT_LAYERS)
+            ]
             if layers:
                 ends.append(layers[-1])
     return ends
@@ -282,18 +315,22 @@ def apply_init(model: nn.Module, specs: Any, *, key: str = "init") -> nn.Module:
             targets = [(n, m) for n, m in _residual_branch_ends(model) if fnmatch.fnmatchcase(n, pattern)]
         else:
             targets = [
-                (n, m) for n, m in model.named_modules()
+                (n, m)
+                for n, m in model.named_modules()
                 if isinstance(m, WEIGHT_LAYERS) and fnmatch.fnmatchcase(n, pattern)
             ]
         if not targets:
             names = [n for n, m in model.named_modules() if isinstance(m, WEIGHT_LAYERS)]
             what = "residual branch" if entry.name == "zero_init_residual" else "linear or conv layer"
-            problems.append(Problem(f"{item_key}.pattern" if pattern != "*" else item_key,
-                                    f"matches no {what}; layers: {', '.join(names[:12])}"))
+            problems.append(
+                Problem(
+                    f"{item_key}.pattern" if pattern != "*" else item_key,
+                    f"matches no {what}; layers: {', '.join(names[:12])}",
+                )
+            )
             continue
         for _, module in targets:
             initializer(module)
     if problems:
         raise ConfigError(problems)
     return model
-

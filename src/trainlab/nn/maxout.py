@@ -24,7 +24,9 @@ def maxout(inputs: torch.Tensor, num_pieces: int, dim: int = 1) -> torch.Tensor:
     """
     size = inputs.shape[dim]
     if size % num_pieces:
-        raise ValueError(f"maxout needs the size of dim {dim} ({size}) to be divisible by num_pieces={num_pieces}")
+        raise ValueError(
+            f"maxout needs the size of dim {dim} ({size}) to be divisible by num_pieces={num_pieces}"
+        )
     dim = dim % inputs.dim()
     shape = (*inputs.shape[:dim], size // num_pieces, num_pieces, *inputs.shape[dim + 1 :])
     return inputs.reshape(shape).amax(dim=dim + 1)

@@ -251,7 +251,9 @@ class WeightNormSlot(nn.Identity):
 def apply_weight_norm(model: nn.Module) -> nn.Module:
     """Re-parametrize every linear and conv weight as g * v / ||v|| (per output unit), in place."""
     for module in model.modules():
-        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)) and not nn.utils.parametrize.is_parametrized(module):
+        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)) and not nn.utils.parametrize.is_parametrized(
+            module
+        ):
             nn.utils.parametrizations.weight_norm(module)
     return model
 

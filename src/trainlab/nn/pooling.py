@@ -25,10 +25,14 @@ _TORCH_DOCS = "https://pytorch.org/docs/stable/generated/torch.nn.{}.html"
 
 def _require_spatial(name: str, spatial_dims: int) -> None:
     if spatial_dims not in (1, 2):
-        raise ConfigError([Problem("", f"'{name}' pools signals (spatial_dims 1) or images (2), got {spatial_dims}")])
+        raise ConfigError(
+            [Problem("", f"'{name}' pools signals (spatial_dims 1) or images (2), got {spatial_dims}")]
+        )
 
 
-def stochastic_pool(inputs: torch.Tensor, kernel_size: int, training: bool, generator: torch.Generator | None = None):
+def stochastic_pool(
+    inputs: torch.Tensor, kernel_size: int, training: bool, generator: torch.Generator | None = None
+):
     """Stochastic pooling over non-overlapping ``kernel_size`` windows (Zeiler & Fergus 2013).
 
     Within a window of activations a_i (negatives count as 0, as after a ReLU), p_i = a_i / sum a.
@@ -102,11 +106,14 @@ def avg(spatial_dims: int, kernel_size: KernelSize = 2, stride: KernelSize | Non
 
 
 @POOLINGS.register(
-    "lp", reference="Sermanet, Chintala & LeCun 2012, Convolutional Neural Networks Applied to House Numbers "
+    "lp",
+    reference="Sermanet, Chintala & LeCun 2012, Convolutional Neural Networks Applied to House Numbers "
     "Digit Classification, arXiv:1204.3968; " + _TORCH_DOCS.format("LPPool2d"),
 )
 def lp(
-    spatial_dims: int, norm_type: Annotated[float, Field(gt=0)] = 2.0, kernel_size: KernelSize = 2,
+    spatial_dims: int,
+    norm_type: Annotated[float, Field(gt=0)] = 2.0,
+    kernel_size: KernelSize = 2,
     stride: KernelSize | None = None,
 ) -> nn.Module:
     """Power-average (Lp) pooling: (sum of x^p over the window)^(1/p); p = inf is max, p = 1 sum pooling.
@@ -121,7 +128,9 @@ def lp(
     return (nn.LPPool1d if spatial_dims == 1 else nn.LPPool2d)(norm_type, kernel_size, stride)
 
 
-@POOLINGS.register("global_max", reference="https://pytorch.org/docs/stable/generated/torch.nn.AdaptiveMaxPool2d.html")
+@POOLINGS.register(
+    "global_max", reference="https://pytorch.org/docs/stable/generated/torch.nn.AdaptiveMaxPool2d.html"
+)
 def global_max(spatial_dims: int) -> nn.Module:
     """Global max pooling: the largest value of each channel over all positions."""
     _require_spatial("global_max", spatial_dims)
@@ -129,7 +138,8 @@ def global_max(spatial_dims: int) -> nn.Module:
 
 
 @POOLINGS.register(
-    "global_avg", reference="Lin, Chen & Yan 2014, Network in Network, arXiv:1312.4400 (global average pooling)"
+    "global_avg",
+    reference="Lin, Chen & Yan 2014, Network in Network, arXiv:1312.4400 (global average pooling)",
 )
 def global_avg(spatial_dims: int) -> nn.Module:
     """Global average pooling: the mean of each channel over all positions."""

@@ -52,10 +52,15 @@ class ParamGroupSpec(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Parameter groups
 
+
 def is_no_decay(name: str, param: torch.Tensor) -> bool:
     """Biases and normalization parameters: 1-D tensors, or names that say so."""
     lowered = name.lower()
-    return param.ndim <= 1 or lowered.endswith(".bias") or any(fnmatch.fnmatchcase(lowered, p) for p in NORM_NAME_PATTERNS)
+    return (
+        param.ndim <= 1
+        or lowered.endswith(".bias")
+        or any(fnmatch.fnmatchcase(lowered, p) for p in NORM_NAME_PATTERNS)
+    )
 
 
 def make_param_groups(
@@ -85,7 +90,9 @@ def make_param_groups(
     named = [item if isinstance(item, tuple) else (None, item) for item in items]
     specs = param_groups or []
     if specs and any(name is None for name, _ in named):
-        raise ConfigError([Problem("optimizer.param_groups", "needs parameter names; pass model.named_parameters()")])
+        raise ConfigError(
+            [Problem("optimizer.param_groups", "needs parameter names; pass model.named_parameters()")]
+        )
     groups: dict[tuple[int, bool], list[torch.Tensor]] = {}
     matched = [False] * len(specs)
     for name, param in named:
@@ -95,9 +102,13 @@ def make_param_groups(
         no_decay = has_weight_decay and not decay_norm_and_bias and is_no_decay(name or "", param)
         groups.setdefault((index, no_decay), []).append(param)
     problems = [
-        Problem(f"optimizer.param_groups[{i}].pattern", f"'{s.pattern}' matches no parameter; names look like "
-                + ", ".join(repr(n) for n, _ in named[:4]))
-        for i, (s, hit) in enumerate(zip(specs, matched, strict=True)) if not hit
+        Problem(
+            f"optimizer.param_groups[{i}].pattern",
+            f"'{s.pattern}' matches no parameter; names look like "
+            + ", ".join(repr(n) for n, _ in named[:4]),
+        )
+        for i, (s, hit) in enumerate(zip(specs, matched, strict=True))
+        if not hit
     ]
     if problems:
         raise ConfigError(problems)
@@ -124,22 +135,35 @@ def catalog_options(factory: Callable[..., torch.optim.Optimizer]) -> Callable[.
 
     @functools.wraps(factory)
     def wrapper(
-        params: Params, *args: Any, param_groups: list[ParamGroupSpec] | None = None,
-        decay_norm_and_bias: bool = False, **kwargs: Any,
+        params: Params,
+        *args: Any,
+        param_groups: list[ParamGroupSpec] | None = None,
+        decay_norm_and_bias: bool = False,
+        **kwargs: Any,
     ) -> torch.optim.Optimizer:
-        specs = [s if isinstance(s, ParamGroupSpec) else ParamGroupSpec.model_validate(s) for s in param_groups or []]
+        specs = [
+            s if isinstance(s, ParamGroupSpec) else ParamGroupSpec.model_validate(s)
+            for s in param_groups or []
+        ]
         # Without any decay there is nothing to exempt, and one group steps faster than two.
-        decays = has_weight_decay and (kwargs.get("weight_decay", default_weight_decay) > 0
-                                       or any(s.weight_decay for s in specs))
+        decays = has_weight_decay and (
+            kwargs.get("weight_decay", default_weight_decay) > 0 or any(s.weight_decay for s in specs)
+        )
         groups = make_param_groups(
             params, param_groups=specs, decay_norm_and_bias=decay_norm_and_bias, has_weight_decay=decays
         )
         return factory(groups, *args, **kwargs)
 
     extra = [
-        inspect.Parameter("param_groups", inspect.Parameter.KEYWORD_ONLY, default=None,
-                          annotation=list[ParamGroupSpec] | None),
-        inspect.Parameter("decay_norm_and_bias", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=bool),
+        inspect.Parameter(
+            "param_groups",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=list[ParamGroupSpec] | None,
+        ),
+        inspect.Parameter(
+            "decay_norm_and_bias", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=bool
+        ),
     ]
     params = list(signature.parameters.values())
     positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
@@ -154,6 +178,7 @@ def catalog_options(factory: Callable[..., torch.optim.Optimizer]) -> Callable[.
 
 # ---------------------------------------------------------------------------------------------
 # Implementation choice
+
 
 def all_params(groups: Iterable[dict[str, Any]]) -> list[torch.Tensor]:
     return [p for g in groups for p in g["params"]]
@@ -180,12 +205,25 @@ def torch_implementation(cls: type, groups: list[dict[str, Any]], implementation
         implementation = "fused" if fused_ok else ("foreach" if "foreach" in accepted else "loop")
     if implementation == "fused":
         if not fused_ok:
-            raise ConfigError([Problem("optimizer.implementation", f"torch has no fused {cls.__name__} for these "
-                                       "parameters; use auto, foreach or loop")])
+            raise ConfigError(
+                [
+                    Problem(
+                        "optimizer.implementation",
+                        f"torch has no fused {cls.__name__} for these parameters; use auto, foreach or loop",
+                    )
+                ]
+            )
         return {"fused": True}
     if implementation == "foreach":
         if "foreach" not in accepted:
-            raise ConfigError([Problem("optimizer.implementation", f"{cls.__name__} has no foreach implementation; use auto or loop")])
+            raise ConfigError(
+                [
+                    Problem(
+                        "optimizer.implementation",
+                        f"{cls.__name__} has no foreach implementation; use auto or loop",
+                    )
+                ]
+            )
         return {"foreach": True}
     return {"foreach": False} if "foreach" in accepted else {}
 
@@ -193,7 +231,14 @@ def torch_implementation(cls: type, groups: list[dict[str, Any]], implementation
 def own_implementation(implementation: str) -> bool:
     """``foreach`` flag for trainlab's own optimizers, which have multi-tensor and loop paths only."""
     if implementation == "fused":
-        raise ConfigError([Problem("optimizer.implementation", "this optimizer has no fused kernel; use auto, foreach or loop")])
+        raise ConfigError(
+            [
+                Problem(
+                    "optimizer.implementation",
+                    "this optimizer has no fused kernel; use auto, foreach or loop",
+                )
+            ]
+        )
     return implementation != "loop"
 
 
@@ -215,13 +260,24 @@ EXTERNAL_DECAY = "external_weight_decay"  # group key read by the pre-hook below
 
 
 def with_weight_decay(
-    cls: type, groups: list[dict[str, Any]], *, weight_decay: float, mode: str, native_mode: str | None, **kwargs: Any
+    cls: type,
+    groups: list[dict[str, Any]],
+    *,
+    weight_decay: float,
+    mode: str,
+    native_mode: str | None,
+    **kwargs: Any,
 ) -> torch.optim.Optimizer:
     """Build torch's ``cls``, applying ``mode`` natively when it matches ``native_mode``, else by hook."""
     if mode == native_mode:
         return cls(groups, weight_decay=weight_decay, **kwargs)
-    groups = [{**{k: v for k, v in g.items() if k != "weight_decay"}, EXTERNAL_DECAY: g.get("weight_decay", weight_decay)}
-              for g in groups]
+    groups = [
+        {
+            **{k: v for k, v in g.items() if k != "weight_decay"},
+            EXTERNAL_DECAY: g.get("weight_decay", weight_decay),
+        }
+        for g in groups
+    ]
     if "weight_decay" in inspect.signature(cls).parameters:
         kwargs["weight_decay"] = 0.0
     optimizer = cls(groups, **kwargs)
@@ -253,6 +309,7 @@ def _l2_hook(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # Helpers for trainlab's own optimizers (their arithmetic runs on flat buffers: see _flat.py)
 
+
 def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
     """The closure's loss, computed with gradients on (``step`` itself runs under ``no_grad``)."""
     if closure is None:
@@ -261,7 +318,9 @@ def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
         return closure()
 
 
-def run_update(update: Callable[..., None], foreach: bool, *tensor_lists: list[torch.Tensor], **options: Any) -> None:
+def run_update(
+    update: Callable[..., None], foreach: bool, *tensor_lists: list[torch.Tensor], **options: Any
+) -> None:
     """Call ``update`` on whole tensor lists (multi-tensor path) or once per parameter (loop path)."""
     if foreach:
         update(*tensor_lists, **options)

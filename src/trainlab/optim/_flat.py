@@ -87,8 +87,11 @@ class FlatGroup:
         if decays != self._decays_seen:
             self._decays_seen = decays
             per_tensor = [decays[i] for i in self._group_indices]
-            self.weight_decay = (torch.tensor(per_tensor, dtype=self.grad.dtype, device=self.grad.device)
-                                 if any(per_tensor) else None)
+            self.weight_decay = (
+                torch.tensor(per_tensor, dtype=self.grad.dtype, device=self.grad.device)
+                if any(per_tensor)
+                else None
+            )
 
     def apply_weight_decay(self, lr: float, decoupled: bool) -> None:
         """Each tensor's weight decay λ: weights times ``1 − lr·λ`` (decoupled), or λθ added to the gradient (l2)."""
@@ -135,7 +138,8 @@ class FlatGroup:
                 raise RuntimeError(
                     f"a parameter changed from {tuple(view.shape)} {view.dtype} on {view.device} to "
                     f"{tuple(p.shape)} {p.dtype} on {p.device} after its optimizer first stepped; "
-                    "create the optimizer after moving, casting or resizing the model")
+                    "create the optimizer after moving, casting or resizing the model"
+                )
             view.copy_(p.detach())
             p.data = view
         self._param_pointers = [p.data_ptr() for p in self.params]
@@ -177,7 +181,9 @@ class FlatGroup:
             torch._foreach_copy_(self.params, self._param_views)
             self._param_loaded = False
 
-    def bind_state(self, optimizer: torch.optim.Optimizer, name: str, init: StateInit = torch.zeros_like) -> torch.Tensor:
+    def bind_state(
+        self, optimizer: torch.optim.Optimizer, name: str, init: StateInit = torch.zeros_like
+    ) -> torch.Tensor:
         """The flat buffer behind ``optimizer.state[p][name]`` for every parameter, (re)built when needed.
 
         Entries missing so far start as ``init(parameter)``.
@@ -217,7 +223,9 @@ def families(optimizer: torch.optim.Optimizer) -> list[list[dict[str, Any]]]:
     return result
 
 
-def flat_parts(optimizer: torch.optim.Optimizer, family: list[dict[str, Any]], name: str) -> Iterator[FlatGroup]:
+def flat_parts(
+    optimizer: torch.optim.Optimizer, family: list[dict[str, Any]], name: str
+) -> Iterator[FlatGroup]:
     """The family's parameters with gradients as loaded :class:`FlatGroup` parts.
 
     One part per device and dtype, large tensors alone, or one part per parameter for the
@@ -228,8 +236,9 @@ def flat_parts(optimizer: torch.optim.Optimizer, family: list[dict[str, Any]], n
     return _loaded(*_parts(optimizer, family, name), family)
 
 
-def families_with_flat_parts(optimizer: torch.optim.Optimizer, name: str) -> Iterator[
-        tuple[list[dict[str, Any]], Iterator[FlatGroup]]]:
+def families_with_flat_parts(
+    optimizer: torch.optim.Optimizer, name: str
+) -> Iterator[tuple[list[dict[str, Any]], Iterator[FlatGroup]]]:
     """``(family, parts)`` for every family with gradients (see :func:`families`, :func:`flat_parts`)."""
     for family in families(optimizer):
         parts, grads = _parts(optimizer, family, name)
@@ -237,8 +246,9 @@ def families_with_flat_parts(optimizer: torch.optim.Optimizer, name: str) -> Ite
             yield family, _loaded(parts, grads, family)
 
 
-def _loaded(parts: list[FlatGroup], grads: list[torch.Tensor] | None,
-            family: list[dict[str, Any]]) -> Iterator[FlatGroup]:
+def _loaded(
+    parts: list[FlatGroup], grads: list[torch.Tensor] | None, family: list[dict[str, Any]]
+) -> Iterator[FlatGroup]:
     negate_grads = family[0]["maximize"]
     decays = tuple(group["weight_decay"] for group in family)
     for flat in parts:
@@ -253,7 +263,8 @@ _PER_GROUP_OPTIONS = ("params", "weight_decay")
 
 def _same_options(first: dict[str, Any], second: dict[str, Any]) -> bool:
     return first.keys() == second.keys() and all(
-        first[key] == second[key] for key in first if key not in _PER_GROUP_OPTIONS)
+        first[key] == second[key] for key in first if key not in _PER_GROUP_OPTIONS
+    )
 
 
 class _Parts(NamedTuple):
@@ -267,15 +278,17 @@ class _Parts(NamedTuple):
     def current_grads(self, family: list[dict[str, Any]]) -> list[torch.Tensor] | None:
         """The gradients of :attr:`with_grads`, or None when the parameters with gradients changed."""
         # map() keeps the per-parameter work in C: with 64 tensors a generator costs ~15 µs a step.
-        if (tuple(len(group["params"]) for group in family) != self.sizes
-                or not all(map(operator.is_, map(_GRAD, self.without_grads), repeat(None)))):
+        if tuple(len(group["params"]) for group in family) != self.sizes or not all(
+            map(operator.is_, map(_GRAD, self.without_grads), repeat(None))
+        ):
             return None
         grads = list(map(_GRAD, self.with_grads))
         return None if any(map(operator.is_, grads, repeat(None))) else grads
 
 
-def _parts(optimizer: torch.optim.Optimizer, family: list[dict[str, Any]],
-           name: str) -> tuple[list[FlatGroup], list[torch.Tensor] | None]:
+def _parts(
+    optimizer: torch.optim.Optimizer, family: list[dict[str, Any]], name: str
+) -> tuple[list[FlatGroup], list[torch.Tensor] | None]:
     """The family's parts, and its gradients when one part holds every parameter (in order)."""
     # Cached on the optimizer but not in its state: derived data, rebuilt after unpickling or deepcopy.
     cache: dict[tuple[Any, ...], _Parts] = optimizer.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
@@ -284,7 +297,9 @@ def _parts(optimizer: torch.optim.Optimizer, family: list[dict[str, Any]],
     cached = cache.get(key)
     grads = None if cached is None else cached.current_grads(family)
     if grads is not None:
-        return cached.parts, grads if len(cached.parts) == 1 and cached.parts[0].params is cached.with_grads else None
+        return cached.parts, grads if len(cached.parts) == 1 and cached.parts[
+            0
+        ].params is cached.with_grads else None
     params, group_indices, without_grads = [], [], []
     for index, group in enumerate(family):
         for p in group["params"]:

@@ -84,8 +84,10 @@ class FlatLayout:
         """Each block of equal-sized tensors as a ``(count, size)`` matrix view of ``flat``."""
         cached = self._rows.get(id(flat))
         if cached is None or cached[0] is not flat:
-            cached = self._rows[id(flat)] = (flat, [flat[start:start + count * size].view(count, size)
-                                                    for start, count, size in self.blocks])
+            cached = self._rows[id(flat)] = (
+                flat,
+                [flat[start : start + count * size].view(count, size) for start, count, size in self.blocks],
+            )
         return cached[1]
 
     def norms(self, flat: torch.Tensor) -> torch.Tensor:
@@ -107,7 +109,7 @@ class FlatLayout:
             return
         first = 0
         for target_rows, (_, count, _) in zip(self.rows(target), self.blocks, strict=True):
-            target_rows.mul_(scales[first:first + count, None])
+            target_rows.mul_(scales[first : first + count, None])
             first += count
 
     def add_scaled_(self, target: torch.Tensor, source: torch.Tensor, scales: torch.Tensor) -> None:
@@ -116,8 +118,10 @@ class FlatLayout:
             target.addcmul_(source, self._per_element(scales))
             return
         first = 0
-        for target_rows, source_rows, (_, count, _) in zip(self.rows(target), self.rows(source), self.blocks, strict=True):
-            target_rows.addcmul_(source_rows, scales[first:first + count, None])
+        for target_rows, source_rows, (_, count, _) in zip(
+            self.rows(target), self.rows(source), self.blocks, strict=True
+        ):
+            target_rows.addcmul_(source_rows, scales[first : first + count, None])
             first += count
 
     def _per_element(self, scales: torch.Tensor) -> torch.Tensor:

@@ -23,11 +23,16 @@ class FlatParams:
     def set(self, flat: torch.Tensor) -> None:
         offset = 0
         for p in self.params:
-            p.copy_(flat[offset:offset + p.numel()].view_as(p))
+            p.copy_(flat[offset : offset + p.numel()].view_as(p))
             offset += p.numel()
 
     def grad(self) -> torch.Tensor:
-        return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1) for p in self.params])
+        return torch.cat(
+            [
+                (p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1)
+                for p in self.params
+            ]
+        )
 
     def evaluate(self) -> tuple[float, torch.Tensor]:
         with torch.enable_grad():
@@ -41,8 +46,9 @@ class FlatParams:
         self.set(x)
         return result
 
-    def wolfe_step(self, x: torch.Tensor, loss: float, g: torch.Tensor, d: torch.Tensor, t: float,
-                   c2: float = 0.9) -> tuple[float, torch.Tensor, float, int]:
+    def wolfe_step(
+        self, x: torch.Tensor, loss: float, g: torch.Tensor, d: torch.Tensor, t: float, c2: float = 0.9
+    ) -> tuple[float, torch.Tensor, float, int]:
         """Strong-Wolfe line search along d from x; moves the parameters to the accepted point.
 
         Returns:
@@ -67,7 +73,9 @@ def as_float(loss: Any) -> float:
 
 def needs_closure(name: str, closure: Any) -> None:
     if closure is None:
-        raise RuntimeError(f"{name} needs a closure that recomputes the loss and gradients (the trainer passes one)")
+        raise RuntimeError(
+            f"{name} needs a closure that recomputes the loss and gradients (the trainer passes one)"
+        )
 
 
 def first_step_length(g: torch.Tensor, lr: float) -> float:

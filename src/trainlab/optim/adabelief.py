@@ -49,13 +49,30 @@ class AdaBelief(torch.optim.Optimizer):
         foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-16,
-                 weight_decay: float = 0.0, weight_decay_mode: str = "decoupled", maximize: bool = False,
-                 foreach: bool = True):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-16,
+        weight_decay: float = 0.0,
+        weight_decay_mode: str = "decoupled",
+        maximize: bool = False,
+        foreach: bool = True,
+    ):
         if lr <= 0 or eps < 0 or not all(0.0 <= b < 1.0 for b in betas) or weight_decay < 0:
-            raise ValueError(f"invalid AdaBelief options: lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
-                        maximize=maximize, foreach=foreach)
+            raise ValueError(
+                f"invalid AdaBelief options: lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}"
+            )
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            weight_decay_mode=weight_decay_mode,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -66,14 +83,32 @@ class AdaBelief(torch.optim.Optimizer):
             group = family[0]
             beta1, beta2 = group["betas"]
             for flat in parts:
-                _adabelief(flat, flat.bind_state(self, "exp_avg"), flat.bind_state(self, "exp_avg_var"),
-                           lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], step=step,
-                           decoupled=group["weight_decay_mode"] == "decoupled")
+                _adabelief(
+                    flat,
+                    flat.bind_state(self, "exp_avg"),
+                    flat.bind_state(self, "exp_avg_var"),
+                    lr=group["lr"],
+                    beta1=beta1,
+                    beta2=beta2,
+                    eps=group["eps"],
+                    step=step,
+                    decoupled=group["weight_decay_mode"] == "decoupled",
+                )
         return loss
 
 
-def _adabelief(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_var: torch.Tensor, *, lr: float, beta1: float,
-               beta2: float, eps: float, step: int, decoupled: bool) -> None:
+def _adabelief(
+    flat: FlatGroup,
+    exp_avg: torch.Tensor,
+    exp_avg_var: torch.Tensor,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    step: int,
+    decoupled: bool,
+) -> None:
     flat.apply_weight_decay(lr, decoupled)
     param, grad = flat.param, flat.grad
     exp_avg.lerp_(grad, 1.0 - beta1)
@@ -85,12 +120,22 @@ def _adabelief(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_var: torch.Tensor
     param.addcdiv_(exp_avg, denom, value=-lr * bias_correction2_sqrt / (1.0 - beta1**step))
 
 
-@OPTIMIZERS.register("adabelief", reference="Zhuang et al. 2020, AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients",
-                     flags={"family": "adam", "has_betas": True, "ours": True})
+@OPTIMIZERS.register(
+    "adabelief",
+    reference="Zhuang et al. 2020, AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients",
+    flags={"family": "adam", "has_betas": True, "ours": True},
+)
 @catalog_options
-def adabelief(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Beta = 0.999,
-              eps: PositiveFloat = 1e-16, weight_decay: NonNegativeFloat = 0.0,
-              weight_decay_mode: WeightDecayMode = "decoupled", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def adabelief(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-16,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "decoupled",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """AdaBelief: Adam whose second moment is the variance of the gradient around its prediction.
 
     Args:
@@ -103,5 +148,12 @@ def adabelief(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2
         weight_decay_mode: decoupled (default) or l2.
         implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
-    return AdaBelief(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
-                     weight_decay_mode=weight_decay_mode, foreach=own_implementation(implementation))
+    return AdaBelief(
+        params,
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        foreach=own_implementation(implementation),
+    )

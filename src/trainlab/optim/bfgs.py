@@ -59,15 +59,22 @@ class BFGS(torch.optim.Optimizer):
             rho = 1.0 / ys
             Hy = H @ y
             # (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ, expanded to avoid forming I.
-            H = H - rho * (torch.outer(s, Hy) + torch.outer(Hy, s)) + (rho * rho * float(y.dot(Hy)) + rho) * torch.outer(s, s)
+            H = (
+                H
+                - rho * (torch.outer(s, Hy) + torch.outer(Hy, s))
+                + (rho * rho * float(y.dot(Hy)) + rho) * torch.outer(s, s)
+            )
         if H is not None:
             state["inverse_hessian"] = H
         state["step"] = state.get("step", 0) + 1
         return torch.tensor(loss)
 
 
-@OPTIMIZERS.register("bfgs", reference="Nocedal & Wright 2006, Numerical Optimization, ch. 6 (BFGS, Algorithm 6.1)",
-                     flags={"family": "quasi_newton", "needs_closure": True, "full_batch": True, "ours": True})
+@OPTIMIZERS.register(
+    "bfgs",
+    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 6 (BFGS, Algorithm 6.1)",
+    flags={"family": "quasi_newton", "needs_closure": True, "full_batch": True, "ours": True},
+)
 @catalog_options
 def bfgs(params: Params, lr: PositiveFloat = 1.0) -> torch.optim.Optimizer:
     """BFGS: dense inverse-Hessian quasi-Newton with a strong-Wolfe line search; small full-batch problems.

@@ -35,11 +35,19 @@ class ConjugateGradient(torch.optim.Optimizer):
 
     needs_closure = True
 
-    def __init__(self, params: Params, lr: float = 1.0, beta: str = "pr+", restart_every: int | None = None,
-                 tolerance_grad: float = 1e-12):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1.0,
+        beta: str = "pr+",
+        restart_every: int | None = None,
+        tolerance_grad: float = 1e-12,
+    ):
         if beta not in ("pr+", "fr"):
             raise ValueError(f"beta must be 'pr+' or 'fr', got {beta!r}")
-        super().__init__(params, dict(lr=lr, beta=beta, restart_every=restart_every, tolerance_grad=tolerance_grad))
+        super().__init__(
+            params, dict(lr=lr, beta=beta, restart_every=restart_every, tolerance_grad=tolerance_grad)
+        )
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
@@ -54,7 +62,11 @@ class ConjugateGradient(torch.optim.Optimizer):
         k = state.get("step", 0)
         restart_every = group["restart_every"] or len(x)
         previous_g, previous_d = state.get("previous_grad"), state.get("direction")
-        if previous_g is None or k % restart_every == 0 or abs(float(g.dot(previous_g))) >= 0.1 * float(g.dot(g)):
+        if (
+            previous_g is None
+            or k % restart_every == 0
+            or abs(float(g.dot(previous_g))) >= 0.1 * float(g.dot(g))
+        ):
             d = -g
         else:
             denominator = float(previous_g.dot(previous_g))
@@ -75,12 +87,19 @@ class ConjugateGradient(torch.optim.Optimizer):
         return torch.tensor(loss)
 
 
-@OPTIMIZERS.register("cg", reference="Nocedal & Wright 2006, Numerical Optimization, ch. 5.2 (Fletcher–Reeves, Polak–Ribière)",
-                     aliases=("conjugate_gradient",),
-                     flags={"family": "conjugate_gradient", "needs_closure": True, "full_batch": True, "ours": True})
+@OPTIMIZERS.register(
+    "cg",
+    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 5.2 (Fletcher–Reeves, Polak–Ribière)",
+    aliases=("conjugate_gradient",),
+    flags={"family": "conjugate_gradient", "needs_closure": True, "full_batch": True, "ours": True},
+)
 @catalog_options
-def cg(params: Params, lr: PositiveFloat = 1.0, beta: Literal["pr+", "fr"] = "pr+",
-       restart_every: Annotated[int, Field(ge=1)] | None = None) -> torch.optim.Optimizer:
+def cg(
+    params: Params,
+    lr: PositiveFloat = 1.0,
+    beta: Literal["pr+", "fr"] = "pr+",
+    restart_every: Annotated[int, Field(ge=1)] | None = None,
+) -> torch.optim.Optimizer:
     """Nonlinear conjugate gradient, Polak–Ribière+ or Fletcher–Reeves, with restarts; full batch.
 
     Args:

@@ -50,13 +50,32 @@ class Lamb(torch.optim.Optimizer):
         foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6,
-                 weight_decay: float = 0.0, weight_decay_mode: str = "decoupled", max_trust: float | None = 10.0,
-                 maximize: bool = False, foreach: bool = True):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        weight_decay_mode: str = "decoupled",
+        max_trust: float | None = 10.0,
+        maximize: bool = False,
+        foreach: bool = True,
+    ):
         if lr <= 0 or eps < 0 or not all(0.0 <= b < 1.0 for b in betas) or weight_decay < 0:
-            raise ValueError(f"invalid LAMB options: lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
-                        max_trust=max_trust, maximize=maximize, foreach=foreach)
+            raise ValueError(
+                f"invalid LAMB options: lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}"
+            )
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            weight_decay_mode=weight_decay_mode,
+            max_trust=max_trust,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -67,14 +86,34 @@ class Lamb(torch.optim.Optimizer):
             group = family[0]
             beta1, beta2 = group["betas"]
             for flat in parts:
-                _lamb(flat, flat.bind_state(self, "exp_avg"), flat.bind_state(self, "exp_avg_sq"),
-                      lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], step=step,
-                      decoupled=group["weight_decay_mode"] == "decoupled", max_trust=group["max_trust"])
+                _lamb(
+                    flat,
+                    flat.bind_state(self, "exp_avg"),
+                    flat.bind_state(self, "exp_avg_sq"),
+                    lr=group["lr"],
+                    beta1=beta1,
+                    beta2=beta2,
+                    eps=group["eps"],
+                    step=step,
+                    decoupled=group["weight_decay_mode"] == "decoupled",
+                    max_trust=group["max_trust"],
+                )
         return loss
 
 
-def _lamb(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: float, beta1: float, beta2: float,
-          eps: float, step: int, decoupled: bool, max_trust: float | None) -> None:
+def _lamb(
+    flat: FlatGroup,
+    exp_avg: torch.Tensor,
+    exp_avg_sq: torch.Tensor,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    step: int,
+    decoupled: bool,
+    max_trust: float | None,
+) -> None:
     param, grad, layout, weight_decay = flat.param, flat.grad, flat.layout, flat.weight_decay
     if weight_decay is not None and not decoupled:
         grad = flat.writable_grad()
@@ -98,12 +137,23 @@ def _lamb(flat: FlatGroup, exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, *, l
     layout.add_scaled_(param, update, trust.mul_(-lr))
 
 
-@OPTIMIZERS.register("lamb", reference="You et al. 2020, Large Batch Optimization for Deep Learning: Training BERT in 76 minutes",
-                     flags={"family": "adam", "has_betas": True, "layerwise": True, "ours": True})
+@OPTIMIZERS.register(
+    "lamb",
+    reference="You et al. 2020, Large Batch Optimization for Deep Learning: Training BERT in 76 minutes",
+    flags={"family": "adam", "has_betas": True, "layerwise": True, "ours": True},
+)
 @catalog_options
-def lamb(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Beta = 0.999, eps: PositiveFloat = 1e-6,
-         weight_decay: NonNegativeFloat = 0.01, weight_decay_mode: WeightDecayMode = "decoupled",
-         max_trust: PositiveFloat | None = 10.0, implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def lamb(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-6,
+    weight_decay: NonNegativeFloat = 0.01,
+    weight_decay_mode: WeightDecayMode = "decoupled",
+    max_trust: PositiveFloat | None = 10.0,
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """LAMB: Adam's step rescaled per layer by the ratio of weight norm to update norm.
 
     Args:
@@ -117,5 +167,13 @@ def lamb(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Bet
         max_trust: Clamp of the weight norm in the trust ratio; null for none.
         implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
-    return Lamb(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
-                weight_decay_mode=weight_decay_mode, max_trust=max_trust, foreach=own_implementation(implementation))
+    return Lamb(
+        params,
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        max_trust=max_trust,
+        foreach=own_implementation(implementation),
+    )

@@ -47,13 +47,32 @@ class Lars(torch.optim.Optimizer):
         foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
-    def __init__(self, params: Params, lr: float = 0.1, momentum: float = 0.9, weight_decay: float = 0.0,
-                 weight_decay_mode: str = "l2", trust_coefficient: float = 1e-3, eps: float = 1e-8,
-                 maximize: bool = False, foreach: bool = True):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 0.1,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        weight_decay_mode: str = "l2",
+        trust_coefficient: float = 1e-3,
+        eps: float = 1e-8,
+        maximize: bool = False,
+        foreach: bool = True,
+    ):
         if lr <= 0 or not 0.0 <= momentum < 1.0 or weight_decay < 0 or trust_coefficient <= 0:
-            raise ValueError(f"invalid LARS options: lr={lr}, momentum={momentum}, weight_decay={weight_decay}")
-        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
-                        trust_coefficient=trust_coefficient, eps=eps, maximize=maximize, foreach=foreach)
+            raise ValueError(
+                f"invalid LARS options: lr={lr}, momentum={momentum}, weight_decay={weight_decay}"
+            )
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            weight_decay_mode=weight_decay_mode,
+            trust_coefficient=trust_coefficient,
+            eps=eps,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -62,14 +81,28 @@ class Lars(torch.optim.Optimizer):
         for family, parts in families_with_flat_parts(self, "LARS"):
             group = family[0]
             for flat in parts:
-                _lars(flat, flat.bind_state(self, "momentum_buffer"), lr=group["lr"], momentum=group["momentum"],
-                      decoupled=group["weight_decay_mode"] == "decoupled",
-                      trust_coefficient=group["trust_coefficient"], eps=group["eps"])
+                _lars(
+                    flat,
+                    flat.bind_state(self, "momentum_buffer"),
+                    lr=group["lr"],
+                    momentum=group["momentum"],
+                    decoupled=group["weight_decay_mode"] == "decoupled",
+                    trust_coefficient=group["trust_coefficient"],
+                    eps=group["eps"],
+                )
         return loss
 
 
-def _lars(flat: FlatGroup, buffer: torch.Tensor, *, lr: float, momentum: float, decoupled: bool,
-          trust_coefficient: float, eps: float) -> None:
+def _lars(
+    flat: FlatGroup,
+    buffer: torch.Tensor,
+    *,
+    lr: float,
+    momentum: float,
+    decoupled: bool,
+    trust_coefficient: float,
+    eps: float,
+) -> None:
     param, grad, layout, weight_decay = flat.param, flat.grad, flat.layout, flat.weight_decay
     weight_norms = layout.norms(param)
     grad_norms = layout.norms(grad)
@@ -77,18 +110,29 @@ def _lars(flat: FlatGroup, buffer: torch.Tensor, *, lr: float, momentum: float, 
     if weight_decay is not None and not decoupled:
         denominators.addcmul_(weight_decay, weight_norms)
     flat.apply_weight_decay(lr, decoupled)
-    trust = torch.where((weight_norms > 0) & (grad_norms > 0), trust_coefficient * weight_norms / denominators, 1.0)
+    trust = torch.where(
+        (weight_norms > 0) & (grad_norms > 0), trust_coefficient * weight_norms / denominators, 1.0
+    )
     buffer.mul_(momentum)
     layout.add_scaled_(buffer, flat.grad, trust.mul_(lr))
     param.sub_(buffer)
 
 
-@OPTIMIZERS.register("lars", reference="You, Gitman & Ginsburg 2017, Large Batch Training of Convolutional Networks",
-                     flags={"family": "sgd", "has_momentum": True, "layerwise": True, "ours": True})
+@OPTIMIZERS.register(
+    "lars",
+    reference="You, Gitman & Ginsburg 2017, Large Batch Training of Convolutional Networks",
+    flags={"family": "sgd", "has_momentum": True, "layerwise": True, "ours": True},
+)
 @catalog_options
-def lars(params: Params, lr: PositiveFloat = 1.0, momentum: Beta = 0.9, weight_decay: NonNegativeFloat = 5e-4,
-         weight_decay_mode: WeightDecayMode = "l2", trust_coefficient: PositiveFloat = 1e-3,
-         implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def lars(
+    params: Params,
+    lr: PositiveFloat = 1.0,
+    momentum: Beta = 0.9,
+    weight_decay: NonNegativeFloat = 5e-4,
+    weight_decay_mode: WeightDecayMode = "l2",
+    trust_coefficient: PositiveFloat = 1e-3,
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """LARS: momentum SGD with each layer's step scaled by its weight-to-gradient norm ratio.
 
     Args:
@@ -100,5 +144,12 @@ def lars(params: Params, lr: PositiveFloat = 1.0, momentum: Beta = 0.9, weight_d
         trust_coefficient: η, the trust coefficient.
         implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
-    return Lars(params, lr=lr, momentum=momentum, weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
-                trust_coefficient=trust_coefficient, foreach=own_implementation(implementation))
+    return Lars(
+        params,
+        lr=lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        trust_coefficient=trust_coefficient,
+        foreach=own_implementation(implementation),
+    )

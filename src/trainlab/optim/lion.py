@@ -44,13 +44,26 @@ class Lion(torch.optim.Optimizer):
         foreach: All tensors at once on flat buffers (``trainlab.optim._flat``), or one parameter at a time.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
-                 weight_decay: float = 0.0, weight_decay_mode: str = "decoupled", maximize: bool = False,
-                 foreach: bool = True):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.9, 0.99),
+        weight_decay: float = 0.0,
+        weight_decay_mode: str = "decoupled",
+        maximize: bool = False,
+        foreach: bool = True,
+    ):
         if lr <= 0 or not all(0.0 <= b < 1.0 for b in betas) or weight_decay < 0:
             raise ValueError(f"invalid Lion options: lr={lr}, betas={betas}, weight_decay={weight_decay}")
-        defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
-                        maximize=maximize, foreach=foreach)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            weight_decay=weight_decay,
+            weight_decay_mode=weight_decay_mode,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -60,12 +73,20 @@ class Lion(torch.optim.Optimizer):
             group = family[0]
             beta1, beta2 = group["betas"]
             for flat in parts:
-                _lion(flat, flat.bind_state(self, "exp_avg"), lr=group["lr"], beta1=beta1, beta2=beta2,
-                      decoupled=group["weight_decay_mode"] == "decoupled")
+                _lion(
+                    flat,
+                    flat.bind_state(self, "exp_avg"),
+                    lr=group["lr"],
+                    beta1=beta1,
+                    beta2=beta2,
+                    decoupled=group["weight_decay_mode"] == "decoupled",
+                )
         return loss
 
 
-def _lion(flat: FlatGroup, exp_avg: torch.Tensor, *, lr: float, beta1: float, beta2: float, decoupled: bool) -> None:
+def _lion(
+    flat: FlatGroup, exp_avg: torch.Tensor, *, lr: float, beta1: float, beta2: float, decoupled: bool
+) -> None:
     flat.apply_weight_decay(lr, decoupled)
     grad = flat.grad
     torch.lerp(exp_avg, grad, 1.0 - beta1, out=flat.scratch(0)).sign_()
@@ -73,12 +94,21 @@ def _lion(flat: FlatGroup, exp_avg: torch.Tensor, *, lr: float, beta1: float, be
     exp_avg.lerp_(grad, 1.0 - beta2)
 
 
-@OPTIMIZERS.register("lion", reference="Chen et al. 2023, Symbolic Discovery of Optimization Algorithms",
-                     flags={"family": "sign", "has_betas": True, "ours": True})
+@OPTIMIZERS.register(
+    "lion",
+    reference="Chen et al. 2023, Symbolic Discovery of Optimization Algorithms",
+    flags={"family": "sign", "has_betas": True, "ours": True},
+)
 @catalog_options
-def lion(params: Params, lr: PositiveFloat = 1e-4, beta1: Beta = 0.9, beta2: Beta = 0.99,
-         weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "decoupled",
-         implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def lion(
+    params: Params,
+    lr: PositiveFloat = 1e-4,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.99,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "decoupled",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Lion: the sign of an interpolated momentum; every coordinate moves by ±lr.
 
     Args:
@@ -90,5 +120,11 @@ def lion(params: Params, lr: PositiveFloat = 1e-4, beta1: Beta = 0.9, beta2: Bet
         weight_decay_mode: decoupled (the paper) or l2.
         implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
-    return Lion(params, lr=lr, betas=(beta1, beta2), weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
-                foreach=own_implementation(implementation))
+    return Lion(
+        params,
+        lr=lr,
+        betas=(beta1, beta2),
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        foreach=own_implementation(implementation),
+    )

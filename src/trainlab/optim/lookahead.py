@@ -34,7 +34,9 @@ class Lookahead(OptimizerShell):
         foreach: Multi-tensor path or a loop over parameters.
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, k: int = 5, alpha: float = 0.5, foreach: bool = True):
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, k: int = 5, alpha: float = 0.5, foreach: bool = True
+    ):
         if k < 1 or not 0.0 < alpha <= 1.0:
             raise ValueError(f"invalid Lookahead options: k={k}, alpha={alpha}")
         super().__init__([optimizer], {**optimizer.defaults, "k": k, "alpha": alpha})
@@ -43,7 +45,9 @@ class Lookahead(OptimizerShell):
         self.fast_steps = 0
         self.slow = [p.detach().clone() for p in self.params()]
         # The inner optimizer may need a closure (L-BFGS, SAM): the trainer reads this flag.
-        self.needs_closure = isinstance(optimizer, torch.optim.LBFGS) or getattr(optimizer, "needs_closure", False)
+        self.needs_closure = isinstance(optimizer, torch.optim.LBFGS) or getattr(
+            optimizer, "needs_closure", False
+        )
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
@@ -67,11 +71,20 @@ def _pull(slow: list[torch.Tensor], fast: list[torch.Tensor], *, alpha: float) -
     torch._foreach_copy_(fast, slow)
 
 
-@OPTIMIZERS.register("lookahead", reference="Zhang et al. 2019, Lookahead Optimizer: k steps forward, 1 step back",
-                     flags={"family": "wrapper", "ours": True})
-def lookahead(params: Params, base: str = "adam", k: Annotated[int, Field(ge=1)] = 5,
-              alpha: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5, base_options: dict[str, Any] | None = None,
-              param_groups: list[ParamGroupSpec] | None = None, decay_norm_and_bias: bool = False) -> torch.optim.Optimizer:
+@OPTIMIZERS.register(
+    "lookahead",
+    reference="Zhang et al. 2019, Lookahead Optimizer: k steps forward, 1 step back",
+    flags={"family": "wrapper", "ours": True},
+)
+def lookahead(
+    params: Params,
+    base: str = "adam",
+    k: Annotated[int, Field(ge=1)] = 5,
+    alpha: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5,
+    base_options: dict[str, Any] | None = None,
+    param_groups: list[ParamGroupSpec] | None = None,
+    decay_norm_and_bias: bool = False,
+) -> torch.optim.Optimizer:
     """Lookahead: wraps any optimizer; slow weights step toward the fast ones every k steps.
 
     Args:
@@ -87,8 +100,13 @@ def lookahead(params: Params, base: str = "adam", k: Annotated[int, Field(ge=1)]
     return Lookahead(inner, k=k, alpha=alpha)
 
 
-def build_inner(params: Params, base: str, base_options: dict[str, Any] | None,
-                param_groups: list[ParamGroupSpec] | None, decay_norm_and_bias: bool) -> torch.optim.Optimizer:
+def build_inner(
+    params: Params,
+    base: str,
+    base_options: dict[str, Any] | None,
+    param_groups: list[ParamGroupSpec] | None,
+    decay_norm_and_bias: bool,
+) -> torch.optim.Optimizer:
     """The wrapped optimizer, built by name with its own options checked."""
     entry = OPTIMIZERS.get(base, key="optimizer.base")
     options = dict(base_options or {})

@@ -34,8 +34,15 @@ class MuonWithAdamW(OptimizerShell):
         adamw_betas: AdamW's betas.
     """
 
-    def __init__(self, params: Params, lr: float = 0.02, momentum: float = 0.95, weight_decay: float = 0.0,
-                 adamw_lr: float = 1e-3, adamw_betas: tuple[float, float] = (0.9, 0.999)):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 0.02,
+        momentum: float = 0.95,
+        weight_decay: float = 0.0,
+        adamw_lr: float = 1e-3,
+        adamw_betas: tuple[float, float] = (0.9, 0.999),
+    ):
         groups = [g if isinstance(g, dict) else {"params": [g]} for g in params]
         muon_groups, adamw_groups = [], []
         for group in groups:
@@ -45,17 +52,28 @@ class MuonWithAdamW(OptimizerShell):
             if matrices:
                 muon_groups.append({**options, "params": matrices})
             if others:
-                adamw_groups.append({**options, "params": others, "lr": adamw_lr * options.get("lr", lr) / lr})
+                adamw_groups.append(
+                    {**options, "params": others, "lr": adamw_lr * options.get("lr", lr) / lr}
+                )
         inner: list[torch.optim.Optimizer] = []
         self.routing: dict[str, dict[str, int]] = {}
         if muon_groups:
             inner.append(torch.optim.Muon(muon_groups, lr=lr, momentum=momentum, weight_decay=weight_decay))
             self.routing["muon"] = _count(muon_groups)
         if adamw_groups:
-            inner.append(torch.optim.AdamW(adamw_groups, lr=adamw_lr, betas=adamw_betas, weight_decay=weight_decay,
-                                           fused=fused_supported(torch.optim.AdamW, [p for g in adamw_groups for p in g["params"]])))
+            inner.append(
+                torch.optim.AdamW(
+                    adamw_groups,
+                    lr=adamw_lr,
+                    betas=adamw_betas,
+                    weight_decay=weight_decay,
+                    fused=fused_supported(torch.optim.AdamW, [p for g in adamw_groups for p in g["params"]]),
+                )
+            )
             self.routing["adamw"] = _count(adamw_groups)
-        super().__init__(inner, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "adamw_lr": adamw_lr})
+        super().__init__(
+            inner, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "adamw_lr": adamw_lr}
+        )
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
@@ -73,11 +91,22 @@ def _count(groups: list[dict[str, Any]]) -> dict[str, int]:
     return {"tensors": len(params), "parameters": sum(p.numel() for p in params)}
 
 
-@OPTIMIZERS.register("muon", reference="Jordan et al. 2024, Muon: An optimizer for hidden layers in neural networks "
-                     "(https://kellerjordan.github.io/posts/muon/)", flags={"family": "orthogonal", "routes_to": "adamw"})
+@OPTIMIZERS.register(
+    "muon",
+    reference="Jordan et al. 2024, Muon: An optimizer for hidden layers in neural networks "
+    "(https://kellerjordan.github.io/posts/muon/)",
+    flags={"family": "orthogonal", "routes_to": "adamw"},
+)
 @catalog_options
-def muon(params: Params, lr: PositiveFloat = 0.02, momentum: Beta = 0.95, weight_decay: NonNegativeFloat = 0.0,
-         adamw_lr: PositiveFloat = 1e-3, adamw_beta1: Beta = 0.9, adamw_beta2: Beta = 0.999) -> torch.optim.Optimizer:
+def muon(
+    params: Params,
+    lr: PositiveFloat = 0.02,
+    momentum: Beta = 0.95,
+    weight_decay: NonNegativeFloat = 0.0,
+    adamw_lr: PositiveFloat = 1e-3,
+    adamw_beta1: Beta = 0.9,
+    adamw_beta2: Beta = 0.999,
+) -> torch.optim.Optimizer:
     """Muon: orthogonalized momentum for 2-D weights; every other parameter goes to AdamW.
 
     Args:
@@ -89,5 +118,11 @@ def muon(params: Params, lr: PositiveFloat = 0.02, momentum: Beta = 0.95, weight
         adamw_beta1: AdamW's beta1.
         adamw_beta2: AdamW's beta2.
     """
-    return MuonWithAdamW(params, lr=lr, momentum=momentum, weight_decay=weight_decay, adamw_lr=adamw_lr,
-                         adamw_betas=(adamw_beta1, adamw_beta2))
+    return MuonWithAdamW(
+        params,
+        lr=lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        adamw_lr=adamw_lr,
+        adamw_betas=(adamw_beta1, adamw_beta2),
+    )

@@ -79,8 +79,15 @@ def _hessian_rows(g: torch.Tensor, params: list[torch.Tensor], chunk: int = 256)
     eye = torch.eye(len(g), dtype=g.dtype, device=g.device)
     blocks = []
     for start in range(0, len(g), chunk):
-        rows = torch.autograd.grad(g, params, grad_outputs=eye[start:start + chunk], retain_graph=True,
-                                   is_grads_batched=True, allow_unused=True, materialize_grads=True)
+        rows = torch.autograd.grad(
+            g,
+            params,
+            grad_outputs=eye[start : start + chunk],
+            retain_graph=True,
+            is_grads_batched=True,
+            allow_unused=True,
+            materialize_grads=True,
+        )
         blocks.append(torch.cat([r.reshape(len(rows[0]), -1) for r in rows], dim=1))
     return torch.cat(blocks)
 
@@ -106,15 +113,26 @@ def _call_with_graph(closure: Any) -> Any:
         raise TypeError(
             "Newton differentiates the gradient once more, so its closure must accept create_graph and pass it "
             "to backward: def closure(create_graph=False): optimizer.zero_grad(); loss = f(); "
-            "loss.backward(create_graph=create_graph); return loss (the trainer's closure does)")
+            "loss.backward(create_graph=create_graph); return loss (the trainer's closure does)"
+        )
     return closure(create_graph=True)
 
 
-@OPTIMIZERS.register("newton", reference="Nocedal & Wright 2006, Numerical Optimization, ch. 3.3-3.4 (Newton with Hessian modification)",
-                     flags={"family": "second_order", "second_order": True, "needs_closure": True, "full_batch": True,
-                            "ours": True})
+@OPTIMIZERS.register(
+    "newton",
+    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 3.3-3.4 (Newton with Hessian modification)",
+    flags={
+        "family": "second_order",
+        "second_order": True,
+        "needs_closure": True,
+        "full_batch": True,
+        "ours": True,
+    },
+)
 @catalog_options
-def newton(params: Params, lr: PositiveFloat = 1.0, damping: NonNegativeFloat = 1e-8) -> torch.optim.Optimizer:
+def newton(
+    params: Params, lr: PositiveFloat = 1.0, damping: NonNegativeFloat = 1e-8
+) -> torch.optim.Optimizer:
     """Damped Newton: exact Hessian (torch autograd, vmapped rows), Cholesky solve, backtracking; tiny full-batch problems.
 
     Args:

@@ -40,7 +40,9 @@ class SAM(OptimizerShell):
 
     needs_closure = True
 
-    def __init__(self, optimizer: torch.optim.Optimizer, rho: float = 0.05, adaptive: bool = False, eta: float = 0.01):
+    def __init__(
+        self, optimizer: torch.optim.Optimizer, rho: float = 0.05, adaptive: bool = False, eta: float = 0.01
+    ):
         if rho <= 0:
             raise ValueError(f"invalid SAM rho: {rho}")
         super().__init__([optimizer], {**optimizer.defaults, "rho": rho, "adaptive": adaptive, "eta": eta})
@@ -50,7 +52,9 @@ class SAM(OptimizerShell):
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
         if closure is None:
-            raise RuntimeError("SAM needs a closure that recomputes the loss and gradients (the trainer passes one)")
+            raise RuntimeError(
+                "SAM needs a closure that recomputes the loss and gradients (the trainer passes one)"
+            )
         params = [p for p in self.params() if p.grad is not None]
         if not params:
             return self.base.step()
@@ -73,16 +77,33 @@ class SAM(OptimizerShell):
         return loss
 
 
-def _sam(params: Params, base: str, rho: float, adaptive: bool, eta: float, base_options: dict[str, Any] | None,
-         param_groups: list[ParamGroupSpec] | None, decay_norm_and_bias: bool) -> torch.optim.Optimizer:
+def _sam(
+    params: Params,
+    base: str,
+    rho: float,
+    adaptive: bool,
+    eta: float,
+    base_options: dict[str, Any] | None,
+    param_groups: list[ParamGroupSpec] | None,
+    decay_norm_and_bias: bool,
+) -> torch.optim.Optimizer:
     inner = build_inner(params, base, base_options, param_groups, decay_norm_and_bias)
     return SAM(inner, rho=rho, adaptive=adaptive, eta=eta)
 
 
-@OPTIMIZERS.register("sam", reference="Foret et al. 2021, Sharpness-Aware Minimization for Efficiently Improving Generalization",
-                     flags={"family": "wrapper", "needs_closure": True, "ours": True})
-def sam(params: Params, base: str = "momentum", rho: PositiveFloat = 0.05, base_options: dict[str, Any] | None = None,
-        param_groups: list[ParamGroupSpec] | None = None, decay_norm_and_bias: bool = False) -> torch.optim.Optimizer:
+@OPTIMIZERS.register(
+    "sam",
+    reference="Foret et al. 2021, Sharpness-Aware Minimization for Efficiently Improving Generalization",
+    flags={"family": "wrapper", "needs_closure": True, "ours": True},
+)
+def sam(
+    params: Params,
+    base: str = "momentum",
+    rho: PositiveFloat = 0.05,
+    base_options: dict[str, Any] | None = None,
+    param_groups: list[ParamGroupSpec] | None = None,
+    decay_norm_and_bias: bool = False,
+) -> torch.optim.Optimizer:
     """SAM: each step descends from the worst point within radius rho (two gradient evaluations).
 
     Args:
@@ -96,11 +117,20 @@ def sam(params: Params, base: str = "momentum", rho: PositiveFloat = 0.05, base_
     return _sam(params, base, rho, False, 0.01, base_options, param_groups, decay_norm_and_bias)
 
 
-@OPTIMIZERS.register("asam", reference="Kwon et al. 2021, ASAM: Adaptive Sharpness-Aware Minimization for Scale-Invariant Learning",
-                     flags={"family": "wrapper", "needs_closure": True, "ours": True})
-def asam(params: Params, base: str = "momentum", rho: PositiveFloat = 0.5, eta: Annotated[float, Field(ge=0.0)] = 0.01,
-         base_options: dict[str, Any] | None = None, param_groups: list[ParamGroupSpec] | None = None,
-         decay_norm_and_bias: bool = False) -> torch.optim.Optimizer:
+@OPTIMIZERS.register(
+    "asam",
+    reference="Kwon et al. 2021, ASAM: Adaptive Sharpness-Aware Minimization for Scale-Invariant Learning",
+    flags={"family": "wrapper", "needs_closure": True, "ours": True},
+)
+def asam(
+    params: Params,
+    base: str = "momentum",
+    rho: PositiveFloat = 0.5,
+    eta: Annotated[float, Field(ge=0.0)] = 0.01,
+    base_options: dict[str, Any] | None = None,
+    param_groups: list[ParamGroupSpec] | None = None,
+    decay_norm_and_bias: bool = False,
+) -> torch.optim.Optimizer:
     """ASAM: SAM with a scale-invariant neighbourhood, |w|+eta times the radius per coordinate.
 
     Args:

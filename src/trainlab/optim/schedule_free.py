@@ -81,7 +81,9 @@ class _ScheduleFree(torch.optim.Optimizer):
 
     def _start(self, closure: Any) -> Any:
         if not self.param_groups[0]["train_mode"]:
-            raise RuntimeError(f"{type(self).__name__}.step() was called in eval mode; call optimizer.train() first")
+            raise RuntimeError(
+                f"{type(self).__name__}.step() was called in eval mode; call optimizer.train() first"
+            )
         return evaluate_closure(closure)
 
 
@@ -105,14 +107,34 @@ class ScheduleFreeSGD(_ScheduleFree):
 
     _beta_key = "momentum"
 
-    def __init__(self, params: Params, lr: float = 1.0, momentum: float = 0.9, weight_decay: float = 0.0,
-                 warmup_steps: int = 0, r: float = 0.0, weight_lr_power: float = 2.0, maximize: bool = False,
-                 foreach: bool = True):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1.0,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        warmup_steps: int = 0,
+        r: float = 0.0,
+        weight_lr_power: float = 2.0,
+        maximize: bool = False,
+        foreach: bool = True,
+    ):
         if lr <= 0 or not 0.0 < momentum < 1.0 or weight_decay < 0:
             raise ValueError(f"invalid schedule-free SGD options: lr={lr}, momentum={momentum}")
-        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, warmup_steps=warmup_steps, r=r,
-                        weight_lr_power=weight_lr_power, k=0, train_mode=True, weight_sum=0.0, lr_max=-1.0,
-                        maximize=maximize, foreach=foreach)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            warmup_steps=warmup_steps,
+            r=r,
+            weight_lr_power=weight_lr_power,
+            k=0,
+            train_mode=True,
+            weight_sum=0.0,
+            lr_max=-1.0,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -121,8 +143,13 @@ class ScheduleFreeSGD(_ScheduleFree):
         for family in families(self):
             lr, averaging = self._family_weights(family)
             for flat in flat_parts(self, family, "ScheduleFreeSGD"):
-                _sgd(flat, flat.bind_state(self, "z", torch.clone), lr=lr, averaging=averaging,
-                     momentum=family[0]["momentum"])
+                _sgd(
+                    flat,
+                    flat.bind_state(self, "z", torch.clone),
+                    lr=lr,
+                    averaging=averaging,
+                    momentum=family[0]["momentum"],
+                )
             self._advance(family)
         return loss
 
@@ -162,14 +189,38 @@ class ScheduleFreeAdamW(_ScheduleFree):
 
     _beta_key = "betas"
 
-    def __init__(self, params: Params, lr: float = 0.0025, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, weight_decay_mode: str = "decoupled", warmup_steps: int = 0, r: float = 0.0,
-                 weight_lr_power: float = 2.0, maximize: bool = False, foreach: bool = True):
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 0.0025,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        weight_decay_mode: str = "decoupled",
+        warmup_steps: int = 0,
+        r: float = 0.0,
+        weight_lr_power: float = 2.0,
+        maximize: bool = False,
+        foreach: bool = True,
+    ):
         if lr <= 0 or not 0.0 < betas[0] < 1.0 or not 0.0 <= betas[1] < 1.0 or weight_decay < 0:
             raise ValueError(f"invalid schedule-free AdamW options: lr={lr}, betas={betas}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, weight_decay_mode=weight_decay_mode,
-                        warmup_steps=warmup_steps, r=r, weight_lr_power=weight_lr_power, k=0, train_mode=True,
-                        weight_sum=0.0, lr_max=-1.0, maximize=maximize, foreach=foreach)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            weight_decay_mode=weight_decay_mode,
+            warmup_steps=warmup_steps,
+            r=r,
+            weight_lr_power=weight_lr_power,
+            k=0,
+            train_mode=True,
+            weight_sum=0.0,
+            lr_max=-1.0,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -180,16 +231,35 @@ class ScheduleFreeAdamW(_ScheduleFree):
             group = family[0]
             beta1, beta2 = group["betas"]
             for flat in flat_parts(self, family, "ScheduleFreeAdamW"):
-                _adamw(flat, flat.bind_state(self, "z", torch.clone), flat.bind_state(self, "exp_avg_sq"), lr=lr,
-                       averaging=averaging, beta1=beta1, beta2=beta2, eps=group["eps"],
-                       bias_correction2=1.0 - beta2 ** (group["k"] + 1),
-                       decoupled=group["weight_decay_mode"] == "decoupled")
+                _adamw(
+                    flat,
+                    flat.bind_state(self, "z", torch.clone),
+                    flat.bind_state(self, "exp_avg_sq"),
+                    lr=lr,
+                    averaging=averaging,
+                    beta1=beta1,
+                    beta2=beta2,
+                    eps=group["eps"],
+                    bias_correction2=1.0 - beta2 ** (group["k"] + 1),
+                    decoupled=group["weight_decay_mode"] == "decoupled",
+                )
             self._advance(family)
         return loss
 
 
-def _adamw(flat: FlatGroup, z: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: float, averaging: float, beta1: float,
-           beta2: float, eps: float, bias_correction2: float, decoupled: bool) -> None:
+def _adamw(
+    flat: FlatGroup,
+    z: torch.Tensor,
+    exp_avg_sq: torch.Tensor,
+    *,
+    lr: float,
+    averaging: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    bias_correction2: float,
+    decoupled: bool,
+) -> None:
     if not decoupled:
         flat.apply_weight_decay(lr, decoupled=False)
     y, grad = flat.param, flat.grad
@@ -205,12 +275,22 @@ def _adamw(flat: FlatGroup, z: torch.Tensor, exp_avg_sq: torch.Tensor, *, lr: fl
     z.sub_(direction, alpha=scale * lr)
 
 
-@OPTIMIZERS.register("schedule_free_sgd", aliases=("sfsgd",), reference="Defazio et al. 2024, The Road Less Scheduled",
-                     flags={"family": "sgd", "has_modes": True, "ours": True})
+@OPTIMIZERS.register(
+    "schedule_free_sgd",
+    aliases=("sfsgd",),
+    reference="Defazio et al. 2024, The Road Less Scheduled",
+    flags={"family": "sgd", "has_modes": True, "ours": True},
+)
 @catalog_options
-def schedule_free_sgd(params: Params, lr: PositiveFloat = 1.0, momentum: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9,
-                      weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-                      warmup_steps: Annotated[int, Field(ge=0)] = 0, implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def schedule_free_sgd(
+    params: Params,
+    lr: PositiveFloat = 1.0,
+    momentum: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    warmup_steps: Annotated[int, Field(ge=0)] = 0,
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Schedule-free SGD: momentum by interpolation and iterate averaging; no LR schedule needed.
 
     Args:
@@ -222,17 +302,34 @@ def schedule_free_sgd(params: Params, lr: PositiveFloat = 1.0, momentum: Annotat
         warmup_steps: Linear warmup of the learning rate.
         implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
-    return ScheduleFreeSGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, warmup_steps=warmup_steps,
-                           foreach=own_implementation(implementation))
+    return ScheduleFreeSGD(
+        params,
+        lr=lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        warmup_steps=warmup_steps,
+        foreach=own_implementation(implementation),
+    )
 
 
-@OPTIMIZERS.register("schedule_free_adamw", aliases=("sfadamw",), reference="Defazio et al. 2024, The Road Less Scheduled",
-                     flags={"family": "adam", "has_betas": True, "has_modes": True, "ours": True})
+@OPTIMIZERS.register(
+    "schedule_free_adamw",
+    aliases=("sfadamw",),
+    reference="Defazio et al. 2024, The Road Less Scheduled",
+    flags={"family": "adam", "has_betas": True, "has_modes": True, "ours": True},
+)
 @catalog_options
-def schedule_free_adamw(params: Params, lr: PositiveFloat = 0.0025, beta1: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9,
-                        beta2: Beta = 0.999, eps: PositiveFloat = 1e-8, weight_decay: NonNegativeFloat = 0.0,
-                        weight_decay_mode: WeightDecayMode = "decoupled", warmup_steps: Annotated[int, Field(ge=0)] = 0,
-                        implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def schedule_free_adamw(
+    params: Params,
+    lr: PositiveFloat = 0.0025,
+    beta1: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "decoupled",
+    warmup_steps: Annotated[int, Field(ge=0)] = 0,
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Schedule-free AdamW: Adam's normalization with iterate averaging; no LR schedule needed.
 
     Args:
@@ -246,8 +343,13 @@ def schedule_free_adamw(params: Params, lr: PositiveFloat = 0.0025, beta1: Annot
         warmup_steps: Linear warmup of the learning rate.
         implementation: auto or foreach (all tensors at once, on flat buffers), or loop.
     """
-    return ScheduleFreeAdamW(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
-                             weight_decay_mode=weight_decay_mode, warmup_steps=warmup_steps,
-                             foreach=own_implementation(implementation))
-
-
+    return ScheduleFreeAdamW(
+        params,
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        warmup_steps=warmup_steps,
+        foreach=own_implementation(implementation),
+    )

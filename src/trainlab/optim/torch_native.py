@@ -23,21 +23,44 @@ from trainlab.registry import OPTIMIZERS
 TORCH_DOCS = "https://pytorch.org/docs/stable/generated/torch.optim.{}.html"
 
 
-def _build(cls: type, params: Params, *, weight_decay: float = 0.0, weight_decay_mode: str | None = None,
-           native_mode: str | None = "l2", implementation: str = "auto", **kwargs) -> torch.optim.Optimizer:
+def _build(
+    cls: type,
+    params: Params,
+    *,
+    weight_decay: float = 0.0,
+    weight_decay_mode: str | None = None,
+    native_mode: str | None = "l2",
+    implementation: str = "auto",
+    **kwargs,
+) -> torch.optim.Optimizer:
     groups = list(params)
     kwargs.update(torch_implementation(cls, groups, implementation))
-    return with_weight_decay(cls, groups, weight_decay=weight_decay, mode=weight_decay_mode or native_mode,
-                             native_mode=native_mode, **kwargs)
+    return with_weight_decay(
+        cls,
+        groups,
+        weight_decay=weight_decay,
+        mode=weight_decay_mode or native_mode,
+        native_mode=native_mode,
+        **kwargs,
+    )
 
 
 # ---- SGD family -------------------------------------------------------------------------------
 
-@OPTIMIZERS.register("sgd", reference="Robbins & Monro 1951, A Stochastic Approximation Method",
-                     flags={"family": "sgd", "has_momentum": False})
+
+@OPTIMIZERS.register(
+    "sgd",
+    reference="Robbins & Monro 1951, A Stochastic Approximation Method",
+    flags={"family": "sgd", "has_momentum": False},
+)
 @catalog_options
-def sgd(params: Params, lr: PositiveFloat = 0.1, weight_decay: NonNegativeFloat = 0.0,
-        weight_decay_mode: WeightDecayMode = "l2", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def sgd(
+    params: Params,
+    lr: PositiveFloat = 0.1,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Plain stochastic gradient descent: w ← w − lr·g.
 
     Args:
@@ -47,15 +70,30 @@ def sgd(params: Params, lr: PositiveFloat = 0.1, weight_decay: NonNegativeFloat 
         weight_decay_mode: ``l2`` adds weight_decay·w to the gradient; ``decoupled`` shrinks w by lr·weight_decay.
         implementation: auto, fused, foreach or loop.
     """
-    return _build(torch.optim.SGD, params, lr=lr, weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _build(
+        torch.optim.SGD,
+        params,
+        lr=lr,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("momentum", reference="Polyak 1964, Some methods of speeding up the convergence of iteration methods",
-                     flags={"family": "sgd", "has_momentum": True})
+@OPTIMIZERS.register(
+    "momentum",
+    reference="Polyak 1964, Some methods of speeding up the convergence of iteration methods",
+    flags={"family": "sgd", "has_momentum": True},
+)
 @catalog_options
-def momentum(params: Params, lr: PositiveFloat = 0.05, momentum: Beta = 0.9, weight_decay: NonNegativeFloat = 0.0,
-             weight_decay_mode: WeightDecayMode = "l2", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def momentum(
+    params: Params,
+    lr: PositiveFloat = 0.05,
+    momentum: Beta = 0.9,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """SGD with heavy-ball momentum: v ← μv + g, w ← w − lr·v.
 
     Args:
@@ -66,16 +104,31 @@ def momentum(params: Params, lr: PositiveFloat = 0.05, momentum: Beta = 0.9, wei
         weight_decay_mode: l2 or decoupled.
         implementation: auto, fused, foreach or loop.
     """
-    return _build(torch.optim.SGD, params, lr=lr, momentum=momentum, weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _build(
+        torch.optim.SGD,
+        params,
+        lr=lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("nesterov", reference="Sutskever et al. 2013, On the importance of initialization and momentum in deep learning",
-                     flags={"family": "sgd", "has_momentum": True})
+@OPTIMIZERS.register(
+    "nesterov",
+    reference="Sutskever et al. 2013, On the importance of initialization and momentum in deep learning",
+    flags={"family": "sgd", "has_momentum": True},
+)
 @catalog_options
-def nesterov(params: Params, lr: PositiveFloat = 0.05, momentum: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9,
-             weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-             implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def nesterov(
+    params: Params,
+    lr: PositiveFloat = 0.05,
+    momentum: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """SGD with Nesterov momentum: the gradient step looks ahead along the velocity.
 
     Args:
@@ -86,16 +139,34 @@ def nesterov(params: Params, lr: PositiveFloat = 0.05, momentum: Annotated[float
         weight_decay_mode: l2 or decoupled.
         implementation: auto, fused, foreach or loop.
     """
-    return _build(torch.optim.SGD, params, lr=lr, momentum=momentum, nesterov=True, weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _build(
+        torch.optim.SGD,
+        params,
+        lr=lr,
+        momentum=momentum,
+        nesterov=True,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("asgd", reference="Polyak & Juditsky 1992, Acceleration of Stochastic Approximation by Averaging",
-                     flags={"family": "sgd"})
+@OPTIMIZERS.register(
+    "asgd",
+    reference="Polyak & Juditsky 1992, Acceleration of Stochastic Approximation by Averaging",
+    flags={"family": "sgd"},
+)
 @catalog_options
-def asgd(params: Params, lr: PositiveFloat = 0.01, lambd: NonNegativeFloat = 1e-4, alpha: NonNegativeFloat = 0.75,
-         t0: NonNegativeFloat = 1e6, weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-         implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def asgd(
+    params: Params,
+    lr: PositiveFloat = 0.01,
+    lambd: NonNegativeFloat = 1e-4,
+    alpha: NonNegativeFloat = 0.75,
+    t0: NonNegativeFloat = 1e6,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Averaged SGD: SGD whose iterates are averaged after step t0 (the average is kept in the state as ``ax``).
 
     Args:
@@ -108,17 +179,36 @@ def asgd(params: Params, lr: PositiveFloat = 0.01, lambd: NonNegativeFloat = 1e-
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _build(torch.optim.ASGD, params, lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _build(
+        torch.optim.ASGD,
+        params,
+        lr=lr,
+        lambd=lambd,
+        alpha=alpha,
+        t0=t0,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
 # ---- adaptive per-coordinate methods -----------------------------------------------------------
 
-@OPTIMIZERS.register("adagrad", reference="Duchi et al. 2011, Adaptive Subgradient Methods for Online Learning and Stochastic Optimization",
-                     flags={"family": "adaptive"})
+
+@OPTIMIZERS.register(
+    "adagrad",
+    reference="Duchi et al. 2011, Adaptive Subgradient Methods for Online Learning and Stochastic Optimization",
+    flags={"family": "adaptive"},
+)
 @catalog_options
-def adagrad(params: Params, lr: PositiveFloat = 0.01, eps: PositiveFloat = 1e-10, weight_decay: NonNegativeFloat = 0.0,
-            weight_decay_mode: WeightDecayMode = "l2", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def adagrad(
+    params: Params,
+    lr: PositiveFloat = 0.01,
+    eps: PositiveFloat = 1e-10,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Adagrad: per-coordinate steps scaled by the root of the summed squared gradients.
 
     Args:
@@ -129,16 +219,32 @@ def adagrad(params: Params, lr: PositiveFloat = 0.01, eps: PositiveFloat = 1e-10
         weight_decay_mode: l2 or decoupled.
         implementation: auto, fused, foreach or loop.
     """
-    return _build(torch.optim.Adagrad, params, lr=lr, eps=eps, weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _build(
+        torch.optim.Adagrad,
+        params,
+        lr=lr,
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("adadelta", reference="Zeiler 2012, ADADELTA: An Adaptive Learning Rate Method",
-                     flags={"family": "adaptive"})
+@OPTIMIZERS.register(
+    "adadelta",
+    reference="Zeiler 2012, ADADELTA: An Adaptive Learning Rate Method",
+    flags={"family": "adaptive"},
+)
 @catalog_options
-def adadelta(params: Params, lr: PositiveFloat = 1.0, rho: Beta = 0.9, eps: PositiveFloat = 1e-6,
-             weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-             implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def adadelta(
+    params: Params,
+    lr: PositiveFloat = 1.0,
+    rho: Beta = 0.9,
+    eps: PositiveFloat = 1e-6,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Adadelta: steps scaled by the ratio of running RMS of updates to running RMS of gradients.
 
     Args:
@@ -150,20 +256,39 @@ def adadelta(params: Params, lr: PositiveFloat = 1.0, rho: Beta = 0.9, eps: Posi
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _build(torch.optim.Adadelta, params, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _build(
+        torch.optim.Adadelta,
+        params,
+        lr=lr,
+        rho=rho,
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
 def _rmsprop(params: Params, centered: bool, **kwargs) -> torch.optim.Optimizer:
     return _build(torch.optim.RMSprop, params, centered=centered, **kwargs)
 
 
-@OPTIMIZERS.register("rmsprop", reference="Tieleman & Hinton 2012, Lecture 6.5 - RMSProp, COURSERA: Neural Networks for Machine Learning",
-                     flags={"family": "adaptive"})
+@OPTIMIZERS.register(
+    "rmsprop",
+    reference="Tieleman & Hinton 2012, Lecture 6.5 - RMSProp, COURSERA: Neural Networks for Machine Learning",
+    flags={"family": "adaptive"},
+)
 @catalog_options
-def rmsprop(params: Params, lr: PositiveFloat = 1e-3, alpha: Beta = 0.99, eps: PositiveFloat = 1e-8,
-            momentum: Beta = 0.0, centered: bool = False, weight_decay: NonNegativeFloat = 0.0,
-            weight_decay_mode: WeightDecayMode = "l2", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def rmsprop(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    alpha: Beta = 0.99,
+    eps: PositiveFloat = 1e-8,
+    momentum: Beta = 0.0,
+    centered: bool = False,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """RMSprop: steps scaled by a running root-mean-square of the gradients.
 
     Args:
@@ -177,16 +302,36 @@ def rmsprop(params: Params, lr: PositiveFloat = 1e-3, alpha: Beta = 0.99, eps: P
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _rmsprop(params, centered, lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay,
-                    weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _rmsprop(
+        params,
+        centered,
+        lr=lr,
+        alpha=alpha,
+        eps=eps,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("centered_rmsprop", reference="Graves 2013, Generating Sequences With Recurrent Neural Networks (eq. 38-41)",
-                     flags={"family": "adaptive"}, aliases=("rmsprop_centered",))
+@OPTIMIZERS.register(
+    "centered_rmsprop",
+    reference="Graves 2013, Generating Sequences With Recurrent Neural Networks (eq. 38-41)",
+    flags={"family": "adaptive"},
+    aliases=("rmsprop_centered",),
+)
 @catalog_options
-def centered_rmsprop(params: Params, lr: PositiveFloat = 1e-3, alpha: Beta = 0.99, eps: PositiveFloat = 1e-8,
-                     momentum: Beta = 0.0, weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-                     implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def centered_rmsprop(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    alpha: Beta = 0.99,
+    eps: PositiveFloat = 1e-8,
+    momentum: Beta = 0.0,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Centered RMSprop: divides by the running variance of the gradient, E[g²] − E[g]².
 
     Args:
@@ -199,16 +344,34 @@ def centered_rmsprop(params: Params, lr: PositiveFloat = 1e-3, alpha: Beta = 0.9
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _rmsprop(params, True, lr=lr, alpha=alpha, eps=eps, momentum=momentum, weight_decay=weight_decay,
-                    weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _rmsprop(
+        params,
+        True,
+        lr=lr,
+        alpha=alpha,
+        eps=eps,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("rprop", reference="Riedmiller & Braun 1993, A direct adaptive method for faster backpropagation learning: the RPROP algorithm",
-                     flags={"family": "adaptive", "full_batch": True})
+@OPTIMIZERS.register(
+    "rprop",
+    reference="Riedmiller & Braun 1993, A direct adaptive method for faster backpropagation learning: the RPROP algorithm",
+    flags={"family": "adaptive", "full_batch": True},
+)
 @catalog_options
-def rprop(params: Params, lr: PositiveFloat = 0.01, eta_minus: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5,
-          eta_plus: Annotated[float, Field(gt=1.0)] = 1.2, weight_decay: NonNegativeFloat = 0.0,
-          weight_decay_mode: WeightDecayMode = "l2", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def rprop(
+    params: Params,
+    lr: PositiveFloat = 0.01,
+    eta_minus: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5,
+    eta_plus: Annotated[float, Field(gt=1.0)] = 1.2,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Rprop: per-coordinate step sizes grown or shrunk by the sign agreement of successive gradients.
 
     Meant for full-batch training; torch's Rprop has no decay of its own, so trainlab applies it.
@@ -222,25 +385,56 @@ def rprop(params: Params, lr: PositiveFloat = 0.01, eta_minus: Annotated[float, 
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _build(torch.optim.Rprop, params, lr=lr, etas=(eta_minus, eta_plus), weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, native_mode=None, implementation=implementation)
+    return _build(
+        torch.optim.Rprop,
+        params,
+        lr=lr,
+        etas=(eta_minus, eta_plus),
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        native_mode=None,
+        implementation=implementation,
+    )
 
 
 # ---- Adam family ----------------------------------------------------------------------------------
 
-def _adam(cls: type, params: Params, *, beta1: float, beta2: float, weight_decay_mode: str, **kwargs) -> torch.optim.Optimizer:
+
+def _adam(
+    cls: type, params: Params, *, beta1: float, beta2: float, weight_decay_mode: str, **kwargs
+) -> torch.optim.Optimizer:
     # torch.optim.Adam does both modes itself: decoupled_weight_decay=True is AdamW.
-    return _build(cls, params, betas=(beta1, beta2), weight_decay_mode=weight_decay_mode, native_mode=weight_decay_mode,
-                  **({"decoupled_weight_decay": weight_decay_mode == "decoupled"} if cls is not torch.optim.Adamax else {}),
-                  **kwargs)
+    return _build(
+        cls,
+        params,
+        betas=(beta1, beta2),
+        weight_decay_mode=weight_decay_mode,
+        native_mode=weight_decay_mode,
+        **(
+            {"decoupled_weight_decay": weight_decay_mode == "decoupled"}
+            if cls is not torch.optim.Adamax
+            else {}
+        ),
+        **kwargs,
+    )
 
 
-@OPTIMIZERS.register("adam", reference="Kingma & Ba 2015, Adam: A Method for Stochastic Optimization",
-                     flags={"family": "adam", "has_betas": True})
+@OPTIMIZERS.register(
+    "adam",
+    reference="Kingma & Ba 2015, Adam: A Method for Stochastic Optimization",
+    flags={"family": "adam", "has_betas": True},
+)
 @catalog_options
-def adam(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Beta = 0.999, eps: PositiveFloat = 1e-8,
-         weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-         implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def adam(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Adam: bias-corrected first and second moment estimates of the gradient.
 
     With the default ``weight_decay_mode: l2`` the penalty is added to the gradient, which Adam's
@@ -256,16 +450,35 @@ def adam(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Bet
         weight_decay_mode: l2 or decoupled.
         implementation: auto, fused, foreach or loop.
     """
-    return _adam(torch.optim.Adam, params, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                 weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _adam(
+        torch.optim.Adam,
+        params,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("adamw", reference="Loshchilov & Hutter 2019, Decoupled Weight Decay Regularization",
-                     flags={"family": "adam", "has_betas": True})
+@OPTIMIZERS.register(
+    "adamw",
+    reference="Loshchilov & Hutter 2019, Decoupled Weight Decay Regularization",
+    flags={"family": "adam", "has_betas": True},
+)
 @catalog_options
-def adamw(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Beta = 0.999, eps: PositiveFloat = 1e-8,
-          weight_decay: NonNegativeFloat = 0.01, weight_decay_mode: WeightDecayMode = "decoupled",
-          implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def adamw(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.01,
+    weight_decay_mode: WeightDecayMode = "decoupled",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """AdamW: Adam with weight decay applied to the weights directly, outside the adaptive scaling.
 
     Args:
@@ -278,16 +491,35 @@ def adamw(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Be
         weight_decay_mode: decoupled (default) or l2.
         implementation: auto, fused, foreach or loop.
     """
-    return _adam(torch.optim.Adam, params, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                 weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _adam(
+        torch.optim.Adam,
+        params,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("amsgrad", reference="Reddi et al. 2018, On the Convergence of Adam and Beyond",
-                     flags={"family": "adam", "has_betas": True})
+@OPTIMIZERS.register(
+    "amsgrad",
+    reference="Reddi et al. 2018, On the Convergence of Adam and Beyond",
+    flags={"family": "adam", "has_betas": True},
+)
 @catalog_options
-def amsgrad(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Beta = 0.999, eps: PositiveFloat = 1e-8,
-            weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-            implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def amsgrad(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """AMSGrad: Adam that divides by the running maximum of the second moment, so steps never grow.
 
     Args:
@@ -300,16 +532,37 @@ def amsgrad(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: 
         weight_decay_mode: l2 or decoupled.
         implementation: auto, fused, foreach or loop.
     """
-    return _adam(torch.optim.Adam, params, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                 weight_decay_mode=weight_decay_mode, amsgrad=True, implementation=implementation)
+    return _adam(
+        torch.optim.Adam,
+        params,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        amsgrad=True,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("nadam", reference="Dozat 2016, Incorporating Nesterov Momentum into Adam",
-                     flags={"family": "adam", "has_betas": True})
+@OPTIMIZERS.register(
+    "nadam",
+    reference="Dozat 2016, Incorporating Nesterov Momentum into Adam",
+    flags={"family": "adam", "has_betas": True},
+)
 @catalog_options
-def nadam(params: Params, lr: PositiveFloat = 2e-3, beta1: Beta = 0.9, beta2: Beta = 0.999, eps: PositiveFloat = 1e-8,
-          momentum_decay: NonNegativeFloat = 4e-3, weight_decay: NonNegativeFloat = 0.0,
-          weight_decay_mode: WeightDecayMode = "l2", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def nadam(
+    params: Params,
+    lr: PositiveFloat = 2e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-8,
+    momentum_decay: NonNegativeFloat = 4e-3,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """NAdam: Adam with a Nesterov look-ahead on the first moment.
 
     Args:
@@ -323,16 +576,36 @@ def nadam(params: Params, lr: PositiveFloat = 2e-3, beta1: Beta = 0.9, beta2: Be
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _adam(torch.optim.NAdam, params, lr=lr, beta1=beta1, beta2=beta2, eps=eps, momentum_decay=momentum_decay,
-                 weight_decay=weight_decay, weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _adam(
+        torch.optim.NAdam,
+        params,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        momentum_decay=momentum_decay,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("radam", reference="Liu et al. 2020, On the Variance of the Adaptive Learning Rate and Beyond",
-                     flags={"family": "adam", "has_betas": True})
+@OPTIMIZERS.register(
+    "radam",
+    reference="Liu et al. 2020, On the Variance of the Adaptive Learning Rate and Beyond",
+    flags={"family": "adam", "has_betas": True},
+)
 @catalog_options
-def radam(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Beta = 0.999, eps: PositiveFloat = 1e-8,
-          weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-          implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def radam(
+    params: Params,
+    lr: PositiveFloat = 1e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """RAdam: Adam with the adaptive step rectified while the second-moment estimate is high-variance.
 
     Args:
@@ -345,16 +618,35 @@ def radam(params: Params, lr: PositiveFloat = 1e-3, beta1: Beta = 0.9, beta2: Be
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _adam(torch.optim.RAdam, params, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                 weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _adam(
+        torch.optim.RAdam,
+        params,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("adamax", reference="Kingma & Ba 2015, Adam: A Method for Stochastic Optimization (section 7.1)",
-                     flags={"family": "adam", "has_betas": True})
+@OPTIMIZERS.register(
+    "adamax",
+    reference="Kingma & Ba 2015, Adam: A Method for Stochastic Optimization (section 7.1)",
+    flags={"family": "adam", "has_betas": True},
+)
 @catalog_options
-def adamax(params: Params, lr: PositiveFloat = 2e-3, beta1: Beta = 0.9, beta2: Beta = 0.999, eps: PositiveFloat = 1e-8,
-           weight_decay: NonNegativeFloat = 0.0, weight_decay_mode: WeightDecayMode = "l2",
-           implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def adamax(
+    params: Params,
+    lr: PositiveFloat = 2e-3,
+    beta1: Beta = 0.9,
+    beta2: Beta = 0.999,
+    eps: PositiveFloat = 1e-8,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "l2",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Adamax: Adam with the infinity norm in place of the second moment.
 
     Args:
@@ -367,16 +659,34 @@ def adamax(params: Params, lr: PositiveFloat = 2e-3, beta1: Beta = 0.9, beta2: B
         weight_decay_mode: l2 or decoupled.
         implementation: auto, foreach or loop.
     """
-    return _build(torch.optim.Adamax, params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
-                  weight_decay_mode=weight_decay_mode, implementation=implementation)
+    return _build(
+        torch.optim.Adamax,
+        params,
+        lr=lr,
+        betas=(beta1, beta2),
+        eps=eps,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        implementation=implementation,
+    )
 
 
-@OPTIMIZERS.register("adafactor", reference="Shazeer & Stern 2018, Adafactor: Adaptive Learning Rates with Sublinear Memory Cost",
-                     flags={"family": "adam"})
+@OPTIMIZERS.register(
+    "adafactor",
+    reference="Shazeer & Stern 2018, Adafactor: Adaptive Learning Rates with Sublinear Memory Cost",
+    flags={"family": "adam"},
+)
 @catalog_options
-def adafactor(params: Params, lr: PositiveFloat = 1e-2, beta2_decay: Annotated[float, Field(le=0.0)] = -0.8,
-              eps: PositiveFloat = 1e-3, clip_threshold: PositiveFloat = 1.0, weight_decay: NonNegativeFloat = 0.0,
-              weight_decay_mode: WeightDecayMode = "decoupled", implementation: Implementation = "auto") -> torch.optim.Optimizer:
+def adafactor(
+    params: Params,
+    lr: PositiveFloat = 1e-2,
+    beta2_decay: Annotated[float, Field(le=0.0)] = -0.8,
+    eps: PositiveFloat = 1e-3,
+    clip_threshold: PositiveFloat = 1.0,
+    weight_decay: NonNegativeFloat = 0.0,
+    weight_decay_mode: WeightDecayMode = "decoupled",
+    implementation: Implementation = "auto",
+) -> torch.optim.Optimizer:
     """Adafactor: a factored (row and column) second moment, so optimizer memory is sublinear.
 
     Args:
@@ -389,18 +699,36 @@ def adafactor(params: Params, lr: PositiveFloat = 1e-2, beta2_decay: Annotated[f
         weight_decay_mode: decoupled (torch's, default) or l2.
         implementation: auto, foreach or loop.
     """
-    return _build(torch.optim.Adafactor, params, lr=lr, beta2_decay=beta2_decay, eps=(None, eps), d=clip_threshold,
-                  weight_decay=weight_decay, weight_decay_mode=weight_decay_mode, native_mode="decoupled",
-                  implementation=implementation)
+    return _build(
+        torch.optim.Adafactor,
+        params,
+        lr=lr,
+        beta2_decay=beta2_decay,
+        eps=(None, eps),
+        d=clip_threshold,
+        weight_decay=weight_decay,
+        weight_decay_mode=weight_decay_mode,
+        native_mode="decoupled",
+        implementation=implementation,
+    )
 
 
 # ---- quasi-Newton ---------------------------------------------------------------------------------
 
-@OPTIMIZERS.register("lbfgs", reference="Liu & Nocedal 1989, On the limited memory BFGS method for large scale optimization",
-                     flags={"family": "quasi_newton", "needs_closure": True, "full_batch": True})
+
+@OPTIMIZERS.register(
+    "lbfgs",
+    reference="Liu & Nocedal 1989, On the limited memory BFGS method for large scale optimization",
+    flags={"family": "quasi_newton", "needs_closure": True, "full_batch": True},
+)
 @catalog_options
-def lbfgs(params: Params, lr: PositiveFloat = 1.0, max_iter: Annotated[int, Field(ge=1)] = 20,
-          history_size: Annotated[int, Field(ge=1)] = 10, line_search: bool = True) -> torch.optim.Optimizer:
+def lbfgs(
+    params: Params,
+    lr: PositiveFloat = 1.0,
+    max_iter: Annotated[int, Field(ge=1)] = 20,
+    history_size: Annotated[int, Field(ge=1)] = 10,
+    line_search: bool = True,
+) -> torch.optim.Optimizer:
     """L-BFGS: a quasi-Newton direction from the last gradient differences; best full batch.
 
     Args:
@@ -410,8 +738,13 @@ def lbfgs(params: Params, lr: PositiveFloat = 1.0, max_iter: Annotated[int, Fiel
         history_size: Number of gradient differences kept.
         line_search: Use the strong-Wolfe line search.
     """
-    return torch.optim.LBFGS(all_param_tensors(params), lr=lr, max_iter=max_iter, history_size=history_size,
-                             line_search_fn="strong_wolfe" if line_search else None)
+    return torch.optim.LBFGS(
+        all_param_tensors(params),
+        lr=lr,
+        max_iter=max_iter,
+        history_size=history_size,
+        line_search_fn="strong_wolfe" if line_search else None,
+    )
 
 
 def all_param_tensors(groups: Params) -> list[torch.Tensor]:

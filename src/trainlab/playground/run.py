@@ -16,10 +16,28 @@ from trainlab.registry import OPTIMIZERS
 # Learning rates that make the classic pictures legible on these functions (gradients of order 1–100);
 # the registry defaults are tuned for networks. Anything not listed keeps its registry default.
 PLAYGROUND_LR = {
-    "sgd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "asgd": 1e-3, "adagrad": 0.5, "adadelta": 1.0, "rmsprop": 1e-2,
-    "centered_rmsprop": 1e-2, "adam": 5e-2, "adamw": 5e-2, "amsgrad": 5e-2, "nadam": 5e-2, "adamax": 5e-2,
-    "radam": 5e-2, "adafactor": 5e-2, "lion": 1e-2, "lamb": 5e-2, "adabelief": 5e-2, "schedule_free_sgd": 1e-3,
-    "schedule_free_adamw": 5e-2, "rprop": 1e-2, "lars": 10.0,
+    "sgd": 1e-3,
+    "momentum": 1e-3,
+    "nesterov": 1e-3,
+    "asgd": 1e-3,
+    "adagrad": 0.5,
+    "adadelta": 1.0,
+    "rmsprop": 1e-2,
+    "centered_rmsprop": 1e-2,
+    "adam": 5e-2,
+    "adamw": 5e-2,
+    "amsgrad": 5e-2,
+    "nadam": 5e-2,
+    "adamax": 5e-2,
+    "radam": 5e-2,
+    "adafactor": 5e-2,
+    "lion": 1e-2,
+    "lamb": 5e-2,
+    "adabelief": 5e-2,
+    "schedule_free_sgd": 1e-3,
+    "schedule_free_adamw": 5e-2,
+    "rprop": 1e-2,
+    "lars": 10.0,
 }
 UNSUITABLE = {"muon": "Muon needs 2-D weight matrices; a point in the plane is a vector"}
 
@@ -41,8 +59,15 @@ class Trajectory:
     steps_to_tolerance: int | None
 
 
-def run_playground(function: TestFunction, optimizers: list[str], *, steps: int = 500, tolerance: float = 1e-3,
-                   lr: float | None = None, start: tuple[float, float] | None = None) -> list[Trajectory]:
+def run_playground(
+    function: TestFunction,
+    optimizers: list[str],
+    *,
+    steps: int = 500,
+    tolerance: float = 1e-3,
+    lr: float | None = None,
+    start: tuple[float, float] | None = None,
+) -> list[Trajectory]:
     """Minimize ``function`` from its start point with each optimizer.
 
     Args:
@@ -67,10 +92,18 @@ def run_playground(function: TestFunction, optimizers: list[str], *, steps: int 
     return [_run_one(function, name, steps, tolerance, lr, start or function.start) for name in optimizers]
 
 
-def _run_one(function: TestFunction, name: str, steps: int, tolerance: float, lr: float | None,
-             start: tuple[float, float]) -> Trajectory:
+def _run_one(
+    function: TestFunction,
+    name: str,
+    steps: int,
+    tolerance: float,
+    lr: float | None,
+    start: tuple[float, float],
+) -> Trajectory:
     entry = OPTIMIZERS.get(name)
-    point = torch.tensor([start], dtype=torch.float64, requires_grad=True)  # (1, 2): a "weight", so decay applies
+    point = torch.tensor(
+        [start], dtype=torch.float64, requires_grad=True
+    )  # (1, 2): a "weight", so decay applies
     options: dict[str, Any] = {}
     rate = lr if lr is not None else PLAYGROUND_LR.get(entry.name)
     if rate is not None and "lr" in entry.parameters():
@@ -125,8 +158,11 @@ def plot_trajectories(function: TestFunction, trajectories: list[Trajectory], ou
     import matplotlib.pyplot as plt
 
     (x_min, x_max), (y_min, y_max) = function.bounds
-    xs, ys = torch.meshgrid(torch.linspace(x_min, x_max, 300, dtype=torch.float64),
-                            torch.linspace(y_min, y_max, 300, dtype=torch.float64), indexing="xy")
+    xs, ys = torch.meshgrid(
+        torch.linspace(x_min, x_max, 300, dtype=torch.float64),
+        torch.linspace(y_min, y_max, 300, dtype=torch.float64),
+        indexing="xy",
+    )
     zs = function.f(xs, ys)
     if function.log_levels:
         zs = torch.log1p(zs - zs.min())
@@ -137,9 +173,16 @@ def plot_trajectories(function: TestFunction, trajectories: list[Trajectory], ou
         axes.plot(*minimum, marker="*", color="gold", markersize=14, markeredgecolor="black", zorder=5)
     for trajectory in trajectories:
         path = trajectory.points.numpy()
-        inside = ((path[:, 0] >= x_min - 1) & (path[:, 0] <= x_max + 1) & (path[:, 1] >= y_min - 1) & (path[:, 1] <= y_max + 1))
+        inside = (
+            (path[:, 0] >= x_min - 1)
+            & (path[:, 0] <= x_max + 1)
+            & (path[:, 1] >= y_min - 1)
+            & (path[:, 1] <= y_max + 1)
+        )
         path = path[inside.cumprod().astype(bool)]  # stop drawing where a run leaves the window for good
-        label = trajectory.optimizer + (f" ({trajectory.steps_to_tolerance} steps)" if trajectory.steps_to_tolerance else "")
+        label = trajectory.optimizer + (
+            f" ({trajectory.steps_to_tolerance} steps)" if trajectory.steps_to_tolerance else ""
+        )
         axes.plot(path[:, 0], path[:, 1], marker="o", markersize=1.5, linewidth=1.2, label=label)
     axes.plot(*function.start, marker="x", color="black", markersize=9)
     axes.set_xlim(x_min, x_max)

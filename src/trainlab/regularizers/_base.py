@@ -29,7 +29,8 @@ def weight_parameters(model: nn.Module, pattern: str = "*", include_bias: bool =
     ``include_bias`` adds every other trainable parameter that matches.
     """
     return [
-        p for name, p in model.named_parameters()
+        p
+        for name, p in model.named_parameters()
         if p.requires_grad and fnmatch.fnmatchcase(name, pattern) and (p.ndim >= 2 or include_bias)
     ]
 
@@ -37,7 +38,9 @@ def weight_parameters(model: nn.Module, pattern: str = "*", include_bias: bool =
 def weight_layers(model: nn.Module, pattern: str = "*") -> list[tuple[str, nn.Module]]:
     """Linear and convolution layers whose module names match ``pattern``."""
     kinds = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, kinds) and fnmatch.fnmatchcase(n, pattern)]
+    return [
+        (n, m) for n, m in model.named_modules() if isinstance(m, kinds) and fnmatch.fnmatchcase(n, pattern)
+    ]
 
 
 def as_matrix(weight: Any) -> Any:

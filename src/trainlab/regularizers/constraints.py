@@ -65,7 +65,9 @@ def max_norm(max_norm: Annotated[float, Field(gt=0.0)] = 3.0, pattern: str = "*"
     reference="Miyato, Kataoka, Koyama & Yoshida 2018, Spectral Normalization for Generative Adversarial "
     "Networks, arXiv:1802.05957",
 )
-def spectral_norm(pattern: str = "*", power_iterations: Annotated[int, Field(ge=1)] = 1) -> SpectralNormParametrization:
+def spectral_norm(
+    pattern: str = "*", power_iterations: Annotated[int, Field(ge=1)] = 1
+) -> SpectralNormParametrization:
     """Spectral normalization as a parametrization: W / sigma_max(W), by power iteration, on linear and conv layers.
 
     Args:

@@ -29,7 +29,11 @@ class _WeightPenalty:
         raise NotImplementedError
 
     def __call__(self, model: nn.Module) -> torch.Tensor:
-        params = self._params if self._params is not None else weight_parameters(model, self.pattern, self.include_bias)
+        params = (
+            self._params
+            if self._params is not None
+            else weight_parameters(model, self.pattern, self.include_bias)
+        )
         if not params:
             return torch.zeros((), device=next(model.parameters()).device)
         return self.strength * torch.stack([self.term(p) for p in params]).sum()

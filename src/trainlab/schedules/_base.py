@@ -51,7 +51,11 @@ class FactorSchedule(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         # The functions are rebuilt from the recipe; the counter is all the state there is.
-        return {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "factor", "momentum")}
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("optimizer", "factor", "momentum")
+        }
 
 
 def set_momentum(optimizer: torch.optim.Optimizer, value: float) -> None:
@@ -74,13 +78,19 @@ def with_warmup(main: Factor, warmup_steps: int, kind: str = "linear") -> Factor
     """``main`` shifted to start after a warmup of ``warmup_steps``, whose ramp multiplies ``main(0)``."""
     if warmup_steps == 0:
         return main
-    return lambda step: warmup_factor(step, warmup_steps, kind) * main(0) if step < warmup_steps else main(
-        step - warmup_steps
+    return lambda step: (
+        warmup_factor(step, warmup_steps, kind) * main(0)
+        if step < warmup_steps
+        else main(step - warmup_steps)
     )
 
 
 def build(
-    optimizer: torch.optim.Optimizer, main: Factor, warmup_steps: int, warmup: str, momentum: Factor | None = None
+    optimizer: torch.optim.Optimizer,
+    main: Factor,
+    warmup_steps: int,
+    warmup: str,
+    momentum: Factor | None = None,
 ) -> FactorSchedule:
     """The FactorSchedule of ``main`` after warmup (the momentum schedule, if any, runs after it too)."""
     momentum_after_warmup = None

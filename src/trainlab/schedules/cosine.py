@@ -24,7 +24,10 @@ _SGDR = "Loshchilov & Hutter 2017, SGDR: Stochastic Gradient Descent with Warm R
 
 @SCHEDULES.register("cosine", reference=_SGDR + " (Eq. 5, a single cycle)")
 def cosine(
-    optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: NonNegativeInt = 0, min_lr_ratio: Fraction = 0.0,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup_steps: NonNegativeInt = 0,
+    min_lr_ratio: Fraction = 0.0,
     warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Half-cosine decay from the base learning rate to ``min_lr_ratio`` of it, after warmup.
@@ -37,14 +40,20 @@ def cosine(
         warmup: ``linear`` or ``exponential`` ramp.
     """
     span = decay_steps(total_steps, warmup_steps)
-    return build(optimizer, lambda s: cosine_between(1.0, min_lr_ratio, min(1.0, s / span)), warmup_steps, warmup)
+    return build(
+        optimizer, lambda s: cosine_between(1.0, min_lr_ratio, min(1.0, s / span)), warmup_steps, warmup
+    )
 
 
 @SCHEDULES.register("cosine_restarts", aliases=("sgdr",), reference=_SGDR)
 def cosine_restarts(
-    optimizer: torch.optim.Optimizer, total_steps: int, cycle_steps: PositiveInt = 1000,
-    cycle_mult: Annotated[int, Field(ge=1)] = 1, min_lr_ratio: Fraction = 0.0,
-    warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    cycle_steps: PositiveInt = 1000,
+    cycle_mult: Annotated[int, Field(ge=1)] = 1,
+    min_lr_ratio: Fraction = 0.0,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Cosine annealing restarted every cycle; each cycle ``cycle_mult`` times longer than the last.
 

@@ -30,10 +30,16 @@ Momentum = Annotated[float, Field(ge=0.0, lt=1.0)]
     "https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html",
 )
 def one_cycle(
-    optimizer: torch.optim.Optimizer, total_steps: int, pct_start: Annotated[float, Field(gt=0, lt=1)] = 0.3,
-    div_factor: Ratio = 25.0, final_div_factor: Ratio = 1e4, cycle_momentum: bool = True,
-    base_momentum: Momentum = 0.85, max_momentum: Momentum = 0.95,
-    warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    pct_start: Annotated[float, Field(gt=0, lt=1)] = 0.3,
+    div_factor: Ratio = 25.0,
+    final_div_factor: Ratio = 1e4,
+    cycle_momentum: bool = True,
+    base_momentum: Momentum = 0.85,
+    max_momentum: Momentum = 0.95,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """One-cycle: cosine rise from base/div_factor to the base learning rate, then down to base/(div*final_div).
 
@@ -83,8 +89,12 @@ def one_cycle(
     "https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CyclicLR.html",
 )
 def cyclic(
-    optimizer: torch.optim.Optimizer, total_steps: int, step_size_up: PositiveInt = 2000,
-    min_lr_ratio: Fraction = 0.1, warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    step_size_up: PositiveInt = 2000,
+    min_lr_ratio: Fraction = 0.1,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Triangular cyclical learning rate between ``min_lr_ratio`` * lr and lr, ``step_size_up`` steps each way.
 

@@ -27,7 +27,10 @@ _WARMUP_DOC = "warmup_steps and warmup: a linear or exponential ramp before the 
 
 @SCHEDULES.register("constant", reference=_TORCH.format("ConstantLR"))
 def constant(
-    optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear"
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """The optimizer's learning rate throughout, after an optional warmup.
 
@@ -42,8 +45,12 @@ def constant(
 
 @SCHEDULES.register("step", reference=_TORCH.format("StepLR"))
 def step(
-    optimizer: torch.optim.Optimizer, total_steps: int, step_size: PositiveInt = 1000, gamma: Decay = 0.1,
-    warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    step_size: PositiveInt = 1000,
+    gamma: Decay = 0.1,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Multiply the learning rate by ``gamma`` every ``step_size`` steps.
 
@@ -60,8 +67,12 @@ def step(
 
 @SCHEDULES.register("multistep", reference=_TORCH.format("MultiStepLR"))
 def multistep(
-    optimizer: torch.optim.Optimizer, total_steps: int, milestones: list[PositiveInt] | None = None,
-    gamma: Decay = 0.1, warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    milestones: list[PositiveInt] | None = None,
+    gamma: Decay = 0.1,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Multiply the learning rate by ``gamma`` at each milestone step (default: 50% and 75% of training).
 
@@ -80,8 +91,11 @@ def multistep(
 
 @SCHEDULES.register("exponential", reference=_TORCH.format("ExponentialLR"))
 def exponential(
-    optimizer: torch.optim.Optimizer, total_steps: int, gamma: Decay = 0.999,
-    warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    gamma: Decay = 0.999,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Multiply the learning rate by ``gamma`` every step.
 
@@ -95,9 +109,14 @@ def exponential(
     return build(optimizer, lambda s: gamma**s, warmup_steps, warmup)
 
 
-@SCHEDULES.register("linear", reference="Goyal et al. 2017, Accurate, Large Minibatch SGD; " + _TORCH.format("LinearLR"))
+@SCHEDULES.register(
+    "linear", reference="Goyal et al. 2017, Accurate, Large Minibatch SGD; " + _TORCH.format("LinearLR")
+)
 def linear(
-    optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: NonNegativeInt = 0, min_lr_ratio: Fraction = 0.0,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    warmup_steps: NonNegativeInt = 0,
+    min_lr_ratio: Fraction = 0.0,
     warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Linear decay from the base learning rate to ``min_lr_ratio`` of it, after warmup.
@@ -115,8 +134,11 @@ def linear(
 
 @SCHEDULES.register("polynomial", reference=_TORCH.format("PolynomialLR"))
 def polynomial(
-    optimizer: torch.optim.Optimizer, total_steps: int, power: Annotated[float, Field(gt=0)] = 1.0,
-    warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    power: Annotated[float, Field(gt=0)] = 1.0,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Polynomial decay (1 - t / T)^power to 0 at the end of training.
 
@@ -135,8 +157,11 @@ def polynomial(
     "inverse_sqrt", reference="Vaswani et al. 2017, Attention Is All You Need, arXiv:1706.03762, Eq. 3"
 )
 def inverse_sqrt(
-    optimizer: torch.optim.Optimizer, total_steps: int, timescale: PositiveInt | None = None,
-    warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    timescale: PositiveInt | None = None,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Inverse square-root decay sqrt(tau / (tau + t)) after warmup; with tau = warmup_steps, the Transformer's.
 
@@ -158,8 +183,12 @@ def inverse_sqrt(
     "Training Beyond Fixed Training Durations, arXiv:2405.18392",
 )
 def wsd(
-    optimizer: torch.optim.Optimizer, total_steps: int, decay_fraction: Fraction = 0.2, min_lr_ratio: Fraction = 0.0,
-    decay: Literal["linear", "cosine", "sqrt"] = "linear", warmup_steps: NonNegativeInt = 0,
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    decay_fraction: Fraction = 0.2,
+    min_lr_ratio: Fraction = 0.0,
+    decay: Literal["linear", "cosine", "sqrt"] = "linear",
+    warmup_steps: NonNegativeInt = 0,
     warmup: WarmupKind = "linear",
 ) -> FactorSchedule:
     """Warmup-stable-decay: warmup, a constant learning rate, then a short decay over the last ``decay_fraction``.

@@ -21,8 +21,17 @@ class ReduceOnPlateau(FactorSchedule):
     """
 
     def __init__(
-        self, optimizer: torch.optim.Optimizer, *, reduce_factor: float, patience: int, threshold: float,
-        mode: str, monitor: str, min_lr_ratio: float, warmup_steps: int, warmup: str,
+        self,
+        optimizer: torch.optim.Optimizer,
+        *,
+        reduce_factor: float,
+        patience: int,
+        threshold: float,
+        mode: str,
+        monitor: str,
+        min_lr_ratio: float,
+        warmup_steps: int,
+        warmup: str,
     ):
         self.scale = 1.0
         self.best = math.inf if mode == "min" else -math.inf
@@ -62,10 +71,16 @@ class ReduceOnPlateau(FactorSchedule):
     reference="https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html",
 )
 def reduce_on_plateau(
-    optimizer: torch.optim.Optimizer, total_steps: int, factor: Annotated[float, Field(gt=0, lt=1)] = 0.1,
-    patience: NonNegativeInt = 10, threshold: Annotated[float, Field(ge=0)] = 1e-4, mode: Literal["min", "max"] = "min",
-    monitor: str = "train_loss", min_lr_ratio: Annotated[float, Field(ge=0, le=1)] = 0.0,
-    warmup_steps: NonNegativeInt = 0, warmup: WarmupKind = "linear",
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1,
+    patience: NonNegativeInt = 10,
+    threshold: Annotated[float, Field(ge=0)] = 1e-4,
+    mode: Literal["min", "max"] = "min",
+    monitor: str = "train_loss",
+    min_lr_ratio: Annotated[float, Field(ge=0, le=1)] = 0.0,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
 ) -> ReduceOnPlateau:
     """Multiply the learning rate by ``factor`` when the monitored value has not improved for ``patience`` checks.
 
@@ -83,6 +98,13 @@ def reduce_on_plateau(
         warmup: ``linear`` or ``exponential`` ramp.
     """
     return ReduceOnPlateau(
-        optimizer, reduce_factor=factor, patience=patience, threshold=threshold, mode=mode, monitor=monitor,
-        min_lr_ratio=min_lr_ratio, warmup_steps=warmup_steps, warmup=warmup,
+        optimizer,
+        reduce_factor=factor,
+        patience=patience,
+        threshold=threshold,
+        mode=mode,
+        monitor=monitor,
+        min_lr_ratio=min_lr_ratio,
+        warmup_steps=warmup_steps,
+        warmup=warmup,
     )

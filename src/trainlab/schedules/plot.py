@@ -21,11 +21,15 @@ def parse_spec(text: str) -> dict[str, Any]:
     if isinstance(value, str):
         return {"name": value}
     if not isinstance(value, Mapping):
-        raise ConfigError([Problem("SPEC", "give a schedule name or a mapping like '{name: cosine, warmup_steps: 100}'")])
+        raise ConfigError(
+            [Problem("SPEC", "give a schedule name or a mapping like '{name: cosine, warmup_steps: 100}'")]
+        )
     return dict(value)
 
 
-def schedule_curve(spec: str | Mapping[str, Any], total_steps: int, lr: float = 1.0) -> dict[str, list[float]]:
+def schedule_curve(
+    spec: str | Mapping[str, Any], total_steps: int, lr: float = 1.0
+) -> dict[str, list[float]]:
     """The learning rate at every step (and the momentum, when the schedule changes it), on an SGD optimizer."""
     entry, options = check_spec(SCHEDULES, spec, key="schedule", provided=("optimizer", "total_steps"))
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)

@@ -6,4 +6,12 @@ from trainlab.train.evaluator import Evaluator
 from trainlab.train.seed import seed_everything
 from trainlab.train.trainer import Trainer
 
-__all__ = ["Callback", "Evaluator", "JsonlLogger", "ProcessContext", "ProgressBar", "Trainer", "seed_everything"]
+__all__ = [
+    "Callback",
+    "Evaluator",
+    "JsonlLogger",
+    "ProcessContext",
+    "ProgressBar",
+    "Trainer",
+    "seed_everything",
+]

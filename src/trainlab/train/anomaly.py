@@ -86,7 +86,10 @@ class AnomalyGuard:
 
     # --------------------------------------------------------------------------------------------
     def problem(
-        self, step_losses: Sequence[torch.Tensor], params: Sequence[torch.Tensor], process: ProcessContext | None = None
+        self,
+        step_losses: Sequence[torch.Tensor],
+        params: Sequence[torch.Tensor],
+        process: ProcessContext | None = None,
     ) -> str | None:
         """What is wrong with this step (before its update), or None. Reads the loss: one sync.
 
@@ -101,8 +104,14 @@ class AnomalyGuard:
             self.consecutive = 0
         return found
 
-    def _local_problem(self, step_losses: Sequence[torch.Tensor], params: Sequence[torch.Tensor]) -> str | None:
-        loss = float(torch.stack(list(step_losses)).float().mean()) if len(step_losses) > 1 else float(step_losses[0])
+    def _local_problem(
+        self, step_losses: Sequence[torch.Tensor], params: Sequence[torch.Tensor]
+    ) -> str | None:
+        loss = (
+            float(torch.stack(list(step_losses)).float().mean())
+            if len(step_losses) > 1
+            else float(step_losses[0])
+        )
         if not math.isfinite(loss):
             return f"the loss is {loss}"
         if self.check_gradients:
@@ -148,7 +157,10 @@ class AnomalyGuard:
         scale_learning_rates(trainer.optimizer, trainer.scheduler, self.rollback_lr_factor)
         log.warning(
             "%s: %s; rolled back to step %d and scaled the lr by %g (train.nan_policy: rollback)",
-            where, problem, trainer.step, self.rollback_lr_factor,
+            where,
+            problem,
+            trainer.step,
+            self.rollback_lr_factor,
         )
 
     def state_dict(self) -> dict[str, Any]:
@@ -183,7 +195,12 @@ def first_nonfinite(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor] |
         found: list[str] = []
 
         def hook(module: nn.Module, args: Any, output: Any) -> None:
-            if not found and torch.is_tensor(output) and output.is_floating_point() and not torch.isfinite(output).all():
+            if (
+                not found
+                and torch.is_tensor(output)
+                and output.is_floating_point()
+                and not torch.isfinite(output).all()
+            ):
                 found.append(f"output of layer '{names[module]}' ({type(module).__name__})")
 
         names = {module: name or "<model>" for name, module in model.named_modules()}

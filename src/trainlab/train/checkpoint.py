@@ -172,7 +172,9 @@ class CheckpointManager:
             if not file.is_file():
                 raise CheckpointError(f"checkpoint '{info.path}' lacks {name}")
             if sha256(file) != expected:
-                raise CheckpointError(f"checkpoint '{file}' does not match the sha256 in its manifest (truncated?)")
+                raise CheckpointError(
+                    f"checkpoint '{file}' does not match the sha256 in its manifest (truncated?)"
+                )
 
     def prune(self) -> None:
         """Keep the ``keep_last`` newest complete checkpoints and the best one; remove the rest."""

@@ -130,7 +130,13 @@ def launch(nproc: int, args: Sequence[str]) -> int:
     if shutil.which(sys.executable) is None:
         raise TrainlabError(f"cannot find the Python interpreter {sys.executable} to launch workers")
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-        "-m", "trainlab", *args,
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "trainlab",
+        *args,
     ]
     return subprocess.run(command, check=False).returncode

@@ -62,7 +62,9 @@ class Evaluator:
                 outputs = outputs.float()
                 total_loss += loss.double() * len(targets)
                 count += len(targets)
-                predictions = outputs if self.task == "classification" else outputs.view(-1, *self.target_shape)
+                predictions = (
+                    outputs if self.task == "classification" else outputs.view(-1, *self.target_shape)
+                )
                 for metric in self.metrics.values():
                     metric.update(predictions, targets)
         finally:

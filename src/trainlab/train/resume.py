@@ -32,7 +32,9 @@ def resume_directory(resume: str | os.PathLike | None, out: str | None, mode: st
     return None
 
 
-def restore_latest(trainer: Any, checkpoints: CheckpointManager, process: ProcessContext) -> CheckpointInfo | None:
+def restore_latest(
+    trainer: Any, checkpoints: CheckpointManager, process: ProcessContext
+) -> CheckpointInfo | None:
     """Load the newest complete checkpoint into ``trainer``; every rank calls this.
 
     Rank 0 first removes what a killed writer left (temporary files, folders without a

@@ -34,7 +34,10 @@ def rng_state() -> dict:
     (a numpy array would need numpy's unpickling machinery on the allowlist).
     """
     numpy_state = np.random.get_state(legacy=False)
-    numpy_state["state"] = {**numpy_state["state"], "key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64))}
+    numpy_state["state"] = {
+        **numpy_state["state"],
+        "key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
+    }
     state = {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -44,7 +47,10 @@ def rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
     numpy_state = dict(state["numpy"])
-    numpy_state["state"] = {**numpy_state["state"], "key": numpy_state["state"]["key"].numpy().astype(np.uint32)}
+    numpy_state["state"] = {
+        **numpy_state["state"],
+        "key": numpy_state["state"]["key"].numpy().astype(np.uint32),
+    }
     np.random.set_state(numpy_state)
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():

@@ -93,7 +93,8 @@ class Trainer:
         device: torch.device | str = "cpu",
         callbacks: Sequence[Any] = (),
         penalties: Mapping[str, Callable[[nn.Module], torch.Tensor]] | None = None,
-        batch_transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
+        batch_transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+        | None = None,
         monitor_metric: str = "loss",
         process: ProcessContext | None = None,
         checkpoints: CheckpointManager | None = None,
@@ -136,9 +137,13 @@ class Trainer:
         self.last_eval: dict[str, dict[str, Any]] = {}
         self._clip_params = [p for p in model.parameters() if p.requires_grad]
         # Optimizers that re-evaluate the loss (L-BFGS, SAM, line searches) get a closure.
-        self._needs_closure = isinstance(optimizer, torch.optim.LBFGS) or getattr(optimizer, "needs_closure", False)
+        self._needs_closure = isinstance(optimizer, torch.optim.LBFGS) or getattr(
+            optimizer, "needs_closure", False
+        )
         # Optimizers whose evaluation weights differ from their training point (schedule-free).
-        self._has_modes = callable(getattr(optimizer, "train", None)) and callable(getattr(optimizer, "eval", None))
+        self._has_modes = callable(getattr(optimizer, "train", None)) and callable(
+            getattr(optimizer, "eval", None)
+        )
         self._optimizer_state: str | None = None  # unknown until fit() sets it
         # Detached per-micro-batch losses since the last log; averaged only when logging, to
         # avoid a sync per step. Checkpointed, so a resumed run logs the same means.
@@ -189,7 +194,9 @@ class Trainer:
 
                     # 2) a NaN/Inf or spiking loss is raised, skipped or rolled back (train.nan_policy)
                     if self.guard is not None:
-                        problem = self.guard.problem(self._pending_losses[-accum:], self._clip_params, self.process)
+                        problem = self.guard.problem(
+                            self._pending_losses[-accum:], self._clip_params, self.process
+                        )
                         if problem is not None:
                             self._drop_pending(accum)
                             step_batches = []
@@ -222,7 +229,9 @@ class Trainer:
 
                     # 5) checkpoint on schedule and after the last step; on SIGTERM/SIGINT, checkpoint and leave
                     interrupted = self._stop_agreed(stop)
-                    if interrupted or (self.checkpoint_every and (self.step % self.checkpoint_every == 0 or last)):
+                    if interrupted or (
+                        self.checkpoint_every and (self.step % self.checkpoint_every == 0 or last)
+                    ):
                         self.save_checkpoint()
                     if interrupted:
                         raise self._interruption(stop.signum)
@@ -253,7 +262,9 @@ class Trainer:
         finally:
             self._optimizer_mode(mode)
         self.last_eval[split] = metrics
-        self.history.append({"type": "eval", "step": self.step, "epoch": self.epoch, "split": split, **metrics})
+        self.history.append(
+            {"type": "eval", "step": self.step, "epoch": self.epoch, "split": split, **metrics}
+        )
         self.hooks.call("on_eval_end", self, split, metrics)
         return metrics
 
@@ -326,10 +337,14 @@ class Trainer:
         record = {"loss": loss, "lr": self.optimizer.param_groups[0]["lr"]}
         for name, values in self._pending_penalties.items():
             if values:
-                record[f"penalty.{name}"] = mean_across_ranks(torch.stack(values).float().mean().item(), self.process)
+                record[f"penalty.{name}"] = mean_across_ranks(
+                    torch.stack(values).float().mean().item(), self.process
+                )
         self._pending_losses = []
         self._pending_penalties = {name: [] for name in self.penalties}
-        self.history.append({"type": "step", "step": self.step, "epoch": self.epoch, "split": "train", **record})
+        self.history.append(
+            {"type": "step", "step": self.step, "epoch": self.epoch, "split": "train", **record}
+        )
         self.hooks.call("on_log", self, record)
 
     def _drop_pending(self, micro_batches: int) -> None:
@@ -366,7 +381,10 @@ class Trainer:
             for inputs, targets in self.batches:
                 produced = True
                 if inputs.device != self.device:
-                    inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
+                    inputs, targets = (
+                        inputs.to(self.device, non_blocking=True),
+                        targets.to(self.device, non_blocking=True),
+                    )
                 yield inputs, targets
             # One empty pass is a resume at an epoch's end; two in a row mean there is no data.
             empty_passes = 0 if produced else empty_passes + 1
@@ -382,7 +400,9 @@ class Trainer:
             self.guard.remember(state)
         if self.checkpoints is not None and self.process.is_main:
             metric = self.last_eval.get(self.eval_on, {}).get(self.monitor_metric)
-            self.checkpoints.save(state, self.step, metric=metric if isinstance(metric, (int, float)) else None)
+            self.checkpoints.save(
+                state, self.step, metric=metric if isinstance(metric, (int, float)) else None
+            )
 
     def state_dict(self) -> dict[str, Any]:
         """The run's state; in a distributed run every rank must call it (RNG states are gathered)."""
@@ -399,7 +419,9 @@ class Trainer:
             "history": list(self.history),
             "pending": {
                 "losses": [t.cpu() for t in self._pending_losses],
-                "penalties": {name: [t.cpu() for t in values] for name, values in self._pending_penalties.items()},
+                "penalties": {
+                    name: [t.cpu() for t in values] for name, values in self._pending_penalties.items()
+                },
             },
         }
 

@@ -7,7 +7,9 @@ from trainlab.train.callbacks import EarlyStopping
 
 
 def _trainer():
-    return SimpleNamespace(should_stop=False, eval_on="val", step=1, total_steps=100, monitor_metric="accuracy")
+    return SimpleNamespace(
+        should_stop=False, eval_on="val", step=1, total_steps=100, monitor_metric="accuracy"
+    )
 
 
 def test_stops_after_patience_evaluations_without_min_delta_improvement():
@@ -49,7 +51,11 @@ def test_state_round_trip():
 
 
 def test_stops_a_recipe_run_early():
-    recipe = {"data": "iris", "model": "mlp", "optimizer": {"name": "sgd", "lr": 1e-9},
-              "callbacks": [{"name": "early_stopping", "monitor": "loss", "patience": 1, "min_delta": 0.1}],
-              "train": {"steps": 50, "eval_every": 2}}
+    recipe = {
+        "data": "iris",
+        "model": "mlp",
+        "optimizer": {"name": "sgd", "lr": 1e-9},
+        "callbacks": [{"name": "early_stopping", "monitor": "loss", "patience": 1, "min_delta": 0.1}],
+        "train": {"steps": 50, "eval_every": 2},
+    }
     assert trainlab.fit(recipe, save=False).summary["run"]["steps"] < 50

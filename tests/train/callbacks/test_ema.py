@@ -66,7 +66,11 @@ def test_swa_is_the_mean_of_the_weights_after_start():
 
 @pytest.mark.parametrize("name", ["ema", "swa"])
 def test_averaging_from_a_recipe_evaluates_with_averaged_weights(name):
-    recipe = {"data": "iris", "model": {"name": "mlp", "norm": "batch"}, "callbacks": [name],
-              "train": {"steps": 8, "eval_every": 4}}
+    recipe = {
+        "data": "iris",
+        "model": {"name": "mlp", "norm": "batch"},
+        "callbacks": [name],
+        "train": {"steps": 8, "eval_every": 4},
+    }
     result = trainlab.fit(recipe, save=False)
     assert 0 <= result.summary["test"]["accuracy"] <= 1

@@ -39,7 +39,8 @@ class AdaptiveGradientClipping:
     def on_fit_start(self, trainer: Any) -> None:
         # Brock et al. do not clip the final linear layer.
         self._params = [
-            p for name, p in trainer.model.named_parameters()
+            p
+            for name, p in trainer.model.named_parameters()
             if p.requires_grad and not (self.skip_head and name.startswith("head."))
         ]
 

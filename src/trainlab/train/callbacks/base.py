@@ -53,7 +53,9 @@ class CallbackHooks:
     def __init__(self, callbacks: Sequence[Any]):
         self.callbacks = list(callbacks)
         for hook in HOOKS:
-            methods: list[Callable[..., Any]] = [getattr(cb, hook) for cb in self.callbacks if hasattr(cb, hook)]
+            methods: list[Callable[..., Any]] = [
+                getattr(cb, hook) for cb in self.callbacks if hasattr(cb, hook)
+            ]
             setattr(self, hook, methods)
 
     def call(self, hook: str, trainer: Trainer, *args: Any) -> None:

@@ -24,8 +24,12 @@ class EarlyStopping:
     """
 
     def __init__(
-        self, monitor: str | None = None, patience: int = 5, min_delta: float = 0.0,
-        mode: Literal["auto", "min", "max"] = "auto", divergence_factor: float | None = 10.0,
+        self,
+        monitor: str | None = None,
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: Literal["auto", "min", "max"] = "auto",
+        divergence_factor: float | None = 10.0,
     ):
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.mode, self.divergence_factor = mode, divergence_factor
@@ -52,7 +56,8 @@ class EarlyStopping:
             return self._stop(trainer, f"training loss is {loss} at step {trainer.step}")
         if self.divergence_factor is not None and loss > self.divergence_factor * self.best_train_loss:
             return self._stop(
-                trainer, f"training loss {loss:.4g} diverged above {self.divergence_factor} x best {self.best_train_loss:.4g}"
+                trainer,
+                f"training loss {loss:.4g} diverged above {self.divergence_factor} x best {self.best_train_loss:.4g}",
             )
         self.best_train_loss = min(self.best_train_loss, loss)
 
@@ -69,12 +74,17 @@ class EarlyStopping:
             return
         self.bad_evaluations += 1
         if self.bad_evaluations >= self.patience:
-            self._stop(trainer, f"{split} {metric} did not improve on {self.best:.4g} for {self.patience} evaluations")
+            self._stop(
+                trainer,
+                f"{split} {metric} did not improve on {self.best:.4g} for {self.patience} evaluations",
+            )
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "best": self.best, "bad_evaluations": self.bad_evaluations,
-            "best_train_loss": self.best_train_loss, "reason": self.reason,
+            "best": self.best,
+            "bad_evaluations": self.bad_evaluations,
+            "best_train_loss": self.best_train_loss,
+            "reason": self.reason,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -27,7 +27,9 @@ class JsonlLogger:
         self._handle = self.path.open("a", encoding="utf-8")
 
     def on_log(self, trainer: Any, record: dict[str, Any]) -> None:
-        self._write({"type": "step", "step": trainer.step, "epoch": trainer.epoch, "split": "train", **record})
+        self._write(
+            {"type": "step", "step": trainer.step, "epoch": trainer.epoch, "split": "train", **record}
+        )
 
     def on_eval_end(self, trainer: Any, split: str, metrics: dict[str, Any]) -> None:
         self._write({"type": "eval", "step": trainer.step, "epoch": trainer.epoch, "split": split, **metrics})

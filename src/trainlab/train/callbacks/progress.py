@@ -42,7 +42,9 @@ class ProgressBar:
             transient=False,
         )
         self._progress.start()
-        self._task = self._progress.add_task("train", total=trainer.total_steps, completed=trainer.step, **self._fields)
+        self._task = self._progress.add_task(
+            "train", total=trainer.total_steps, completed=trainer.step, **self._fields
+        )
 
     def on_log(self, trainer: Any, record: dict[str, Any]) -> None:
         self._fields["loss"] = f"{record['loss']:.4f}"

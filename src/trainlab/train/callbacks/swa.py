@@ -55,7 +55,9 @@ class SWA(WeightSwap):
             self.average = {n: t.detach().clone() for n, t in current.items()}
         else:
             names = list(self.average)
-            torch._foreach_lerp_([self.average[n] for n in names], [current[n] for n in names], 1.0 / (self.count + 1))
+            torch._foreach_lerp_(
+                [self.average[n] for n in names], [current[n] for n in names], 1.0 / (self.count + 1)
+            )
         self.count += 1
 
     def on_eval_start(self, trainer: Any, split: str) -> None:
