@@ -36,7 +36,8 @@ def pinned(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def current() -> list[dict[str, Any]]:
     import trainlab
 
-    return pinned([entry.describe() for entry in trainlab.catalog()])
+    # Through JSON, as `trainlab catalog --json` prints it (tuples become lists).
+    return pinned(json.loads(json.dumps([entry.describe() for entry in trainlab.catalog()])))
 
 
 def main() -> int:
