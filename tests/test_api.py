@@ -10,8 +10,8 @@ from safetensors.torch import load_file
 from torch import nn
 
 import trainlab
-from trainlab.api import load_model
 from trainlab.errors import ConfigError, DataError, ModelError, TrainlabError
+from trainlab.run_dir import load_model
 
 QUICK = {
     "data": "iris",

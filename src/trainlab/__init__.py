@@ -1,13 +1,35 @@
-"""trainlab: the deep-learning training canon, runnable by name on real PyTorch."""
+"""trainlab: the deep-learning training canon, runnable by name on real PyTorch.
 
-import trainlab.components  # noqa: E402,F401  (every built-in registration, so catalogs are complete)
-from trainlab.api import FitResult, evaluate, fit
-from trainlab.errors import ConfigError, DataError, ModelError, TrainlabError, UnknownNameError
-from trainlab.recipe import Recipe, load_recipe
-from trainlab.registry import Entry, Registry, catalog, create, get_registry
-from trainlab.train import Trainer
+The public names below are loaded on first use (PEP 562), so that ``import trainlab`` and the
+command line's ``--help`` do not pay for torch and every component module up front.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "ConfigError": "trainlab.errors",
+    "DataError": "trainlab.errors",
+    "ModelError": "trainlab.errors",
+    "TrainlabError": "trainlab.errors",
+    "UnknownNameError": "trainlab.errors",
+    "Entry": "trainlab.registry",
+    "Registry": "trainlab.registry",
+    "catalog": "trainlab.registry",
+    "create": "trainlab.registry",
+    "get_registry": "trainlab.registry",
+    "Recipe": "trainlab.recipe",
+    "load_recipe": "trainlab.recipe",
+    "FitResult": "trainlab.api",
+    "evaluate": "trainlab.api",
+    "fit": "trainlab.api",
+    "Trainer": "trainlab.train",
+}
 
 __all__ = [
     "ConfigError",
@@ -28,3 +50,23 @@ __all__ = [
     "get_registry",
     "load_recipe",
 ]
+
+if TYPE_CHECKING:
+    from trainlab.api import FitResult, evaluate, fit
+    from trainlab.errors import ConfigError, DataError, ModelError, TrainlabError, UnknownNameError
+    from trainlab.recipe import Recipe, load_recipe
+    from trainlab.registry import Entry, Registry, catalog, create, get_registry
+    from trainlab.train import Trainer
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'trainlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

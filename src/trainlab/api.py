@@ -15,7 +15,7 @@ from torch import nn
 
 from trainlab import build
 from trainlab.errors import TrainlabError
-from trainlab.models import build_model, count_parameters
+from trainlab.models import count_parameters
 from trainlab.recipe import (
     DataSpec,
     Recipe,
@@ -273,6 +273,7 @@ def _run(
             "task": bundle.task,
             "input_shape": list(bundle.input_shape),
             "num_classes": bundle.num_classes,
+            "num_outputs": bundle.num_outputs,
             "sizes": {
                 split: len(ds)
                 for split in ("train", "val", "test")
@@ -345,29 +346,6 @@ def evaluate(
 def _higher_is_better(metric: str) -> bool:
     # Which checkpoint is "best": the loss goes down, most metrics go up (their registry flag says).
     return metric != "loss" and bool(METRICS.get(metric).flags.get("higher_is_better"))
-
-
-def load_model(run_dir: str | os.PathLike) -> nn.Module:
-    """The trained model of a finished run, rebuilt from its recipe and summary and loaded with its weights.
-
-    Raises:
-        TrainlabError: the directory holds no finished run, or its model was passed from Python.
-    """
-    run = RunDirectory(run_dir)
-    if not (run.path / "recipe.yaml").exists() or not (run.path / "summary.json").exists():
-        raise TrainlabError(
-            f"'{run.path}' holds no finished run (recipe.yaml and summary.json); check the path"
-        )
-    raw = read_recipe_file(run.path / "recipe.yaml")
-    model_spec = raw.get("model")
-    if not model_spec:
-        raise TrainlabError(f"the run in '{run.path}' trained a model passed from Python; load it yourself")
-    model_spec = {"name": model_spec} if isinstance(model_spec, str) else dict(model_spec)
-    data = run.read_summary()["data"]
-    num_outputs = data["num_classes"] or build.build_data(validate_recipe(raw)).num_outputs
-    network = build_model(model_spec.pop("name"), tuple(data["input_shape"]), num_outputs, **model_spec)
-    run.load_weights(network)
-    return network
 
 
 def _reproducible(recipe: Recipe) -> Recipe:

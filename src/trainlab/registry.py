@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib
 import inspect
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -316,10 +317,25 @@ def catalog(kind: str | None = None, pattern: str = "*") -> list[Entry]:
     return [e for registry in REGISTRIES.values() for e in registry.list(pattern)]
 
 
+# The packages whose import registers the built-in components. The registry names them instead
+# of importing them: they import the registry, so an import here would make a cycle. This is the
+# plugin pattern (like entry points): a kind's registry is complete once its providers are loaded.
+BUILTIN_PROVIDERS = (
+    "trainlab.data",
+    "trainlab.losses",
+    "trainlab.metrics",
+    "trainlab.models",
+    "trainlab.nn",
+    "trainlab.optim",
+    "trainlab.regularizers",
+    "trainlab.schedules",
+    "trainlab.train.callbacks",
+)
+
+
 def _load_builtin_components() -> None:
-    # Importing the package registers the built-in components; done lazily so that
-    # `import trainlab.registry` alone stays cheap and free of import cycles.
-    import trainlab.components  # noqa: F401
+    for provider in BUILTIN_PROVIDERS:
+        importlib.import_module(provider)
 
 
 # ---------------------------------------------------------------------------------------------

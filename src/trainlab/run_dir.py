@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -13,7 +14,10 @@ from torch import nn
 
 from trainlab import _weights
 from trainlab._io import remove_temp_files, write_json_atomic, write_text_atomic, write_with_atomic
+from trainlab.data import load_data
 from trainlab.errors import TrainlabError
+from trainlab.models import build_model
+from trainlab.recipe import read_recipe_file, validate_recipe
 
 RECIPE = "recipe.yaml"
 METRICS = "metrics.jsonl"
@@ -110,6 +114,40 @@ class RunDirectory:
         if not path.exists():
             raise TrainlabError(f"'{self.path}' has no {SUMMARY}; is it a finished trainlab run directory?")
         return json.loads(path.read_text())
+
+
+def load_model(run_dir: str | os.PathLike) -> nn.Module:
+    """The trained model of a finished run, rebuilt from its recipe and summary and loaded with its weights.
+
+    Raises:
+        TrainlabError: the directory holds no finished run, or its model was passed from Python.
+    """
+    run = RunDirectory(run_dir)
+    if not (run.path / RECIPE).exists() or not (run.path / SUMMARY).exists():
+        raise TrainlabError(f"'{run.path}' holds no finished run ({RECIPE} and {SUMMARY}); check the path")
+    raw = read_recipe_file(run.path / RECIPE)
+    model_spec = raw.get("model")
+    if not model_spec:
+        raise TrainlabError(f"the run in '{run.path}' trained a model passed from Python; load it yourself")
+    model_spec = {"name": model_spec} if isinstance(model_spec, str) else dict(model_spec)
+    data = run.read_summary()["data"]
+    num_outputs = data.get("num_outputs") or data["num_classes"] or _num_outputs_of(raw, run.path / RECIPE)
+    network = build_model(model_spec.pop("name"), tuple(data["input_shape"]), num_outputs, **model_spec)
+    run.load_weights(network)
+    return network
+
+
+def _num_outputs_of(raw: dict[str, Any], source: Path) -> int:
+    """The output width of a regression run whose summary predates ``num_outputs``: from its data."""
+    spec = validate_recipe(raw, source=str(source)).data
+    return load_data(
+        spec.name,
+        val_fraction=spec.val_fraction,
+        test_fraction=spec.test_fraction,
+        split_seed=spec.split_seed,
+        scaling=spec.scaling,
+        **spec.options,
+    ).num_outputs
 
 
 def package_versions() -> dict[str, str]:

@@ -81,6 +81,6 @@ def kd(
     Returns:
         A :class:`DistillationLoss`.
     """
-    from trainlab.api import load_model
+    from trainlab.run_dir import load_model  # loading a run builds models and data: only when asked
 
     return DistillationLoss(load_model(teacher), temperature, alpha)
