@@ -116,3 +116,30 @@ def test_global_create_and_catalog():
     assert all(e.kind == "loss" for e in trainlab.catalog("losses"))
     with pytest.raises(UnknownNameError, match="did you mean 'optimizers'"):
         trainlab.catalog("optimizerz")
+
+
+def test_option_docs_come_from_the_google_args_section():
+    from trainlab.registry import Registry
+
+    registry = Registry("thing")
+
+    class Thing:
+        """A thing.
+
+        Args:
+            size: How big it is,
+                in metres.
+            colour: Its colour.
+
+        Raises:
+            ValueError: never listed as an option.
+        """
+
+        def __init__(self, size: float = 1.0, colour: str = "red"):
+            self.size, self.colour = size, colour
+
+    registry.add("thing", Thing)
+    options = registry.get("thing").describe()["options"]
+    assert options["size"]["doc"] == "How big it is, in metres."
+    assert options["colour"]["doc"] == "Its colour."
+    assert "ValueError" not in options

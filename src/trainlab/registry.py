@@ -107,14 +107,29 @@ class Entry:
             raise ConfigError(problems, source=f"{self.kind} '{self.name}'")
         return self.factory(*args, **converted)
 
+    def option_docs(self) -> dict[str, str]:
+        """Each option's documentation: the ``Args:`` section of the factory's (or class's) docstring.
+
+        A factory whose signature is generated (the optimizer table, say) sets ``__option_docs__``.
+        """
+        declared = getattr(self.factory, "__option_docs__", None)
+        if declared is not None:
+            return dict(declared)
+        docs = _google_args(inspect.getdoc(self.factory) or "")
+        if inspect.isclass(self.factory):
+            docs = {**_google_args(inspect.getdoc(self.factory.__init__) or ""), **docs}
+        return docs
+
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description, used by ``trainlab catalog --json`` and the docs tables."""
         options = {}
+        docs = self.option_docs()
         for name, p in self.parameters().items():
             default = None if p.default is p.empty else p.default
             options[name] = {
                 "default": default if _is_json_scalar(default) else repr(default),
                 "required": p.default is p.empty,
+                "doc": docs.get(name, ""),
             }
         return {
             "kind": self.kind,
@@ -354,6 +369,33 @@ def _type_hints(factory: Callable[..., Any]) -> dict[str, Any]:
         return typing.get_type_hints(target, include_extras=True)
     except Exception:  # unresolvable annotations: skip type checks, the factory still validates
         return {}
+
+
+def _google_args(doc: str) -> dict[str, str]:
+    """``{name: text}`` from a Google-style ``Args:`` section (continuation lines joined)."""
+    docs: dict[str, str] = {}
+    lines = doc.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() in ("Args:", "Arguments:"))
+    except StopIteration:
+        return docs
+    section_indent = len(lines[start]) - len(lines[start].lstrip())
+    item_indent = None
+    name = None
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent <= section_indent:
+            break  # the next section (Returns:, Raises:, ...)
+        item_indent = indent if item_indent is None else item_indent
+        head, colon, text = line.strip().partition(":")
+        if indent == item_indent and colon:
+            name = head.split(" ")[0].lstrip("*")
+            docs[name] = text.strip()
+        elif name is not None:
+            docs[name] = f"{docs[name]} {line.strip()}".strip()
+    return docs
 
 
 def _first_doc_line(factory: Callable[..., Any]) -> str:
