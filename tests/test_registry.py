@@ -104,7 +104,7 @@ def test_check_kwargs_converts_types_and_reports_missing_required(registry):
 
 def test_describe_is_json_ready(registry):
     described = registry.get("adamw").describe()
-    assert described["options"]["lr"] == {"default": 1e-3, "required": False}
+    assert described["options"]["lr"] == {"default": 1e-3, "required": False, "doc": ""}
     assert described["aliases"] == ["adam_w"]
 
 
