@@ -3,7 +3,9 @@
 import pytest
 
 from trainlab.errors import ConfigError, TrainlabError
-from trainlab.recipe import Recipe, apply_overrides, load_recipe, parse_yaml, quick_overrides, validate_recipe
+from trainlab.overrides import apply_overrides, quick_overrides
+from trainlab.recipe import Recipe, load_recipe, validate_recipe
+from trainlab.recipe_yaml import parse_yaml
 
 GOOD = {
     "data": "iris",

@@ -24,6 +24,7 @@ from trainlab.train import Evaluator, Trainer, seed_everything
 from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.resume import restore_latest
 from trainlab.train.seed import set_deterministic
+from trainlab.train.settings import TrainSettings
 from trainlab.train.signals import TrainingInterrupted
 
 SAMPLES, BATCH = 48, 8  # 6 batches per epoch
@@ -114,17 +115,15 @@ def build(tmp_path, *, accum=1, checkpoint_every=4, crash=None):
         loss_fn,
         optimizer,
         batches,
-        total_steps=STEPS,
+        TrainSettings(
+            steps=STEPS, eval_every=5, log_every=3, grad_accum_steps=accum, checkpoint_every=checkpoint_every
+        ),
         scheduler=scheduler,
         evaluator=Evaluator(loss_fn, {}, task="classification", batch_size=16),
         eval_sets={"train": dataset, "val": dataset},
-        eval_every=5,
-        log_every=3,
-        grad_accum_steps=accum,
         callbacks=[WeightEMA(), crash],
         batch_transform=crash.transform,
         checkpoints=CheckpointManager(tmp_path / "checkpoints", keep_last=2),
-        checkpoint_every=checkpoint_every,
     )
     return trainer
 

@@ -16,21 +16,14 @@ from torch import nn
 from trainlab import build
 from trainlab.errors import TrainlabError
 from trainlab.models import count_parameters
-from trainlab.recipe import (
-    DataSpec,
-    Recipe,
-    apply_overrides,
-    quick_overrides,
-    read_recipe_file,
-    validate_recipe,
-)
+from trainlab.overrides import apply_overrides, quick_overrides
+from trainlab.recipe import DataSpec, Recipe, validate_recipe
+from trainlab.recipe_yaml import read_recipe_file
 from trainlab.registry import METRICS
 from trainlab.run_dir import RunDirectory, package_versions
-from trainlab.train import Evaluator, JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
-from trainlab.train.anomaly import guard_for
+from trainlab.train import JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
 from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.distributed import gather_objects, init_distributed, shutdown, split_threads
-from trainlab.train.precision import autocast_factory, grad_scaler
 from trainlab.train.resume import restore_latest, resume_directory
 from trainlab.train.seed import set_deterministic
 
@@ -145,29 +138,9 @@ def _run(
     seed_everything(settings.seed)
     set_deterministic(settings.deterministic)
     device = init_distributed(process, build.resolve_device(settings.device))
-    autocast = autocast_factory(settings.precision, device)
 
     # Everything the user can get wrong is checked here, before the run directory exists.
-    bundle = build.build_data(recipe, data)
-    network = build.build_network(recipe, bundle, model).to(device)
-    build.check_model_fits_data(network, bundle, device)
-    loss_fn = build.build_loss(recipe, bundle)
-    build.attach_loss(loss_fn, network)
-    metrics = build.build_metrics(recipe, bundle)
-    penalties, constraints = build.build_regularizers(
-        recipe, network
-    )  # before the optimizer: they may reparametrize
-    batch_transform = build.build_batch_transform(recipe, bundle)
-    optimizer = build.build_optimizer(recipe, network)
-    batches = build.build_batches(recipe, bundle, device, process)
-    total_steps = build.total_steps(recipe, len(batches))
-    scheduler = build.build_schedule(recipe, optimizer, total_steps)
-    all_callbacks = [
-        *build.build_callbacks(recipe),
-        *constraints,
-        *build.schedule_callbacks(scheduler),
-        *callbacks,
-    ]
+    parts = build.build_parts(recipe, model=model, data=data, device=device, process=process)
 
     resume_dir = resume_directory(resume, recipe.out, settings.resume)
     run = None
@@ -181,66 +154,39 @@ def _run(
         note = (
             ""
             if model is None
-            else f"The model was passed from Python ({type(network).__name__}); `model` names none."
+            else f"The model was passed from Python ({type(model).__name__}); `model` names none."
         )
         run.write_recipe(_reproducible(recipe).to_yaml(), note=note)
+    run_callbacks = [*parts.callbacks, *callbacks]
     if run is not None:
-        all_callbacks.append(JsonlLogger(run.metrics_path))
+        run_callbacks.append(JsonlLogger(run.metrics_path))
+    if settings.progress and process.is_main and ProgressBar.wanted():
+        run_callbacks.append(ProgressBar())
     # Every rank needs the run directory's path (to read checkpoints); rank 0 chose it.
     run_path = gather_objects(str(run.path) if run else None, process)[0]
-    checkpoints = (
-        CheckpointManager(
+    checkpoints = None
+    if run_path is not None:
+        checkpoints = CheckpointManager(
             RunDirectory(run_path).checkpoints_path,
             keep_last=settings.keep_last,
-            higher_is_better=_higher_is_better(build.monitor_metric(metrics)),
+            higher_is_better=_higher_is_better(parts.monitor_metric),
         )
-        if run_path is not None
-        else None
-    )
-    if settings.progress and process.is_main and ProgressBar.wanted():
-        all_callbacks.append(ProgressBar())
 
-    evaluator = Evaluator(
-        loss_fn,
-        metrics,
-        task=bundle.task,
-        target_shape=bundle.target_shape,
-        batch_size=settings.eval_batch_size,
-        device=device,
-        autocast=autocast,
-    )
     trainer = Trainer(
-        network,
-        loss_fn,
-        optimizer,
-        batches,
-        total_steps=total_steps,
-        scheduler=scheduler,
-        evaluator=evaluator,
-        eval_sets={"train": bundle.train, "val": bundle.val, "test": bundle.test},
-        eval_every=settings.eval_every,
-        eval_on=settings.eval_on,
-        grad_accum_steps=settings.grad_accum_steps,
-        grad_clip_norm=settings.grad_clip_norm,
-        grad_clip_value=settings.grad_clip_value,
-        log_every=settings.log_every,
-        autocast=autocast,
-        device=device,
-        callbacks=all_callbacks,
-        monitor_metric=build.monitor_metric(metrics),
+        parts.model,
+        parts.loss_fn,
+        parts.optimizer,
+        parts.batches,
+        settings,
+        scheduler=parts.scheduler,
+        evaluator=parts.evaluator,
+        eval_sets=parts.eval_sets,
+        callbacks=run_callbacks,
+        penalties=parts.penalties,
+        batch_transform=parts.batch_transform,
+        monitor_metric=parts.monitor_metric,
         process=process,
-        penalties=penalties,
-        batch_transform=batch_transform,
         checkpoints=checkpoints,
-        checkpoint_every=settings.checkpoint_every,
-        scaler=grad_scaler(settings.precision, device),
-        guard=guard_for(
-            settings.nan_policy,
-            device,
-            spike_zscore=settings.spike_zscore,
-            spike_window=settings.spike_window,
-            rollback_lr_factor=settings.rollback_lr_factor,
-        ),
     )
     if resume_dir is not None and checkpoints is not None:
         restore_latest(trainer, checkpoints, process)
@@ -251,7 +197,22 @@ def _run(
     history = trainer.fit()
     wall_time = time.perf_counter() - started
 
-    summary = {
+    summary = _summary(recipe, parts, trainer, wall_time, run)
+    if run is not None:
+        run.save_weights(parts.model)
+        run.write_summary(summary)
+    shutdown(process)
+    return FitResult(
+        summary=summary, history=history, model=parts.model, recipe=recipe, run_dir=run.path if run else None
+    )
+
+
+def _summary(
+    recipe: Recipe, parts: build.TrainingParts, trainer: Trainer, wall_time: float, run: RunDirectory | None
+) -> dict[str, Any]:
+    """What summary.json holds: the final metrics of every split, then the facts of the run."""
+    bundle = parts.bundle
+    return {
         **{
             split: trainer.last_eval[split]
             for split in ("train", "val", "test")
@@ -261,11 +222,11 @@ def _run(
             "name": recipe.run_name,
             "dir": str(run.path) if run else None,
             "steps": trainer.step,
-            "epochs": trainer.step * settings.grad_accum_steps / max(len(batches), 1),
+            "epochs": trainer.step * recipe.train.grad_accum_steps / max(len(parts.batches), 1),
             "wall_time_s": wall_time,
             "steps_per_s": trainer.step / wall_time if wall_time > 0 else None,
-            "parameters": count_parameters(network),
-            "device": str(device),
+            "parameters": count_parameters(parts.model),
+            "device": str(trainer.device),
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         },
         "data": {
@@ -281,16 +242,9 @@ def _run(
             },
             "scaling": bundle.info.get("scaling", "none"),
         },
-        "optimizer": build.describe_optimizer(optimizer),
+        "optimizer": build.describe_optimizer(parts.optimizer),
         "versions": package_versions(),
     }
-    if run is not None:
-        run.save_weights(network)
-        run.write_summary(summary)
-    shutdown(process)
-    return FitResult(
-        summary=summary, history=history, model=network, recipe=recipe, run_dir=run.path if run else None
-    )
 
 
 def evaluate(
@@ -325,14 +279,8 @@ def evaluate(
     network = build.build_network(recipe, bundle, model).to(device)
     run.load_weights(network)
     build.check_model_fits_data(network, bundle, device)
-    evaluator = Evaluator(
-        build.build_loss(recipe, bundle),
-        build.build_metrics(recipe, bundle),
-        task=bundle.task,
-        target_shape=bundle.target_shape,
-        batch_size=recipe.train.eval_batch_size,
-        device=device,
-        autocast=autocast_factory(recipe.train.precision, device),
+    evaluator = build.build_evaluator(
+        recipe, bundle, build.build_loss(recipe, bundle), build.build_metrics(recipe, bundle), device
     )
     results = {}
     for split in splits:

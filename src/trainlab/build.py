@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -30,6 +30,8 @@ from trainlab.recipe import Component, Recipe
 from trainlab.registry import CALLBACKS, LOSSES, METRICS, OPTIMIZERS, SCHEDULES
 from trainlab.regularizers import REGULARIZERS
 from trainlab.train.callbacks.base import HOOKS
+from trainlab.train.evaluator import Evaluator
+from trainlab.train.precision import autocast_factory
 
 
 def resolve_device(name: str) -> torch.device:
@@ -188,24 +190,6 @@ def build_callbacks(recipe: Recipe) -> list[Any]:
         CALLBACKS.get(c.name, key=f"callbacks[{i}].name").build(**c.options)
         for i, c in enumerate(recipe.callbacks)
     ]
-
-
-def total_steps(recipe: Recipe, batches_per_epoch: int) -> int:
-    settings = recipe.train
-    if settings.steps is not None:
-        return settings.steps
-    steps_per_epoch = batches_per_epoch // settings.grad_accum_steps
-    if steps_per_epoch == 0:
-        raise ConfigError(
-            [
-                Problem(
-                    "train.grad_accum_steps",
-                    f"{settings.grad_accum_steps} micro-batches per step exceed the "
-                    f"{batches_per_epoch} batches in an epoch; lower it or train.batch_size",
-                )
-            ]
-        )
-    return math.ceil(settings.epochs * steps_per_epoch)
 
 
 def check_model_fits_data(model: nn.Module, bundle: DataBundle, device: torch.device) -> None:
@@ -375,4 +359,76 @@ def schedule_callbacks(scheduler: Any) -> list[Any]:
         [scheduler]
         if scheduler is not None and any(hasattr(scheduler, h) for h in ("on_log", "on_eval_end"))
         else []
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything a run trains with, built in order.
+
+
+@dataclass
+class TrainingParts:
+    """The torch objects a recipe describes, ready for the :class:`~trainlab.train.Trainer`."""
+
+    bundle: DataBundle
+    model: nn.Module
+    loss_fn: nn.Module
+    optimizer: torch.optim.Optimizer
+    batches: Any
+    scheduler: Any
+    evaluator: Evaluator
+    penalties: dict[str, Any]
+    batch_transform: Any
+    callbacks: list[Any]
+    """The recipe's callbacks, then constraints and a schedule that watches metrics."""
+    monitor_metric: str
+
+    @property
+    def eval_sets(self) -> dict[str, Any]:
+        return {"train": self.bundle.train, "val": self.bundle.val, "test": self.bundle.test}
+
+
+def build_parts(
+    recipe: Recipe, *, model: nn.Module | None, data: Any, device: torch.device, process: Any
+) -> TrainingParts:
+    """Build and check everything a run needs; every mistake in the recipe surfaces here, before any work."""
+    bundle = build_data(recipe, data)
+    network = build_network(recipe, bundle, model).to(device)
+    check_model_fits_data(network, bundle, device)
+    loss_fn = build_loss(recipe, bundle)
+    attach_loss(loss_fn, network)
+    metrics = build_metrics(recipe, bundle)
+    penalties, constraints = build_regularizers(
+        recipe, network
+    )  # before the optimizer: they may reparametrize
+    batch_transform = build_batch_transform(recipe, bundle)
+    optimizer = build_optimizer(recipe, network)
+    batches = build_batches(recipe, bundle, device, process)
+    scheduler = build_schedule(recipe, optimizer, recipe.train.total_steps(len(batches)))
+    return TrainingParts(
+        bundle=bundle,
+        model=network,
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        batches=batches,
+        scheduler=scheduler,
+        evaluator=build_evaluator(recipe, bundle, loss_fn, metrics, device),
+        penalties=penalties,
+        batch_transform=batch_transform,
+        callbacks=[*build_callbacks(recipe), *constraints, *schedule_callbacks(scheduler)],
+        monitor_metric=monitor_metric(metrics),
+    )
+
+
+def build_evaluator(
+    recipe: Recipe, bundle: DataBundle, loss_fn: nn.Module, metrics: dict[str, Any], device: torch.device
+) -> Evaluator:
+    return Evaluator(
+        loss_fn,
+        metrics,
+        task=bundle.task,
+        target_shape=bundle.target_shape,
+        batch_size=recipe.train.eval_batch_size,
+        device=device,
+        autocast=autocast_factory(recipe.train.precision, device),
     )

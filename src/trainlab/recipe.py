@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -11,11 +10,11 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from trainlab.data._affine import Scaling
-from trainlab.errors import ConfigError, Problem, TrainlabError, did_you_mean
-
-PositiveInt = Annotated[int, Field(ge=1)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
+from trainlab.data.transforms.scaling import Scaling
+from trainlab.errors import ConfigError, Problem, did_you_mean
+from trainlab.overrides import apply_overrides
+from trainlab.recipe_yaml import read_recipe_file
+from trainlab.train.settings import TrainSettings
 
 
 class Component(BaseModel):
@@ -75,75 +74,6 @@ class ImbalanceSpec(BaseModel):
     """Seed of which samples are kept."""
 
 
-class TrainSettings(BaseModel):
-    """How long and how to train."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    steps: PositiveInt | None = None
-    """Optimizer steps to take (give this or epochs)."""
-    epochs: PositiveInt | None = None
-    """Passes over the training split (give this or steps)."""
-    batch_size: PositiveInt = 64
-    """Samples per optimizer step (per micro-batch when accumulating gradients)."""
-    eval_batch_size: PositiveInt = 1024
-    """Samples per forward pass when evaluating."""
-    grad_accum_steps: PositiveInt = 1
-    """Micro-batches whose gradients are summed before each optimizer step."""
-    grad_clip_norm: PositiveFloat | None = None
-    """Clip the global gradient L2 norm to this value."""
-    grad_clip_value: PositiveFloat | None = None
-    """Clip every gradient element to [-value, value]."""
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    """Autocast precision: bf16 works on CPU and GPU, fp16 needs a CUDA device."""
-    seed: int = 0
-    """Seeds python, numpy and torch; the same seed gives the same run."""
-    deterministic: bool = False
-    """Ask torch for deterministic kernels (slower on GPU; needed for bit-identical resume)."""
-    eval_every: PositiveInt | None = None
-    """Evaluate ``eval_on`` every N steps (every split is evaluated at the end)."""
-    eval_on: Literal["val", "test"] = "val"
-    """Split evaluated every eval_every steps; ``test`` tracks test accuracy the way papers plot it
-    (then nothing may be selected on it)."""
-    log_every: PositiveInt = 50
-    """Log the mean training loss every N steps; the only point where the loop syncs."""
-    device: Literal["cpu", "cuda", "mps", "auto"] = "cpu"
-    """Where to train; auto picks CUDA, then MPS, then CPU."""
-    threads: PositiveInt | None = None
-    """Torch intra-op threads; default: every core."""
-    progress: bool = True
-    """Show a progress bar when stdout is a terminal."""
-    checkpoint_every: PositiveInt | None = None
-    """Checkpoint every N steps and after the last one (SIGTERM/SIGINT always checkpoint before stopping)."""
-    keep_last: PositiveInt = 2
-    """Checkpoints kept, newest first; the one with the best eval_on metric is kept as well."""
-    resume: Literal["never", "auto"] = "never"
-    """``auto``: continue from the newest complete checkpoint in ``out`` if there is one."""
-    nan_policy: Literal["raise", "skip", "rollback"] = "raise"
-    """On a NaN/Inf loss or gradient (or a spike): stop naming the culprit, skip the batch, or roll back to
-    the last checkpoint with a lower lr."""
-    spike_zscore: PositiveFloat | None = None
-    """Treat a step loss this many standard deviations above the last spike_window steps as a spike."""
-    spike_window: Annotated[int, Field(ge=2)] = 50
-    """Steps in the rolling window of the spike detector."""
-    rollback_lr_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
-    """Multiplies the learning rate at each rollback."""
-
-    @model_validator(mode="after")
-    def _check_length(self) -> TrainSettings:
-        if self.steps is not None and self.epochs is not None:
-            raise ValueError("can't set both `train.steps` and `train.epochs`; keep one")
-        if self.steps is None and self.epochs is None:
-            raise ValueError("set `train.steps` or `train.epochs`")
-        if self.grad_clip_norm is not None and self.grad_clip_value is not None:
-            raise ValueError("can't set both `train.grad_clip_norm` and `train.grad_clip_value`; keep one")
-        if self.nan_policy == "rollback" and self.checkpoint_every is None:
-            raise ValueError(
-                "`train.nan_policy: rollback` needs `train.checkpoint_every`: the states it rolls back to"
-            )
-        return self
-
-
 class Recipe(BaseModel):
     """One training run. Loaded from YAML with :func:`load_recipe`, or built in Python."""
 
@@ -196,123 +126,6 @@ class Recipe(BaseModel):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
-
-
-# ---------------------------------------------------------------------------------------------
-# Flat names used by the CLI's quick form and by fit(**kwargs).
-
-QUICK_FIELDS: dict[str, str] = {
-    "name": "name",
-    "data": "data.name",
-    "model": "model.name",
-    "loss": "loss.name",
-    "optimizer": "optimizer.name",
-    "lr": "optimizer.lr",
-    "weight_decay": "optimizer.weight_decay",
-    "schedule": "schedule.name",
-    "steps": "train.steps",
-    "epochs": "train.epochs",
-    "batch_size": "train.batch_size",
-    "grad_accum_steps": "train.grad_accum_steps",
-    "grad_clip_norm": "train.grad_clip_norm",
-    "grad_clip_value": "train.grad_clip_value",
-    "precision": "train.precision",
-    "seed": "train.seed",
-    "eval_every": "train.eval_every",
-    "log_every": "train.log_every",
-    "device": "train.device",
-    "out": "out",
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# YAML
-
-
-class _RecipeLoader(yaml.SafeLoader):
-    """SafeLoader that reads ``1e-3`` as a float (YAML 1.1 wants ``1.0e-3`` and would give a string)."""
-
-
-_FLOAT = re.compile(
-    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-    |\.[0-9_]+(?:[eE][-+][0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
-)
-_RecipeLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_RecipeLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
-
-
-def parse_yaml(text: str, source: str = "<string>") -> Any:
-    try:
-        return yaml.load(text, Loader=_RecipeLoader)
-    except yaml.YAMLError as exc:
-        raise TrainlabError(f"{source} is not valid YAML: {exc}") from None
-
-
-def read_recipe_file(path: str | Path) -> dict[str, Any]:
-    """Read a recipe file into plain data; missing or malformed files raise TrainlabError."""
-    path = Path(path)
-    if not path.exists():
-        raise TrainlabError(
-            f"recipe file '{path}' does not exist; check the path (looked at {path.resolve()})"
-        )
-    if path.is_dir():
-        hint = " (a run directory: pass its recipe.yaml)" if (path / "recipe.yaml").exists() else ""
-        raise TrainlabError(f"'{path}' is a directory, not a recipe file{hint}")
-    raw = parse_yaml(path.read_text(), source=str(path))
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise TrainlabError(f"{path} must hold a mapping of recipe keys (data, model, optimizer, train, ...)")
-    return raw
-
-
-def apply_overrides(raw: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
-    """Set dotted keys in ``raw``: ``["optimizer.lr=3e-3"]`` or ``{"optimizer.lr": 3e-3}``.
-
-    A component given as a bare name (``optimizer: adam``) becomes ``{name: adam}`` when one of
-    its options is set.
-    """
-    if not isinstance(overrides, Mapping):
-        pairs = {}
-        for item in overrides:
-            if "=" not in item:
-                raise TrainlabError(f"--set '{item}' must look like key=value, e.g. optimizer.lr=3e-3")
-            key, value = item.split("=", 1)
-            pairs[key.strip()] = parse_yaml(value, source=f"--set {item}") if value.strip() else None
-        overrides = pairs
-    for dotted, value in overrides.items():
-        node = raw
-        parts = dotted.split(".")
-        for depth, part in enumerate(parts[:-1]):
-            child = node.get(part)
-            if isinstance(child, str):
-                child = {"name": child}
-            elif child is None:
-                child = {}
-            elif not isinstance(child, dict):
-                raise TrainlabError(f"--set {dotted}: '{'.'.join(parts[: depth + 1])}' is not a section")
-            node[part] = child
-            node = child
-        node[parts[-1]] = value
-    return raw
-
-
-def quick_overrides(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Map flat names (``lr``, ``batch_size``, ...) to dotted recipe keys, skipping unset ones."""
-    unknown = [k for k in fields if k not in QUICK_FIELDS]
-    if unknown:
-        raise ConfigError(
-            [Problem(k, f"unknown field{did_you_mean(k, QUICK_FIELDS)}") for k in unknown],
-            source="fit() arguments",
-        )
-    return {QUICK_FIELDS[k]: v for k, v in fields.items() if v is not None}
 
 
 # ---------------------------------------------------------------------------------------------

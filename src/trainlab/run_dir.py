@@ -17,7 +17,8 @@ from trainlab._io import remove_temp_files, write_json_atomic, write_text_atomic
 from trainlab.data import load_data
 from trainlab.errors import TrainlabError
 from trainlab.models import build_model
-from trainlab.recipe import read_recipe_file, validate_recipe
+from trainlab.recipe import validate_recipe
+from trainlab.recipe_yaml import read_recipe_file
 
 RECIPE = "recipe.yaml"
 METRICS = "metrics.jsonl"

@@ -8,7 +8,7 @@ import torch
 
 import trainlab
 from trainlab.cli import main
-from trainlab.recipe import read_recipe_file
+from trainlab.recipe_yaml import read_recipe_file
 from trainlab.registry import OPTIMIZERS
 
 RECIPES = Path(__file__).parents[2] / "recipes"

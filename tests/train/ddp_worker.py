@@ -18,6 +18,7 @@ from trainlab.data import make_batch_iterator
 from trainlab.optim import ScheduleFreeSGD
 from trainlab.train import ProcessContext, Trainer, seed_everything
 from trainlab.train.distributed import init_distributed
+from trainlab.train.settings import TrainSettings
 
 STEPS, SAMPLES = 4, 256
 
@@ -33,7 +34,7 @@ class Record:
 def main(out: str, batch_size: int, optimizer_name: str = "sgd") -> None:
     process = ProcessContext.from_env()
     torch.set_num_threads(1)
-    device = init_distributed(process, torch.device("cpu"))
+    init_distributed(process, torch.device("cpu"))
     seed_everything(0)
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(SAMPLES, 10, generator=generator)
@@ -59,9 +60,7 @@ def main(out: str, batch_size: int, optimizer_name: str = "sgd") -> None:
         nn.CrossEntropyLoss(),
         optimizer,
         batches,
-        total_steps=STEPS,
-        log_every=2,
-        device=device,
+        TrainSettings(steps=STEPS, log_every=2),
         callbacks=[record],
         process=process,
     )

@@ -9,7 +9,8 @@ from torch.utils.data import TensorDataset
 
 from trainlab.data import make_batch_iterator
 from trainlab.train import Trainer
-from trainlab.train.anomaly import AnomalyGuard, NonFiniteLossError, SpikeDetector, guard_for
+from trainlab.train.anomaly import NonFiniteLossError, SpikeDetector, guard_for
+from trainlab.train.settings import TrainSettings
 
 
 class Poison(nn.Module):
@@ -31,7 +32,9 @@ class Poison(nn.Module):
         return x
 
 
-def setup(policy="raise", *, steps=8, armed_at=3, factor=float("nan"), spikes=None, times=1, **kwargs):
+def setup(
+    policy="raise", *, steps=8, armed_at=3, factor=float("nan"), times=1, max_consecutive=None, **settings
+):
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
     dataset = TensorDataset(
@@ -45,10 +48,10 @@ def setup(policy="raise", *, steps=8, armed_at=3, factor=float("nan"), spikes=No
         nn.CrossEntropyLoss(),
         optimizer,
         make_batch_iterator(dataset, 8, seed=0),
-        total_steps=steps,
-        log_every=1,
-        guard=AnomalyGuard(policy, spikes=spikes, **kwargs),
+        TrainSettings(steps=steps, log_every=1, nan_policy=policy, **settings),
     )
+    if max_consecutive is not None:
+        trainer.guard.max_consecutive = max_consecutive
     poison.trainer, poison.armed_at, poison.factor, poison.times = trainer, armed_at, factor, times
     return trainer, poison
 
@@ -112,8 +115,7 @@ def test_skip_gives_up_after_too_many_bad_steps_in_a_row():
 
 
 def test_rollback_restores_the_last_good_state_and_lowers_the_lr():
-    trainer, _ = setup("rollback", armed_at=5, steps=8)
-    trainer.checkpoint_every = 2
+    trainer, _ = setup("rollback", armed_at=5, steps=8, checkpoint_every=2)
     steps_started = Snapshot()
     trainer.hooks = type(trainer.hooks)([steps_started])
     trainer.fit()
@@ -125,8 +127,7 @@ def test_rollback_restores_the_last_good_state_and_lowers_the_lr():
 
 
 def test_a_loss_spike_feeds_the_same_policy():
-    spikes = SpikeDetector(window=3, threshold=5.0)
-    trainer, _ = setup("skip", armed_at=5, factor=1e4, spikes=spikes)
+    trainer, _ = setup("skip", armed_at=5, factor=1e4, spike_window=3, spike_zscore=5.0)
     trainer.fit()
     assert trainer.guard.handled == 1
 
@@ -144,7 +145,8 @@ def test_spike_detector_z_score():
 
 def test_without_a_guard_a_nan_is_caught_at_the_next_log():
     trainer, _ = setup(armed_at=2)
-    trainer.guard, trainer.log_every = None, 4
+    trainer.guard = None  # as on an accelerator, where nan_policy raise checks at log intervals only
+    trainer.settings = trainer.settings.model_copy(update={"log_every": 4})
     with pytest.raises(NonFiniteLossError, match="steps 1 to 4 is nan"):
         trainer.fit()
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-import torch
-import torch.nn.functional as F
-import torchmetrics
 from pydantic import Field
-from torchmetrics import classification as tmc
 
 from trainlab.registry import METRICS
+
+if TYPE_CHECKING:
+    import torchmetrics
+
+# torchmetrics costs about a second to import, so each factory imports it when a metric is built.
 
 _DOCS = "https://lightning.ai/docs/torchmetrics/stable/classification/"
 _SCALAR = {"task": "classification", "higher_is_better": True, "scalar": True}
@@ -24,6 +25,8 @@ def accuracy(num_classes: int) -> torchmetrics.Metric:
     Args:
         num_classes: Number of classes.
     """
+    from torchmetrics import classification as tmc
+
     return tmc.MulticlassAccuracy(num_classes=num_classes, average="micro")
 
 
@@ -35,6 +38,8 @@ def top_k_accuracy(num_classes: int, k: Annotated[int, Field(ge=1)] = 5) -> torc
         num_classes: Number of classes.
         k: How many top predictions count.
     """
+    from torchmetrics import classification as tmc
+
     return tmc.MulticlassAccuracy(num_classes=num_classes, top_k=min(k, num_classes), average="micro")
 
 
@@ -44,16 +49,19 @@ _AVERAGES = {
     "weighted": "averaged over classes weighted by their support",
 }
 _KINDS = {
-    "precision": (tmc.MulticlassPrecision, "precision_recall.html", "Precision TP / (TP + FP)"),
-    "recall": (tmc.MulticlassRecall, "recall.html", "Recall TP / (TP + FN)"),
-    "f1": (tmc.MulticlassF1Score, "f1_score.html", "F1, the harmonic mean of precision and recall,"),
+    "precision": ("MulticlassPrecision", "precision_recall.html", "Precision TP / (TP + FP)"),
+    "recall": ("MulticlassRecall", "recall.html", "Recall TP / (TP + FN)"),
+    "f1": ("MulticlassF1Score", "f1_score.html", "F1, the harmonic mean of precision and recall,"),
 }
 
 
 def _register_averaged(kind: str, average: str) -> None:
-    metric_class, page, what = _KINDS[kind]
+    class_name, page, what = _KINDS[kind]
 
     def factory(num_classes: int) -> torchmetrics.Metric:
+        from torchmetrics import classification as tmc
+
+        metric_class: type[torchmetrics.Metric] = getattr(tmc, class_name)
         return metric_class(num_classes=num_classes, average=average)
 
     factory.__name__ = f"{kind}_{average}"
@@ -82,6 +90,8 @@ def confusion_matrix(num_classes: int) -> torchmetrics.Metric:
     Args:
         num_classes: Number of classes.
     """
+    from torchmetrics import classification as tmc
+
     return tmc.MulticlassConfusionMatrix(num_classes=num_classes)
 
 
@@ -92,6 +102,8 @@ def roc_auc(num_classes: int) -> torchmetrics.Metric:
     Args:
         num_classes: Number of classes.
     """
+    from torchmetrics import classification as tmc
+
     return tmc.MulticlassAUROC(num_classes=num_classes, average="macro")
 
 
@@ -102,23 +114,9 @@ def average_precision(num_classes: int) -> torchmetrics.Metric:
     Args:
         num_classes: Number of classes.
     """
+    from torchmetrics import classification as tmc
+
     return tmc.MulticlassAveragePrecision(num_classes=num_classes, average="macro")
-
-
-class _StackedCurves:
-    """Makes a binned curve metric return one tensor (2, classes, thresholds), which the run summary stores."""
-
-    def compute(self) -> torch.Tensor:
-        first, second, _ = super().compute()  # type: ignore[misc]
-        return torch.stack([first, second])
-
-
-class BinnedROC(_StackedCurves, tmc.MulticlassROC):
-    """One-vs-rest ROC curves at fixed thresholds (decreasing): ``[fpr, tpr]`` of shape (2, C, T)."""
-
-
-class BinnedPrecisionRecallCurve(_StackedCurves, tmc.MulticlassPrecisionRecallCurve):
-    """One-vs-rest precision-recall curves at fixed thresholds: ``[precision, recall]`` of shape (2, C, T + 1)."""
 
 
 _CURVE = {"task": "classification", "higher_is_better": None, "scalar": False}
@@ -132,6 +130,8 @@ def roc_curve(num_classes: int, thresholds: Bins = 21) -> torchmetrics.Metric:
         num_classes: Number of classes.
         thresholds: Number of thresholds in [0, 1] (binned, so memory stays constant).
     """
+    from trainlab.metrics.curves import BinnedROC
+
     return BinnedROC(num_classes=num_classes, thresholds=thresholds)
 
 
@@ -143,6 +143,8 @@ def pr_curve(num_classes: int, thresholds: Bins = 21) -> torchmetrics.Metric:
         num_classes: Number of classes.
         thresholds: Number of thresholds in [0, 1].
     """
+    from trainlab.metrics.curves import BinnedPrecisionRecallCurve
+
     return BinnedPrecisionRecallCurve(num_classes=num_classes, thresholds=thresholds)
 
 
@@ -161,26 +163,9 @@ def ece(num_classes: int, bins: Bins = 15) -> torchmetrics.Metric:
         num_classes: Number of classes.
         bins: Number of confidence bins (15 in Guo et al.).
     """
+    from torchmetrics import classification as tmc
+
     return tmc.MulticlassCalibrationError(num_classes=num_classes, n_bins=bins, norm="l1")
-
-
-class LogLoss(torchmetrics.Metric):
-    """Mean negative log-likelihood of the true class under softmax(logits)."""
-
-    higher_is_better = False
-    full_state_update = False
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.add_state("total", default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, logits: torch.Tensor, targets: torch.Tensor) -> None:
-        self.total += F.cross_entropy(logits.double(), targets, reduction="sum")
-        self.count += targets.numel()
-
-    def compute(self) -> torch.Tensor:
-        return self.total / self.count.clamp_min(1)
 
 
 @METRICS.register(
@@ -190,4 +175,6 @@ class LogLoss(torchmetrics.Metric):
 )
 def log_loss() -> torchmetrics.Metric:
     """Log loss (cross-entropy of softmax probabilities), scikit-learn's log_loss on logits."""
+    from trainlab.metrics.log_loss import LogLoss
+
     return LogLoss()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import torchmetrics
+from typing import TYPE_CHECKING
 
 from trainlab.registry import METRICS
+
+if TYPE_CHECKING:
+    import torchmetrics
 
 _DOCS = "https://lightning.ai/docs/torchmetrics/stable/regression/"
 
@@ -16,6 +19,8 @@ _DOCS = "https://lightning.ai/docs/torchmetrics/stable/regression/"
 )
 def mse() -> torchmetrics.Metric:
     """Mean squared error over all target values."""
+    import torchmetrics  # about a second to import: only when a metric is built
+
     return torchmetrics.MeanSquaredError()
 
 
@@ -26,6 +31,8 @@ def mse() -> torchmetrics.Metric:
 )
 def mae() -> torchmetrics.Metric:
     """Mean absolute error over all target values."""
+    import torchmetrics  # about a second to import: only when a metric is built
+
     return torchmetrics.MeanAbsoluteError()
 
 
@@ -36,4 +43,6 @@ def mae() -> torchmetrics.Metric:
 )
 def r2() -> torchmetrics.Metric:
     """Coefficient of determination: 1 − residual variance / target variance (averaged over outputs)."""
+    import torchmetrics  # about a second to import: only when a metric is built
+
     return torchmetrics.R2Score(multioutput="uniform_average")

@@ -15,7 +15,7 @@ from trainlab.registry import SCHEDULES
 
 def parse_spec(text: str) -> dict[str, Any]:
     """``cosine`` or a YAML mapping such as ``{name: cosine, warmup_steps: 100}``, as a spec mapping."""
-    from trainlab.recipe import parse_yaml
+    from trainlab.recipe_yaml import parse_yaml
 
     value = parse_yaml(text, source="SPEC")
     if isinstance(value, str):

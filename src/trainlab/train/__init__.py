@@ -4,6 +4,7 @@ from trainlab.train.callbacks import Callback, JsonlLogger, ProgressBar
 from trainlab.train.distributed import ProcessContext
 from trainlab.train.evaluator import Evaluator
 from trainlab.train.seed import seed_everything
+from trainlab.train.settings import TrainSettings
 from trainlab.train.trainer import Trainer
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "JsonlLogger",
     "ProcessContext",
     "ProgressBar",
+    "TrainSettings",
     "Trainer",
     "seed_everything",
 ]

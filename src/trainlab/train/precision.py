@@ -29,6 +29,10 @@ def autocast_factory(precision: str, device: torch.device) -> Callable[[], Conte
     return lambda: torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
-    """A loss scaler for fp16 (whose small gradients would underflow); None for fp32 and bf16."""
-    return torch.amp.GradScaler(device.type) if precision == "fp16" else None
+def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler:
+    """A loss scaler for fp16, whose small gradients would underflow.
+
+    For fp32 and bf16 the scaler is disabled: it passes everything straight through, so the loop
+    has one shape whatever the precision (as in nanoGPT).
+    """
+    return torch.amp.GradScaler(device.type, enabled=precision == "fp16")

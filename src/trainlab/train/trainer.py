@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from trainlab.errors import DataError, TrainlabError
-from trainlab.train.anomaly import AnomalyGuard, NonFiniteLossError
+from trainlab.train.anomaly import NonFiniteLossError, guard_for
 from trainlab.train.callbacks.base import CallbackHooks
 from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.distributed import (
@@ -25,36 +25,31 @@ from trainlab.train.distributed import (
     wrap_data_parallel,
 )
 from trainlab.train.evaluator import Evaluator
+from trainlab.train.precision import autocast_factory, grad_scaler
 from trainlab.train.seed import rng_state, set_rng_state
+from trainlab.train.settings import TrainSettings
 from trainlab.train.signals import StopRequests, TrainingInterrupted
 
 
 class Trainer:
-    """Trains a model for a fixed number of optimizer steps.
+    """Trains a model for the steps its settings ask for.
 
     Every piece is a plain torch object, so the trainer works the same whether a recipe built
-    them or your own code did.
+    them or your own code did. How long and how to train (accumulation, clipping, precision,
+    logging, evaluation, checkpoint intervals, the NaN policy) is one settings object: the
+    recipe's ``train:`` section, e.g. ``TrainSettings(steps=1000, grad_clip_norm=1.0)``.
 
     Args:
-        model: The model, already on ``device``.
+        model: The model; batches are moved to the device of its parameters.
         loss_fn: Called as ``loss_fn(outputs, targets)``; returns a scalar.
         optimizer: A ``torch.optim.Optimizer`` over the model's parameters.
         batches: Yields ``(inputs, targets)`` for one epoch per iteration, from its current
-            position; exposes ``epoch`` and ``state_dict()`` (see ``trainlab.data``).
-        total_steps: Optimizer steps to take.
+            position; exposes ``epoch``, ``__len__`` and ``state_dict()`` (see ``trainlab.data``).
+        settings: How long and how to train (see :class:`~trainlab.train.settings.TrainSettings`).
         scheduler: Stepped once per optimizer step.
         evaluator: Computes loss and metrics on a split.
-        eval_sets: Splits to evaluate by name (``"val"``, ``"test"``, ``"train"``).
-        eval_every: Evaluate ``eval_on`` every N steps.
-        eval_on: The split evaluated during training (``"val"``, or ``"test"`` to track it like papers do).
-        final_splits: Splits evaluated after the last step, in this order.
-        grad_accum_steps: Micro-batches per optimizer step; the loss is divided by it so the
-            summed gradient is the mean over the large batch.
-        grad_clip_norm: Clip the global L2 norm of the gradients.
-        grad_clip_value: Clip each gradient element to [-value, value].
-        log_every: Steps between training-loss logs; the only point where the loop syncs.
-        autocast: Zero-argument callable returning the forward pass's autocast context.
-        device: Where batches must be; a batch already there is not copied.
+        eval_sets: Splits to evaluate by name (``"val"``, ``"test"``, ``"train"``); every one of
+            them is evaluated after the last step, and ``settings.eval_on`` every ``eval_every`` steps.
         callbacks: Objects implementing any hooks of ``trainlab.train.callbacks.Callback``.
         penalties: Named terms ``f(model) -> scalar`` added to each micro-batch's loss
             (regularizers); each is logged beside the data loss as ``penalty.<name>``.
@@ -65,10 +60,6 @@ class Trainer:
             group initialised) the model is wrapped in DistributedDataParallel for training.
         checkpoints: Where checkpoints go; with it, SIGTERM and SIGINT checkpoint and stop at the
             next step boundary (raising ``TrainingInterrupted``) instead of killing the run.
-        checkpoint_every: Checkpoint every N steps and after the last one.
-        guard: Checks each step's loss (and gradients) before the update and applies the
-            NaN/Inf and spike policy. Without one, a non-finite loss still raises at the next log.
-        scaler: A ``torch.amp.GradScaler`` for fp16; saved in checkpoints.
     """
 
     def __init__(
@@ -77,20 +68,11 @@ class Trainer:
         loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         optimizer: torch.optim.Optimizer,
         batches: Any,
+        settings: TrainSettings,
         *,
-        total_steps: int,
         scheduler: Any = None,
         evaluator: Evaluator | None = None,
-        eval_sets: Mapping[str, Dataset] | None = None,
-        eval_every: int | None = None,
-        eval_on: str = "val",
-        final_splits: Sequence[str] = ("train", "val", "test"),
-        grad_accum_steps: int = 1,
-        grad_clip_norm: float | None = None,
-        grad_clip_value: float | None = None,
-        log_every: int = 50,
-        autocast: Callable[[], ContextManager] = nullcontext,
-        device: torch.device | str = "cpu",
+        eval_sets: Mapping[str, Dataset | None] | None = None,
         callbacks: Sequence[Any] = (),
         penalties: Mapping[str, Callable[[nn.Module], torch.Tensor]] | None = None,
         batch_transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -98,37 +80,32 @@ class Trainer:
         monitor_metric: str = "loss",
         process: ProcessContext | None = None,
         checkpoints: CheckpointManager | None = None,
-        checkpoint_every: int | None = None,
-        guard: AnomalyGuard | None = None,
-        scaler: torch.amp.GradScaler | None = None,
     ):
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.batches = batches
-        self.total_steps = total_steps
+        self.settings = settings
+        self.total_steps = settings.total_steps(len(batches))
         self.scheduler = scheduler
         self.evaluator = evaluator
         self.eval_sets = {k: v for k, v in (eval_sets or {}).items() if v is not None}
-        self.eval_every = eval_every
-        self.eval_on = eval_on
-        self.final_splits = [s for s in final_splits if s in self.eval_sets]
-        self.grad_accum_steps = grad_accum_steps
-        self.grad_clip_norm = grad_clip_norm
-        self.grad_clip_value = grad_clip_value
-        self.log_every = log_every
-        self.autocast = autocast
-        self.device = torch.device(device)
         self.hooks = CallbackHooks(callbacks)
         self.penalties = dict(penalties or {})
         self.batch_transform = batch_transform
         self.monitor_metric = monitor_metric
         self.process = process or ProcessContext()
         self.checkpoints = checkpoints
-        self.checkpoint_every = checkpoint_every
-        self.guard = guard
-        # A disabled scaler passes everything straight through, so the loop has one shape (as in nanoGPT).
-        self.scaler = scaler or torch.amp.GradScaler(self.device.type, enabled=False)
+        self.device = _device_of(model)
+        self.autocast = autocast_factory(settings.precision, self.device)
+        self.scaler = grad_scaler(settings.precision, self.device)
+        self.guard = guard_for(
+            settings.nan_policy,
+            self.device,
+            spike_zscore=settings.spike_zscore,
+            spike_window=settings.spike_window,
+            rollback_lr_factor=settings.rollback_lr_factor,
+        )
         self._train_model = wrap_data_parallel(model, self.process, self.device)
 
         self.step = 0
@@ -154,6 +131,11 @@ class Trainer:
     def epoch(self) -> int:
         return self.batches.epoch
 
+    @property
+    def eval_on(self) -> str:
+        """The split evaluated during training, which callbacks that track "best" watch."""
+        return self.settings.eval_on
+
     # ------------------------------------------------------------------------------------------
     def fit(self) -> list[dict[str, Any]]:
         """Train to ``total_steps`` (or until a callback sets ``should_stop``); returns the history.
@@ -163,7 +145,8 @@ class Trainer:
             NonFiniteLossError: a NaN/Inf or spiking loss that the guard's policy cannot absorb.
         """
         model, optimizer, hooks, scaler = self.model, self.optimizer, self.hooks, self.scaler
-        accum = self.grad_accum_steps
+        settings = self.settings
+        accum = settings.grad_accum_steps
         batches = self._batch_stream()
         step_batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # kept only for closure optimizers
         model.train()
@@ -204,7 +187,7 @@ class Trainer:
                             continue
 
                     # 3) clip, update, clear gradients, advance the schedule
-                    if self.grad_clip_norm is not None or self.grad_clip_value is not None:
+                    if settings.grad_clip_norm is not None or settings.grad_clip_value is not None:
                         scaler.unscale_(optimizer)
                     self._clip_gradients()
                     if self._needs_closure:
@@ -222,15 +205,15 @@ class Trainer:
 
                     # 4) log and evaluate: the only places that wait for the device
                     last = self.step == self.total_steps
-                    if self.step % self.log_every == 0 or last or self.should_stop:
+                    if self.step % settings.log_every == 0 or last or self.should_stop:
                         self._log_train()
-                    if self.eval_every and self.step % self.eval_every == 0 and not last:
-                        self.evaluate(self.eval_on)
+                    if settings.eval_every and self.step % settings.eval_every == 0 and not last:
+                        self.evaluate(settings.eval_on)
 
                     # 5) checkpoint on schedule and after the last step; on SIGTERM/SIGINT, checkpoint and leave
                     interrupted = self._stop_agreed(stop)
                     if interrupted or (
-                        self.checkpoint_every and (self.step % self.checkpoint_every == 0 or last)
+                        settings.checkpoint_every and (self.step % settings.checkpoint_every == 0 or last)
                     ):
                         self.save_checkpoint()
                     if interrupted:
@@ -238,7 +221,7 @@ class Trainer:
 
                 # 6) final evaluation of every split, with the optimizer's evaluation weights
                 self._optimizer_mode("eval")
-                for split in self.final_splits:
+                for split in self.eval_sets:
                     self.evaluate(split)
                 hooks.call("on_fit_end", self)
             except BaseException as exc:
@@ -286,10 +269,10 @@ class Trainer:
         return loss, objective
 
     def _clip_gradients(self) -> None:
-        if self.grad_clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self._clip_params, self.grad_clip_norm)
-        elif self.grad_clip_value is not None:
-            torch.nn.utils.clip_grad_value_(self._clip_params, self.grad_clip_value)
+        if self.settings.grad_clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self._clip_params, self.settings.grad_clip_norm)
+        elif self.settings.grad_clip_value is not None:
+            torch.nn.utils.clip_grad_value_(self._clip_params, self.settings.grad_clip_value)
 
     def _closure(self, step_batches: list[tuple[torch.Tensor, torch.Tensor]]) -> Callable[..., torch.Tensor]:
         """Re-evaluates the step's objective and gradients at the current weights.
@@ -331,7 +314,7 @@ class Trainer:
         if not math.isfinite(loss) and self.guard is None:
             # Without a per-step guard (the default on accelerators) this read is the first sync to see it.
             raise NonFiniteLossError(
-                f"the mean training loss of steps {self.step - len(self._pending_losses) // self.grad_accum_steps + 1}"
+                f"the mean training loss of steps {self.step - len(self._pending_losses) // self.settings.grad_accum_steps + 1}"
                 f" to {self.step} is {loss} (train.nan_policy: raise, checked at log intervals on this device)"
             )
         record = {"loss": loss, "lr": self.optimizer.param_groups[0]["lr"]}
@@ -362,7 +345,7 @@ class Trainer:
             return stop.signum is not None
         # Every rank must join the checkpoint's collectives, so they agree first; they compare
         # notes only at log steps, where they synchronise anyway.
-        return self.step % self.log_every == 0 and any_rank(stop.signum is not None, self.process)
+        return self.step % self.settings.log_every == 0 and any_rank(stop.signum is not None, self.process)
 
     def _interruption(self, signum: int | None) -> TrainingInterrupted:
         signum = signum or signal.SIGTERM
@@ -399,7 +382,7 @@ class Trainer:
         if self.guard is not None:
             self.guard.remember(state)
         if self.checkpoints is not None and self.process.is_main:
-            metric = self.last_eval.get(self.eval_on, {}).get(self.monitor_metric)
+            metric = self.last_eval.get(self.settings.eval_on, {}).get(self.monitor_metric)
             self.checkpoints.save(
                 state, self.step, metric=metric if isinstance(metric, (int, float)) else None
             )
@@ -461,3 +444,9 @@ class Trainer:
         self._pending_penalties = {
             name: [t.to(self.device) for t in pending["penalties"].get(name, [])] for name in self.penalties
         }
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    """Where the model's parameters live (the CPU for a model without any)."""
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
