@@ -1,0 +1,34 @@
+"""The command line's help loads neither torch nor trainlab's components (start-up stays fast)."""
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+from trainlab.cli import main
+code = main({argv!r})
+heavy = sorted(m for m in ("torch", "sklearn", "scipy", "torchmetrics", "matplotlib") if m in sys.modules)
+print(code, heavy, sorted(m for m in sys.modules if m.startswith("trainlab.") and m != "trainlab.cli"))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["fit", "--help"],
+        ["evaluate", "--help"],
+        ["catalog", "--help"],
+        ["schedule", "plot", "--help"],
+    ],
+)
+def test_help_imports_nothing_heavy(argv):
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, check=True
+    ).stdout
+    code, heavy, modules = out.strip().splitlines()[-1].split(" ", 2)
+    assert code == "0"
+    assert heavy == "[]"
+    assert modules == "['trainlab.errors']"
