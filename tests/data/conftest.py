@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from trainlab.data import _cache
+from trainlab.data.sources import _cache
 
 
 @pytest.fixture(scope="session", autouse=True)

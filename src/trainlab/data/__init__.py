@@ -1,20 +1,28 @@
-"""Datasets by name, checked and split into a DataBundle, and resumable batch iterators over them."""
+"""Datasets by name, checked and split into a DataBundle, and resumable batch iterators over them.
 
-# The dataset modules are imported for their registrations in trainlab.registry.DATASETS.
-from trainlab.data import files, mnist1d, scikit_learn, synthetic  # noqa: F401
-from trainlab.data.augment import AUGMENTATIONS, Compose, CutMix, Mixup
-from trainlab.data.batching import make_batch_iterator
+The package is split by role: ``sources`` (where samples come from: registered datasets, files,
+Python data), ``transforms`` (scaling, augmentation, long-tailed subsets, splits) and ``loading``
+(batch iterators and class samplers). What ties them together stays here: ``DataBundle``,
+``load_data`` and the data checks.
+"""
+
 from trainlab.data.bundle import DataBundle
 from trainlab.data.checks import check_bundle, check_finite, check_labels
 from trainlab.data.class_weights import class_counts, effective_number_weights, inverse_frequency_weights
-from trainlab.data.from_python import bundle_from_python
-from trainlab.data.imbalance import long_tailed_counts, make_long_tailed
-from trainlab.data.minmax import MinMaxScaler
+from trainlab.data.loading import SAMPLERS, ResampledBatchIterator, make_batch_iterator
 from trainlab.data.prepare import load_data
-from trainlab.data.raw import RawData
-from trainlab.data.samplers import SAMPLERS, ResampledBatchIterator
-from trainlab.data.standardize import Standardizer
-from trainlab.data.threshold import tune_threshold
+from trainlab.data.sources import RawData
+from trainlab.data.sources.from_python import bundle_from_python
+from trainlab.data.transforms import (
+    AUGMENTATIONS,
+    Compose,
+    CutMix,
+    MinMaxScaler,
+    Mixup,
+    Standardizer,
+    long_tailed_counts,
+    make_long_tailed,
+)
 
 __all__ = [
     "AUGMENTATIONS",
@@ -28,7 +36,6 @@ __all__ = [
     "inverse_frequency_weights",
     "long_tailed_counts",
     "make_long_tailed",
-    "tune_threshold",
     "DataBundle",
     "RawData",
     "MinMaxScaler",

@@ -9,13 +9,11 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from trainlab.data._affine import AffineScaler, Scaling
 from trainlab.data.bundle import DataBundle
 from trainlab.data.checks import check_split
-from trainlab.data.minmax import MinMaxScaler
-from trainlab.data.raw import RawData
-from trainlab.data.splits import TEST_STREAM, VAL_STREAM, split_indices
-from trainlab.data.standardize import Standardizer
+from trainlab.data.sources.raw import RawData
+from trainlab.data.transforms.scaling import Scaling, fit_scaler
+from trainlab.data.transforms.splits import TEST_STREAM, VAL_STREAM, split_indices
 from trainlab.errors import ConfigError, Problem
 from trainlab.registry import DATASETS
 
@@ -140,20 +138,21 @@ def bundle_from_raw(
         raise ConfigError([problem], source=f"dataset '{name}'")
 
     target_dtype = np.int64 if classification else np.float32
-    pairs = {"train": (x, y), "val": (x_val, y_val), "test": (x_test, y_test)}
-    tensors = {
-        split: None if inputs is None else (_tensor(inputs, np.float32), _tensor(targets, target_dtype))
-        for split, (inputs, targets) in pairs.items()
-    }
-    scaler = fit_scaler(scaling, tensors["train"][0])
-    datasets = {
-        split: None if pair is None else TensorDataset(scaler(pair[0]) if scaler else pair[0], pair[1])
-        for split, pair in tensors.items()
+    train_inputs = _tensor(x, np.float32)
+    scaler = fit_scaler(scaling, train_inputs)
+
+    def scaled(inputs: torch.Tensor, targets: np.ndarray) -> TensorDataset:
+        return TensorDataset(scaler(inputs) if scaler else inputs, _tensor(targets, target_dtype))
+
+    train = scaled(train_inputs, y)
+    held_out = {
+        "val": None if x_val is None or y_val is None else scaled(_tensor(x_val, np.float32), y_val),
+        "test": None if x_test is None or y_test is None else scaled(_tensor(x_test, np.float32), y_test),
     }
     info = {
         **raw.info,
         "dataset": name,
-        "sizes": {split: 0 if d is None else len(d) for split, d in datasets.items()},
+        "sizes": {"train": len(train)} | {split: 0 if d is None else len(d) for split, d in held_out.items()},
         "split_seed": split_seed,
         "val_split": "given" if val is not None else "carved" if x_val is not None else "none",
         "val_fraction": val_fraction if val is None else None,
@@ -166,10 +165,10 @@ def bundle_from_raw(
     return DataBundle(
         name=name,
         task=raw.task,
-        train=datasets["train"],
-        val=datasets["val"],
-        test=datasets["test"],
-        input_shape=tuple(raw.input_shape),
+        train=train,
+        val=held_out["val"],
+        test=held_out["test"],
+        input_shape=raw.input_shape,
         num_classes=num_classes,
         target_shape=() if classification else tuple(y.shape[1:]),
         class_names=raw.class_names,
@@ -208,9 +207,3 @@ def _tensor(array: np.ndarray, dtype: type) -> torch.Tensor:
 
 def _json_ready(options: dict[str, Any]) -> dict[str, Any]:
     return {name: str(value) if isinstance(value, Path) else value for name, value in options.items()}
-
-
-def fit_scaler(scaling: Scaling, train_inputs: torch.Tensor) -> AffineScaler | None:
-    """The input scaler ``scaling`` names, fitted on the training inputs (None for ``"none"``)."""
-    scalers: dict[str, type[AffineScaler]] = {"standardize": Standardizer, "minmax": MinMaxScaler}
-    return None if scaling == "none" else scalers[scaling].fit(train_inputs)  # type: ignore[attr-defined]

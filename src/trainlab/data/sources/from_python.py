@@ -8,12 +8,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset, TensorDataset
 
-from trainlab.data._affine import Scaling
-from trainlab.data.bundle import DataBundle
+from trainlab.data.bundle import DataBundle, Task
 from trainlab.data.checks import check_split
 from trainlab.data.prepare import bundle_from_raw, split_problems
-from trainlab.data.raw import TASKS, RawData
-from trainlab.data.splits import TEST_STREAM, VAL_STREAM, split_indices
+from trainlab.data.sources.raw import TASKS, RawData
+from trainlab.data.transforms.scaling import Scaling
+from trainlab.data.transforms.splits import TEST_STREAM, VAL_STREAM, split_indices
 from trainlab.errors import ConfigError, DataError, Problem
 
 Split = Dataset | tuple[Any, Any]
@@ -24,7 +24,7 @@ def bundle_from_python(
     val: Split | None = None,
     test: Split | None = None,
     *,
-    task: str | None = None,
+    task: Task | None = None,
     num_classes: int | None = None,
     name: str = "custom",
     val_fraction: float = 0.0,
@@ -70,7 +70,7 @@ def bundle_from_python(
         raise ConfigError(problems, source="bundle_from_python")
     build = _from_dataset if isinstance(train, Dataset) else _from_pairs
     return build(
-        train,  # type: ignore[arg-type]
+        train,  # type: ignore[arg-type]  # the isinstance test chose the builder that takes this train
         val=val,
         test=test,
         task=task,
@@ -88,7 +88,7 @@ def _from_pairs(
     *,
     val: Split | None,
     test: Split | None,
-    task: str | None,
+    task: Task | None,
     num_classes: int | None,
     name: str,
     val_fraction: float,
@@ -113,7 +113,7 @@ def _from_pairs(
         y_train=_numpy(y),
         x_test=None if test_pair is None else _numpy(test_pair[0]),
         y_test=None if test_pair is None else _numpy(test_pair[1]),
-        task=task,  # type: ignore[arg-type]
+        task=task,
         num_classes=num_classes,
         info={"source": "python"},
     )
@@ -143,7 +143,7 @@ def _from_dataset(
     *,
     val: Split | None,
     test: Split | None,
-    task: str | None,
+    task: Task | None,
     num_classes: int | None,
     name: str,
     val_fraction: float,
@@ -169,26 +169,28 @@ def _from_dataset(
         num_classes = len(declared)
     input_shape = tuple(np.shape(first_input))
 
-    datasets: dict[str, Dataset | None] = {"train": train, "val": None, "test": None}
+    remaining: Dataset = train
+    held_out: dict[str, Dataset | None] = {"val": None, "test": None}
     made = {"val": "none", "test": "none"}
     # Test first, then validation from what remains: the same order as load_data.
     holdouts = (("test", test, test_fraction, TEST_STREAM), ("val", val, val_fraction, VAL_STREAM))
     for split, given, fraction, stream in holdouts:
         if given is None and fraction > 0:
-            source = datasets["train"]
-            kept, held = split_indices(_length(source), fraction, seed=split_seed, stream=stream)
-            datasets["train"], datasets[split] = Subset(source, kept.tolist()), Subset(source, held.tolist())
+            kept, held = split_indices(_length(remaining), fraction, seed=split_seed, stream=stream)
+            held_out[split] = Subset(remaining, held.tolist())
+            remaining = Subset(remaining, kept.tolist())
             made[split] = "carved"
         elif isinstance(given, Dataset):
-            datasets[split], made[split] = given, "given"
+            held_out[split], made[split] = given, "given"
         elif given is not None:
             inputs, targets = _pair(given, split)
             _check_sample_shape(inputs, input_shape, split, name)
             check_split(inputs, targets, split=split, task=task, num_classes=num_classes, dataset=name)
-            datasets[split] = TensorDataset(
+            held_out[split] = TensorDataset(
                 inputs.float(), targets.long() if classification else targets.float()
             )
             made[split] = "given"
+    datasets = {"train": remaining, **held_out}
     info: dict[str, Any] = {
         "source": "python",
         "dataset": name,
@@ -206,10 +208,10 @@ def _from_dataset(
         )
     return DataBundle(
         name=name,
-        task=task,  # type: ignore[arg-type]
-        train=datasets["train"],  # type: ignore[arg-type]
-        val=datasets["val"],
-        test=datasets["test"],
+        task=task,
+        train=remaining,
+        val=held_out["val"],
+        test=held_out["test"],
         input_shape=input_shape,
         num_classes=num_classes if classification else None,
         target_shape=() if classification else tuple(np.shape(first_target)),

@@ -90,7 +90,8 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
 def _write(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     try:
         with atomic_open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+            # numpy's stub checks the arrays against savez's allow_pickle flag (added in numpy 2.1).
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
     except OSError as exc:
         # A read-only or full disk costs the next run a regeneration, not this run its data.
         warnings.warn(

@@ -1,4 +1,8 @@
-"""The small datasets bundled with scikit-learn: digits, iris, wine, breast_cancer (no download)."""
+"""The small datasets bundled with scikit-learn: digits, iris, wine, breast_cancer (no download).
+
+Each loader imports scikit-learn itself: the import takes over a second, and registering these
+names (which ``import trainlab.data`` does) must not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn import datasets as sklearn_datasets
 
-from trainlab.data.raw import RawData
+from trainlab.data.sources.raw import RawData
 from trainlab.registry import DATASETS
 
 SKLEARN_TOY_DATASETS = "https://scikit-learn.org/stable/datasets/toy_dataset.html"
 
 
-def _from_bunch(loader: Callable[[], Any], source: str) -> RawData:
+def _from_bunch(loader: Callable[[], Any]) -> RawData:
     """RawData from a scikit-learn Bunch of feature vectors; the test split is carved by load_data."""
     bunch = loader()
     return RawData(
@@ -23,7 +26,7 @@ def _from_bunch(loader: Callable[[], Any], source: str) -> RawData:
         task="classification",
         num_classes=len(bunch.target_names),
         class_names=[str(name) for name in bunch.target_names],
-        info={"source": source},
+        info={"source": f"sklearn.datasets.{loader.__name__}"},
     )
 
 
@@ -40,7 +43,9 @@ def digits() -> RawData:
     Returns:
         RawData without a test split.
     """
-    bunch = sklearn_datasets.load_digits()
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
     return RawData(
         x_train=np.asarray(bunch.images, dtype=np.float32)[:, None, :, :],
         y_train=np.asarray(bunch.target, dtype=np.int64),
@@ -63,7 +68,9 @@ def iris() -> RawData:
     Returns:
         RawData without a test split.
     """
-    return _from_bunch(sklearn_datasets.load_iris, "sklearn.datasets.load_iris")
+    from sklearn.datasets import load_iris
+
+    return _from_bunch(load_iris)
 
 
 @DATASETS.register(
@@ -77,7 +84,9 @@ def wine() -> RawData:
     Returns:
         RawData without a test split.
     """
-    return _from_bunch(sklearn_datasets.load_wine, "sklearn.datasets.load_wine")
+    from sklearn.datasets import load_wine
+
+    return _from_bunch(load_wine)
 
 
 @DATASETS.register(
@@ -94,4 +103,6 @@ def breast_cancer() -> RawData:
     Returns:
         RawData without a test split.
     """
-    return _from_bunch(sklearn_datasets.load_breast_cancer, "sklearn.datasets.load_breast_cancer")
+    from sklearn.datasets import load_breast_cancer
+
+    return _from_bunch(load_breast_cancer)

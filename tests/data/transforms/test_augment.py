@@ -58,7 +58,7 @@ def test_mixup_mixes_inputs_and_one_hot_labels_with_the_same_lambda():
 
 def test_mixup_of_a_single_sample_is_unchanged():
     x, y = torch.randn(1, 5), torch.tensor([2])
-    mixed_x, mixed_y = Mixup(0.2, 1.0, 3)(x, y)
+    mixed_x, mixed_y = Mixup(num_classes=3, alpha=0.2, p=1.0)(x, y)
     torch.testing.assert_close(mixed_x, x)
     torch.testing.assert_close(mixed_y, torch.tensor([[0.0, 0.0, 1.0]]))
 
@@ -96,3 +96,13 @@ def test_mixup_trains_with_dense_and_class_index_losses():
             "train": {"steps": 2, "batch_size": 7},
         }
         assert trainlab.fit(recipe, save=False).summary["run"]["steps"] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("shift", {"max_shift": -1}), ("scale", {"amount": 1.0}), ("flip", {"p": 1.5}), ("mixup", {"alpha": 0})],
+)
+def test_options_are_checked_against_the_class_signature(name, options):
+    option = next(iter(options))
+    with pytest.raises(trainlab.errors.ConfigError, match=option):
+        trainlab.create("augmentation", name, **options)

@@ -239,6 +239,7 @@ class LoaderBatchIterator(_ResumableIterator):
         _check_shard(rank, world_size, drop_last)
         if num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+        # torch types Dataset without __len__; a map-style Dataset (the kind this iterator takes) has one.
         self.dataset, self.size = dataset, len(dataset)  # type: ignore[arg-type]
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.num_workers, self.device, self.collate_fn = num_workers, device, collate_fn

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-
-Scaling = Literal["standardize", "minmax", "none"]
 
 # A position whose training spread is below this is treated as constant: dividing by a spread
 # of ~1e-12 would turn float noise in val/test into huge values, and a spread of 0 into NaN.

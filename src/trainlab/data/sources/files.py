@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from trainlab.data.raw import RawData
+from trainlab.data.bundle import Task
+from trainlab.data.sources.raw import RawData
 from trainlab.errors import ConfigError, DataError, Problem, did_you_mean
 from trainlab.registry import DATASETS
 
@@ -42,7 +43,7 @@ def existing_file(path: Path | str, option: str = "path") -> Path:
     return resolved
 
 
-def infer_task(targets: np.ndarray, task: str) -> str:
+def infer_task(targets: np.ndarray, task: TaskChoice) -> Task:
     """``task`` itself unless it is ``"auto"``; then integer-valued 1-D targets mean classification."""
     if task != "auto":
         return task
@@ -61,7 +62,7 @@ def _raw_from_arrays(
     x_test: np.ndarray | None,
     y_test: np.ndarray | None,
     *,
-    task: str,
+    task: TaskChoice,
     num_classes: int | None,
     info: dict[str, Any],
 ) -> RawData:
@@ -77,7 +78,7 @@ def _raw_from_arrays(
         y_train=y,
         x_test=x_test,
         y_test=y_test,
-        task=resolved_task,  # type: ignore[arg-type]
+        task=resolved_task,
         num_classes=num_classes if resolved_task == "classification" else None,
         info={**info, "task_inferred": task == "auto"},
     )
@@ -198,7 +199,7 @@ def csv_file(
     return RawData(
         x_train=features.astype(np.float32),
         y_train=targets if resolved_task == "classification" else targets.astype(np.float32),
-        task=resolved_task,  # type: ignore[arg-type]
+        task=resolved_task,
         num_classes=num_classes if resolved_task == "classification" else None,
         class_names=class_names,
         info={
@@ -374,7 +375,7 @@ def _raw_from_mapping(
     y_key: str,
     x_test_key: str,
     y_test_key: str,
-    task: str,
+    task: TaskChoice,
     num_classes: int | None,
 ) -> RawData:
     available = sorted(arrays)

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from trainlab.data._affine import MIN_SPREAD, AffineScaler, as_float64
+from trainlab.data.transforms._affine import MIN_SPREAD, AffineScaler, as_float64
 
 
 class MinMaxScaler(AffineScaler):

@@ -39,7 +39,7 @@ class RawData:
     task: Task
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
-    input_shape: tuple[int, ...] | None = None
+    input_shape: tuple[int, ...] = ()
     num_classes: int | None = None
     class_names: list[str] | None = None
     info: dict[str, Any] = field(default_factory=dict)
@@ -57,9 +57,8 @@ class RawData:
         if self.x_test is not None:
             self.x_test = np.asarray(self.x_test)
             self.y_test = np.asarray(self.y_test)
-        if self.input_shape is None:
-            self.input_shape = tuple(int(d) for d in self.x_train.shape[1:])
-        self.input_shape = tuple(self.input_shape)
+        # A sample has at least one axis, so an empty shape (the default) can only mean "not given".
+        self.input_shape = tuple(self.input_shape or (int(d) for d in self.x_train.shape[1:]))
         for split, x, y in self.splits():
             if x.ndim < 2:
                 raise DataError(

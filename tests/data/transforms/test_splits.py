@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from trainlab.data.splits import TEST_STREAM, VAL_STREAM, held_out_count, split_indices
+from trainlab.data.transforms.splits import TEST_STREAM, VAL_STREAM, held_out_count, split_indices
 
 
 def test_held_out_count_rounds_and_keeps_at_least_one():

@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from trainlab.data.raw import RawData
+from trainlab.data.sources.raw import RawData
 from trainlab.registry import DATASETS
 
 # At least a handful per class, so that test and validation splits can both be stratified.

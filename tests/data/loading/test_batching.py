@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from torch.utils.data import Dataset, TensorDataset
 
 from trainlab.data import make_batch_iterator
-from trainlab.data.batching import LoaderBatchIterator, TensorBatchIterator
+from trainlab.data.loading.batching import LoaderBatchIterator, TensorBatchIterator
 
 
 class PlainDataset(Dataset):

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from trainlab.data._cache import cached_arrays
-from trainlab.data.raw import RawData
+from trainlab.data.sources._cache import cached_arrays
+from trainlab.data.sources.raw import RawData
 from trainlab.registry import DATASETS
 
 REFERENCE = (

@@ -1,8 +1,9 @@
 """Batch augmentations by name: 1-D (shift, scale, noise), 2-D (flip, crop, rotate), mixup and cutmix.
 
-Each entry builds a callable ``(inputs, targets) -> (inputs, targets)`` that works on a whole
-training batch at once (no per-sample Python) and draws from torch's global generator, which
-trainlab seeds and checkpoints. A recipe lists them under ``augment:``; they apply in order.
+Each entry is a class whose ``__init__`` declares its options and whose instances are callables
+``(inputs, targets) -> (inputs, targets)`` that work on a whole training batch at once (no
+per-sample Python) and draw from torch's global generator, which trainlab seeds and checkpoints.
+A recipe lists them under ``augment:``; they apply in order.
 
 Mixup and cutmix turn integer labels into class probabilities (soft targets); cross-entropy,
 focal, kl_div and the dense losses accept those. Recipe validation refuses the combination with a
@@ -51,10 +52,19 @@ def _chosen(batch: int, p: float, device: torch.device) -> torch.Tensor:
     return torch.rand(batch, device=device) < p
 
 
+@AUGMENTATIONS.register(
+    "shift", reference="Greydanus 2020, Scaling down Deep Learning, arXiv:2011.14439", flags=SIGNAL
+)
 class Shift:
-    """Circularly shift each sample along its last axis by an integer drawn from [-max_shift, max_shift]."""
+    """Random circular shift of 1-D signals by up to ``max_shift`` positions (translation invariance).
 
-    def __init__(self, max_shift: int):
+    Each sample is rolled along its last axis by an integer drawn from [-max_shift, max_shift].
+
+    Args:
+        max_shift: Largest shift, in positions.
+    """
+
+    def __init__(self, max_shift: Annotated[int, Field(ge=0)] = 4):
         self.max_shift = max_shift
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,34 +76,24 @@ class Shift:
 
 
 @AUGMENTATIONS.register(
-    "shift", reference="Greydanus 2020, Scaling down Deep Learning, arXiv:2011.14439", flags=SIGNAL
-)
-def shift(max_shift: Annotated[int, Field(ge=0)] = 4) -> Transform:
-    """Random circular shift of 1-D signals by up to ``max_shift`` positions (translation invariance).
-
-    Args:
-        max_shift: Largest shift, in positions.
-    """
-    return Shift(max_shift)
-
-
-@AUGMENTATIONS.register(
     "scale",
     reference="Um et al. 2017, Data Augmentation of Wearable Sensor Data, arXiv:1706.00527 (scaling)",
     flags=SIGNAL,
 )
-def scale(amount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1) -> Transform:
+class Scale:
     """Multiply each sample by a factor drawn from U(1 - amount, 1 + amount).
 
     Args:
         amount: Half-width of the factor's range.
     """
 
-    def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        factors = 1 + amount * (2 * torch.rand(inputs.shape[0], device=inputs.device, dtype=inputs.dtype) - 1)
-        return inputs * _per_sample(factors, inputs), targets
+    def __init__(self, amount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1):
+        self.amount = amount
 
-    return apply
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        uniform = torch.rand(inputs.shape[0], device=inputs.device, dtype=inputs.dtype)
+        factors = 1 + self.amount * (2 * uniform - 1)
+        return inputs * _per_sample(factors, inputs), targets
 
 
 @AUGMENTATIONS.register(
@@ -102,17 +102,18 @@ def scale(amount: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1) -> Transform:
     "Regularization (Neural Computation 7)",
     flags=ANY,
 )
-def noise(std: Annotated[float, Field(ge=0.0)] = 0.05) -> Transform:
+class Noise:
     """Add Gaussian noise N(0, std^2) to every input value.
 
     Args:
         std: Noise standard deviation (in standardized units).
     """
 
-    def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return inputs + std * torch.randn_like(inputs), targets
+    def __init__(self, std: Annotated[float, Field(ge=0.0)] = 0.05):
+        self.std = std
 
-    return apply
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return inputs + self.std * torch.randn_like(inputs), targets
 
 
 @AUGMENTATIONS.register(
@@ -121,24 +122,37 @@ def noise(std: Annotated[float, Field(ge=0.0)] = 0.05) -> Transform:
     "Convolutional Neural Networks (NeurIPS)",
     flags=IMAGE,
 )
-def flip(p: Probability = 0.5) -> Transform:
+class Flip:
     """Horizontal flip of each image with probability p.
 
     Args:
         p: Flip probability.
     """
 
-    def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        chosen = _per_sample(_chosen(inputs.shape[0], p, inputs.device), inputs)
+    def __init__(self, p: Probability = 0.5):
+        self.p = p
+
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        chosen = _per_sample(_chosen(inputs.shape[0], self.p, inputs.device), inputs)
         return torch.where(chosen, inputs.flip(-1), inputs), targets
 
-    return apply
 
-
+@AUGMENTATIONS.register(
+    "crop",
+    reference="Krizhevsky, Sutskever & Hinton 2012 (random crops); He et al. 2016, "
+    "arXiv:1512.03385 (pad-and-crop)",
+    flags=IMAGE,
+)
 class RandomCrop:
-    """Zero-pad by ``padding`` and crop back to the original size at a random offset per image."""
+    """Random crop after zero padding: shifts each image by up to ``padding`` pixels in each direction.
 
-    def __init__(self, padding: int):
+    Each image is zero-padded by ``padding`` and cropped back to its size at a random offset.
+
+    Args:
+        padding: Pixels of zero padding on each side.
+    """
+
+    def __init__(self, padding: Annotated[int, Field(ge=1)] = 1):
         self.padding = padding
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -155,42 +169,28 @@ class RandomCrop:
 
 
 @AUGMENTATIONS.register(
-    "crop",
-    reference="Krizhevsky, Sutskever & Hinton 2012 (random crops); He et al. 2016, "
-    "arXiv:1512.03385 (pad-and-crop)",
-    flags=IMAGE,
-)
-def crop(padding: Annotated[int, Field(ge=1)] = 1) -> Transform:
-    """Random crop after zero padding: shifts each image by up to ``padding`` pixels in each direction.
-
-    Args:
-        padding: Pixels of zero padding on each side.
-    """
-    return RandomCrop(padding)
-
-
-@AUGMENTATIONS.register(
     "rotate",
     reference="Simard, Steinkraus & Platt 2003, Best Practices for Convolutional "
     "Neural Networks Applied to Visual Document Analysis (ICDAR)",
     flags=IMAGE,
 )
-def rotate(degrees: Annotated[float, Field(ge=0.0, le=180.0)] = 10.0) -> Transform:
+class Rotate:
     """Rotate each image by an angle drawn from U(-degrees, degrees) (bilinear, zero fill).
 
     Args:
         degrees: Largest rotation.
     """
 
-    def apply(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        angles = (2 * torch.rand(inputs.shape[0], device=inputs.device) - 1) * math.radians(degrees)
+    def __init__(self, degrees: Annotated[float, Field(ge=0.0, le=180.0)] = 10.0):
+        self.degrees = degrees
+
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        angles = (2 * torch.rand(inputs.shape[0], device=inputs.device) - 1) * math.radians(self.degrees)
         cos, sin = torch.cos(angles), torch.sin(angles)
         zeros = torch.zeros_like(cos)
         theta = torch.stack([torch.stack([cos, -sin, zeros], 1), torch.stack([sin, cos, zeros], 1)], 1)
         grid = F.affine_grid(theta.to(inputs.dtype), list(inputs.shape), align_corners=False)
         return F.grid_sample(inputs, grid, align_corners=False, padding_mode="zeros"), targets
-
-    return apply
 
 
 def soft_targets(targets: torch.Tensor, num_classes: int | None, dtype: torch.dtype) -> torch.Tensor:
@@ -200,11 +200,25 @@ def soft_targets(targets: torch.Tensor, num_classes: int | None, dtype: torch.dt
     return targets.to(dtype)
 
 
+@AUGMENTATIONS.register(
+    "mixup",
+    reference="Zhang, Cisse, Dauphin & Lopez-Paz 2018, mixup: Beyond Empirical Risk "
+    "Minimization, arXiv:1710.09412",
+    flags={**ANY, "makes_soft_targets": True},
+)
 class Mixup:
-    """x = lam x_i + (1 - lam) x_j, y likewise, with lam ~ Beta(alpha, alpha) and j a permutation of the batch."""
+    """Mixup: convex combinations of pairs of samples and of their labels, lam ~ Beta(alpha, alpha).
 
-    def __init__(self, alpha: float, p: float, num_classes: int | None):
-        self.alpha, self.p, self.num_classes = alpha, p, num_classes
+    x = lam x_i + (1 - lam) x_j and y likewise, with j a random permutation of the batch.
+
+    Args:
+        num_classes: Classes of the task; trainlab fills it in (None for regression targets).
+        alpha: Beta distribution parameter (0.2 to 0.4 in the paper).
+        p: Probability of mixing a batch.
+    """
+
+    def __init__(self, num_classes: int | None = None, alpha: Positive = 0.2, p: Probability = 1.0):
+        self.num_classes, self.alpha, self.p = num_classes, alpha, p
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         targets = soft_targets(targets, self.num_classes, inputs.dtype)
@@ -216,11 +230,26 @@ class Mixup:
         return lam * inputs + (1 - lam) * inputs[perm], lam * targets + (1 - lam) * targets[perm]
 
 
+@AUGMENTATIONS.register(
+    "cutmix",
+    reference="Yun et al. 2019, CutMix: Regularization Strategy to Train Strong "
+    "Classifiers with Localizable Features, arXiv:1905.04899",
+    flags={**ANY, "makes_soft_targets": True},
+)
 class CutMix:
-    """Paste a random box (2-D) or segment (1-D) from a shuffled batch; labels mix by the pasted area."""
+    """CutMix: paste a box (images) or segment (signals) from another sample; labels mix by its area.
 
-    def __init__(self, alpha: float, p: float, num_classes: int | None):
-        self.alpha, self.p, self.num_classes = alpha, p, num_classes
+    The partner of each sample comes from a random permutation of the batch, and the label weights
+    are the share of the sample actually pasted (after clipping at the border).
+
+    Args:
+        num_classes: Classes of the task; trainlab fills it in (None for regression targets).
+        alpha: Beta distribution parameter (1 in the paper: lam uniform).
+        p: Probability of mixing a batch.
+    """
+
+    def __init__(self, num_classes: int | None = None, alpha: Positive = 1.0, p: Probability = 1.0):
+        self.num_classes, self.alpha, self.p = num_classes, alpha, p
 
     def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         targets = soft_targets(targets, self.num_classes, inputs.dtype)
@@ -241,37 +270,3 @@ class CutMix:
         mixed = torch.where(mask, inputs[perm], inputs)
         pasted = mask.float().mean().item()  # the actual pasted share, after clipping at the border
         return mixed, (1 - pasted) * targets + pasted * targets[perm]
-
-
-@AUGMENTATIONS.register(
-    "mixup",
-    reference="Zhang, Cisse, Dauphin & Lopez-Paz 2018, mixup: Beyond Empirical Risk "
-    "Minimization, arXiv:1710.09412",
-    flags={**ANY, "makes_soft_targets": True},
-)
-def mixup(num_classes: int | None = None, alpha: Positive = 0.2, p: Probability = 1.0) -> Transform:
-    """Mixup: convex combinations of pairs of samples and of their labels, lam ~ Beta(alpha, alpha).
-
-    Args:
-        num_classes: Classes of the task; trainlab fills it in (None for regression targets).
-        alpha: Beta distribution parameter (0.2 to 0.4 in the paper).
-        p: Probability of mixing a batch.
-    """
-    return Mixup(alpha, p, num_classes)
-
-
-@AUGMENTATIONS.register(
-    "cutmix",
-    reference="Yun et al. 2019, CutMix: Regularization Strategy to Train Strong "
-    "Classifiers with Localizable Features, arXiv:1905.04899",
-    flags={**ANY, "makes_soft_targets": True},
-)
-def cutmix(num_classes: int | None = None, alpha: Positive = 1.0, p: Probability = 1.0) -> Transform:
-    """CutMix: paste a box (images) or segment (signals) from another sample; labels mix by its area.
-
-    Args:
-        num_classes: Classes of the task; trainlab fills it in (None for regression targets).
-        alpha: Beta distribution parameter (1 in the paper: lam uniform).
-        p: Probability of mixing a batch.
-    """
-    return CutMix(alpha, p, num_classes)

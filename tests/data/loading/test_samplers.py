@@ -1,4 +1,4 @@
-"""Class samplers resume exactly from their state and shard across data-parallel ranks."""
+"""Class samplers: what each draws, exact resume from their state, and sharding across data-parallel ranks."""
 
 import pytest
 import torch
@@ -6,6 +6,7 @@ from torch.utils.data import TensorDataset
 
 from trainlab.build import build_batches
 from trainlab.data import SAMPLERS, load_data
+from trainlab.errors import ConfigError
 from trainlab.recipe import validate_recipe
 from trainlab.train.distributed import ProcessContext
 
@@ -26,6 +27,15 @@ def take(iterator, count):
             if len(batches) == count:
                 break
     return batches
+
+
+def _imbalanced():
+    labels = torch.cat([torch.zeros(90), torch.ones(9), torch.full((1,), 2)]).long()
+    return TensorDataset(torch.arange(100.0)[:, None], labels)
+
+
+def _epoch_labels(sampler):
+    return torch.cat([batch[1] for batch in sampler])
 
 
 @pytest.mark.parametrize("name", SAMPLERS.names())
@@ -68,3 +78,35 @@ def test_the_trainer_builds_a_sharded_sampler_in_data_parallel_runs():
 def test_sharding_without_drop_last_is_refused():
     with pytest.raises(ValueError, match="drop_last"):
         SAMPLERS.create("class_balanced", long_tailed(), 16, rank=0, world_size=2)
+
+
+def test_class_balanced_sampler_draws_classes_equally():
+    sampler = SAMPLERS.create("class_balanced", _imbalanced(), 50, epoch_size=30000)
+    counts = torch.bincount(_epoch_labels(sampler)).double() / 30000
+    torch.testing.assert_close(counts, torch.full((3,), 1 / 3, dtype=torch.float64), atol=0.02, rtol=0)
+
+
+def test_over_and_under_sampling_equalize_counts():
+    over = _epoch_labels(SAMPLERS.create("oversample", _imbalanced(), 32))
+    assert torch.bincount(over).tolist() == [90, 90, 90]
+    under = _epoch_labels(SAMPLERS.create("undersample", _imbalanced(), 32))
+    assert torch.bincount(under).tolist() == [1, 1, 1]
+
+
+def test_sampler_resumes_mid_epoch():
+    sampler = SAMPLERS.create("class_balanced", _imbalanced(), 16, seed=3)
+    iterator = iter(sampler)
+    next(iterator)
+    state = sampler.state_dict()
+    rest = [b[1] for b in iterator]
+    resumed = SAMPLERS.create("class_balanced", _imbalanced(), 16, seed=3)
+    resumed.load_state_dict(state)
+    for a, b in zip(rest, (b[1] for b in resumed), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_sampler_options_are_checked_against_the_class_signature():
+    with pytest.raises(ConfigError, match="epoch_size"):
+        SAMPLERS.create("class_balanced", _imbalanced(), 16, epoch_size=0)
+    with pytest.raises(ConfigError, match="epoch_size"):
+        SAMPLERS.create("oversample", _imbalanced(), 16, epoch_size=10)  # only class_balanced takes it

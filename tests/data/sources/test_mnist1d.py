@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from trainlab.data import _cache, load_data
-from trainlab.data import mnist1d as mnist1d_module
+from trainlab.data import load_data
+from trainlab.data.sources import _cache
+from trainlab.data.sources import mnist1d as mnist1d_module
 from trainlab.registry import DATASETS
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainlab.data import _cache
+from trainlab.data.sources import _cache
 
 
 def build_counter():
