@@ -267,8 +267,9 @@ def train_class_counts(bundle: DataBundle) -> list[int] | None:
 
 def attach_loss(loss_fn: nn.Module, model: nn.Module) -> None:
     """Let a loss that reads the model's inputs (distillation) hook into it."""
-    if hasattr(loss_fn, "attach"):
-        loss_fn.attach(model)
+    attach = getattr(loss_fn, "attach", None)
+    if callable(attach):
+        attach(model)
 
 
 def build_regularizers(recipe: Recipe, model: nn.Module) -> tuple[dict[str, Any], list[Any]]:

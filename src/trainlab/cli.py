@@ -101,7 +101,7 @@ def fit(
         raise typer.Exit(launch(nproc, _without_nproc(_ARGV)))
     from trainlab.api import fit as run_fit
 
-    fields = {
+    fields: dict[str, Any] = {
         "out": out,
         "name": name,
         "data": data,

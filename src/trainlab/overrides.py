@@ -43,8 +43,8 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str] | Mapping[str,
         for item in overrides:
             if "=" not in item:
                 raise TrainlabError(f"--set '{item}' must look like key=value, e.g. optimizer.lr=3e-3")
-            key, value = item.split("=", 1)
-            pairs[key.strip()] = parse_yaml(value, source=f"--set {item}") if value.strip() else None
+            key, text = item.split("=", 1)
+            pairs[key.strip()] = parse_yaml(text, source=f"--set {item}") if text.strip() else None
         overrides = pairs
     for dotted, value in overrides.items():
         node = raw

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ def parse_yaml(text: str, source: str = "<string>") -> Any:
         raise TrainlabError(f"{source} is not valid YAML: {exc}") from None
 
 
-def read_recipe_file(path: str | Path) -> dict[str, Any]:
+def read_recipe_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a recipe file into plain data; missing or malformed files raise TrainlabError."""
     path = Path(path)
     if not path.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import fnmatch
 import importlib
@@ -272,7 +273,7 @@ class Registry:
             if any(fnmatch.fnmatchcase(n, pattern) for n in (name, *e.aliases))
         ]
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:  # `list` in this class is the method above
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:

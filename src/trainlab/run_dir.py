@@ -30,7 +30,7 @@ CHECKPOINTS = "checkpoints"
 class RunDirectory:
     """One run's files. Only the main process writes (the caller checks the rank)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
 
     @classmethod

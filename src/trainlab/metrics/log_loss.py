@@ -14,6 +14,8 @@ class LogLoss(torchmetrics.Metric):
 
     higher_is_better = False
     full_state_update = False
+    total: torch.Tensor  # states registered by add_state
+    count: torch.Tensor
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

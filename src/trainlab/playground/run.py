@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -133,9 +133,18 @@ def _run_one(
     return Trajectory(entry.name, path, function(path).detach(), reached)
 
 
+@runtime_checkable
+class _WithModes(Protocol):
+    """An optimizer whose evaluation weights differ from its training point (schedule-free)."""
+
+    def train(self) -> None: ...
+
+    def eval(self) -> None: ...
+
+
 def _evaluation_point(optimizer: torch.optim.Optimizer, point: torch.Tensor) -> torch.Tensor:
     # Schedule-free methods evaluate at their average x, not at the gradient point y.
-    if callable(getattr(optimizer, "eval", None)) and callable(getattr(optimizer, "train", None)):
+    if isinstance(optimizer, _WithModes):
         optimizer.eval()
         current = point.detach()[0].clone()
         optimizer.train()

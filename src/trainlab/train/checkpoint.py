@@ -127,13 +127,10 @@ class CheckpointManager:
         folder.mkdir(parents=True)
         fsync_directory(self.directory)
         save_state(folder / STATE, state)
-        manifest = {
-            "step": step,
-            "metric": metric if metric is None or math.isfinite(metric) else None,
-            "files": {STATE: sha256(folder / STATE)},
-        }
+        recorded_metric = metric if metric is None or math.isfinite(metric) else None
+        manifest = {"step": step, "metric": recorded_metric, "files": {STATE: sha256(folder / STATE)}}
         write_json_atomic(folder / MANIFEST, manifest)
-        info = CheckpointInfo(folder, step, manifest["metric"])
+        info = CheckpointInfo(folder, step, recorded_metric)
         self.prune()
         return info
 
@@ -180,11 +177,11 @@ class CheckpointManager:
         """Keep the ``keep_last`` newest complete checkpoints and the best one; remove the rest."""
         complete = self.complete()
         keep = {info.path for info in complete[: self.keep_last]}
-        scored = [info for info in complete if info.metric is not None]
+        scored = [(info.metric, info) for info in complete if info.metric is not None]
         if scored:
             pick = max if self.higher_is_better else min
             # Ties go to the newest, which is first in the list.
-            keep.add(pick(scored, key=lambda info: info.metric).path)
+            keep.add(pick(scored, key=lambda scored_info: scored_info[0])[1].path)
         for info in complete:
             if info.path not in keep:
                 self._remove(info.path)

@@ -191,7 +191,8 @@ class Trainer:
                         scaler.unscale_(optimizer)
                     self._clip_gradients()
                     if self._needs_closure:
-                        optimizer.step(self._closure(step_batches))
+                        # torch types a closure as returning a float; LBFGS and ours use the loss tensor
+                        optimizer.step(self._closure(step_batches))  # type: ignore[arg-type]
                         step_batches = []
                     else:
                         scaler.step(optimizer)
@@ -243,7 +244,8 @@ class Trainer:
         try:
             metrics = self.evaluator.evaluate(self.model, self.eval_sets[split])
         finally:
-            self._optimizer_mode(mode)
+            if mode is not None:  # evaluated before fit(): stay in eval mode until fit() switches
+                self._optimizer_mode(mode)
         self.last_eval[split] = metrics
         self.history.append(
             {"type": "eval", "step": self.step, "epoch": self.epoch, "split": split, **metrics}
@@ -336,7 +338,7 @@ class Trainer:
             del values[-micro_batches:]
 
     def _gradient_sync(self, final_micro_batch: bool) -> ContextManager:
-        if final_micro_batch or self._train_model is self.model:
+        if final_micro_batch or not isinstance(self._train_model, nn.parallel.DistributedDataParallel):
             return nullcontext()
         return self._train_model.no_sync()
 

@@ -50,6 +50,11 @@ class CallbackHooks:
     the list is empty and the per-step cost is one empty loop.
     """
 
+    # One list per name in HOOKS, set in __init__; the ones the loop iterates per step are declared.
+    on_step_start: list[Callable[..., Any]]
+    on_after_backward: list[Callable[..., Any]]
+    on_step_end: list[Callable[..., Any]]
+
     def __init__(self, callbacks: Sequence[Any]):
         self.callbacks = list(callbacks)
         for hook in HOOKS:

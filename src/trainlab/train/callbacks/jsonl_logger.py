@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 class JsonlLogger:
@@ -20,7 +20,7 @@ class JsonlLogger:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def on_fit_start(self, trainer: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

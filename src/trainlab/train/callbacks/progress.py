@@ -10,6 +10,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -22,8 +23,8 @@ class ProgressBar:
     def __init__(self, console: Console | None = None):
         self.console = console or Console(file=sys.stdout)
         self._progress: Progress | None = None
-        self._task = None
-        self._fields = {"loss": "-", "lr": "-", "eval": ""}
+        self._task: TaskID | None = None
+        self._fields: dict[str, Any] = {"loss": "-", "lr": "-", "eval": ""}
 
     @staticmethod
     def wanted() -> bool:
@@ -64,7 +65,7 @@ class ProgressBar:
         self._stop()
 
     def _update(self, trainer: Any) -> None:
-        if self._progress is not None:
+        if self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=trainer.step, **self._fields)
 
     def _stop(self) -> None:
