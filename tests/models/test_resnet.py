@@ -6,6 +6,7 @@ from torch import nn
 
 from trainlab.models import build_model
 from trainlab.models.resnet import ResidualBlock
+from trainlab.nn.dropout import DropPath
 
 INPUTS = {"features": (6,), "signal": (2, 12), "image": (2, 6, 6)}
 LAYERS = {"features": nn.Linear, "signal": nn.Conv1d, "image": nn.Conv2d}
@@ -64,8 +65,6 @@ def test_global_average_pool_makes_the_head_independent_of_input_size():
 
 
 def test_drop_path_rates_grow_linearly_with_depth_and_vanish_at_eval():
-    from trainlab.nn.dropout import DropPath
-
     model = build_model("resnet", INPUTS["features"], 3, depth=4, width=8, drop_path=0.4)
     rates = [block.drop_path.p for block in model.modules() if isinstance(block, ResidualBlock)]
     assert rates == pytest.approx([0.1, 0.2, 0.3, 0.4])
@@ -80,7 +79,7 @@ def test_drop_path_rates_grow_linearly_with_depth_and_vanish_at_eval():
 
 def test_drop_path_skips_whole_samples_of_a_branch_in_training():
     torch.manual_seed(0)
-    block = ResidualBlock(torch.nn.Sequential(torch.nn.Linear(4, 4)), drop_path=0.5)
+    block = ResidualBlock(torch.nn.Sequential(torch.nn.Linear(4, 4)), drop_path=DropPath(0, 0.5))
     block.train()
     x = torch.randn(2000, 4)
     branch = block.branch(x).detach()

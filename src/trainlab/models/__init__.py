@@ -12,7 +12,6 @@ from trainlab.errors import ConfigError, ModelError
 # Importing the model modules registers them in MODELS.
 from trainlab.models import cnn1d, cnn2d, gru, mlp, resnet  # noqa: F401
 from trainlab.models.user import DATA_ARGUMENTS, load_user_model
-from trainlab.nn._slots import apply_weight_slots
 from trainlab.nn._spec import prefixed
 from trainlab.registry import MODELS
 
@@ -69,7 +68,7 @@ def build_model(
     if problems:
         raise ConfigError(problems, source=f"model '{entry.name}'")
     try:
-        return apply_weight_slots(entry.factory(shape, num_outputs, **converted))
+        return entry.factory(shape, num_outputs, **converted)
     except ConfigError as exc:
         # Built-in factories name their own options ("width"); the user wrote them under ``key``.
         raise prefixed(exc, key, source=f"model '{entry.name}'") from exc

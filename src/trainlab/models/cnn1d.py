@@ -16,6 +16,7 @@ from pydantic import Field
 from torch import nn
 
 from trainlab.errors import ModelError
+from trainlab.models._layers import parametrized
 from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.init import ModelInit, apply_init
@@ -78,6 +79,7 @@ def cnn1d(
     require_input_kind("cnn1d", input_shape, INPUTS)
     in_channels, length = input_shape
     layers: OrderedDict[str, nn.Module] = OrderedDict()
+    norm_layer: nn.Module = nn.Identity()
     for index, (kernel_size, stride, padding) in enumerate(CONV_LAYOUT, start=1):
         length = conv_output_length(length, kernel_size, stride, padding)
         if length < 1:
@@ -85,12 +87,15 @@ def cnn1d(
                 f"'cnn1d' needs signals of at least 3 steps (its first convolution has kernel 5 and "
                 f"padding 1), got length {input_shape[1]}; use mlp for shorter inputs"
             )
-        layers[f"conv{index}"] = nn.Conv1d(in_channels, channels, kernel_size, stride=stride, padding=padding)
+        norm_layer = make_norm(norm, channels, spatial_dims=1)
+        conv = nn.Conv1d(in_channels, channels, kernel_size, stride=stride, padding=padding)
+        layers[f"conv{index}"] = parametrized(conv, norm_layer)
         if norm != "none":  # absent rather than an identity, so the paper network's module names stay its own
-            layers[f"norm{index}"] = make_norm(norm, channels, spatial_dims=1)
+            layers[f"norm{index}"] = norm_layer
         layers[f"act{index}"] = make_activation(activation)
         in_channels = channels
     layers["pool"] = make_pool(pool, spatial_dims=1)
     layers["flatten"] = nn.Flatten()
-    layers["head"] = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
+    head = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
+    layers["head"] = parametrized(head, norm_layer)
     return apply_init(nn.Sequential(layers), init)

@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from trainlab.errors import ModelError
+from trainlab.models._layers import parametrized
 from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.dropout import DropoutSpec, make_dropout
@@ -71,17 +72,21 @@ def cnn2d(
             f"'cnn2d' max-pools by 2, so images must be at least 2x2, got {height}x{width}; use mlp instead"
         )
     layers: OrderedDict[str, nn.Module] = OrderedDict()
+    dropout_layer = make_dropout(dropout, spatial_dims=2, key="dropout")
     for index, out_channels in enumerate(channels, start=1):
         norm_layer = make_norm(norm, out_channels, spatial_dims=2)
         # A bias before a norm is subtracted away again (exactly so for batch norm), so the
-        # convolution only has one when no norm follows.
+        # convolution only has one when no norm follows (weight norm's slot is an identity).
         has_bias = isinstance(norm_layer, nn.Identity)
-        layers[f"conv{index}"] = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=has_bias)
+        conv = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=has_bias)
+        layers[f"conv{index}"] = parametrized(conv, norm_layer, dropout_layer)
         layers[f"norm{index}"] = norm_layer
         layers[f"act{index}"] = make_activation(activation)
         in_channels = out_channels
     layers["pool"] = make_pool(pool, spatial_dims=2)
-    layers["dropout"] = make_dropout(dropout, spatial_dims=2, key="dropout")
+    layers["dropout"] = dropout_layer
     layers["flatten"] = nn.Flatten()
-    layers["head"] = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
+    head = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
+    # Weight norm reaches the output layer too; DropConnect only the hidden ones (Wan et al. 2013).
+    layers["head"] = parametrized(head, norm_layer)
     return apply_init(nn.Sequential(layers), init)

@@ -10,6 +10,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from trainlab.errors import ConfigError, Problem
+from trainlab.models._layers import parametrized
 from trainlab.models._shapes import ALL_KINDS
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.dropout import DropoutSpec, make_dropout
@@ -89,13 +90,18 @@ def mlp(
     widths = _hidden_widths(depth, width)
     layers: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
     in_features = math.prod(input_shape)
+    norm_layer: nn.Module = nn.Identity()  # a linear model (depth 0) has no norm slot
     for index, out_features in enumerate(widths, start=1):
         # Every block keeps all four layers (dropout 0 and norm "none" are identities) so that
         # parameter names stay the same across an ablation of those options.
-        layers[f"linear{index}"] = nn.Linear(in_features, out_features, bias=bias)
-        layers[f"norm{index}"] = make_norm(norm, out_features, spatial_dims=0)
+        norm_layer = make_norm(norm, out_features, spatial_dims=0)
+        dropout_layer = make_dropout(dropout, spatial_dims=0, key="dropout")
+        linear = nn.Linear(in_features, out_features, bias=bias)
+        layers[f"linear{index}"] = parametrized(linear, norm_layer, dropout_layer)
+        layers[f"norm{index}"] = norm_layer
         layers[f"act{index}"] = make_activation(activation)
-        layers[f"dropout{index}"] = make_dropout(dropout, spatial_dims=0, key="dropout")
+        layers[f"dropout{index}"] = dropout_layer
         in_features = out_features
-    layers["head"] = nn.Linear(in_features, num_outputs)
+    # Weight norm reaches the output layer too; DropConnect only the hidden ones (Wan et al. 2013).
+    layers["head"] = parametrized(nn.Linear(in_features, num_outputs), norm_layer)
     return apply_init(nn.Sequential(layers), init)

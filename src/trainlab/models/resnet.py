@@ -32,6 +32,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
+from trainlab.models._layers import parametrized
 from trainlab.models._shapes import ALL_KINDS, flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
 from trainlab.nn.dropout import DropPath
@@ -59,10 +60,10 @@ class ResidualBlock(nn.Module):
         drop_path: Stochastic depth on the branch (identity when its rate is 0, and at eval).
     """
 
-    def __init__(self, branch: nn.Sequential, drop_path: float = 0.0):
+    def __init__(self, branch: nn.Sequential, drop_path: DropPath | None = None):
         super().__init__()
         self.branch = branch
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.drop_path = drop_path if drop_path is not None else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.drop_path(self.branch(x))
@@ -164,35 +165,35 @@ def resnet(
 
     blocks = []
     for index in range(depth):
+        norm1, norm2 = make_norm(norm, width, spatial_dims), make_norm(norm, width, spatial_dims)
         branch = nn.Sequential(
             OrderedDict(
-                norm1=make_norm(norm, width, spatial_dims),
+                norm1=norm1,
                 act1=make_activation(activation),
-                layer1=_layer(kind, width, width, bias),
-                norm2=make_norm(norm, width, spatial_dims),
+                layer1=parametrized(_layer(kind, width, width, bias), norm1),
+                norm2=norm2,
                 act2=make_activation(activation),
-                layer2=_layer(kind, width, width, bias),
+                layer2=parametrized(_layer(kind, width, width, bias), norm2),
             )
         )
-        blocks.append(ResidualBlock(branch, drop_path * (index + 1) / depth))
+        rate = drop_path * (index + 1) / depth
+        blocks.append(ResidualBlock(branch, DropPath(spatial_dims, rate) if rate > 0 else None))
     network = ResNet(
-        stem=_layer(kind, input_shape[0], width, bias),
+        stem=parametrized(_layer(kind, input_shape[0], width, bias), final_norm),
         blocks=nn.Sequential(*blocks),
         norm=final_norm,
         act=make_activation(activation),
-        head=nn.Linear(width, num_outputs),
+        head=parametrized(nn.Linear(width, num_outputs), final_norm),
         pool=None if kind == "features" else make_pool(pool, spatial_dims),
     )
     pooled = width if kind == "features" else flat_output_size(_Features(network), input_shape)
     if pooled != width:  # a local pool keeps several positions per channel
-        network.head = nn.Linear(pooled, num_outputs)
-    # zero_init_residual runs after init, so an init spec can't undo it
+        network.head = parametrized(nn.Linear(pooled, num_outputs), final_norm)
     apply_init(network, init)
-    if zero_init_residual:
-        for block in blocks:
-            nn.init.zeros_(block.branch.layer2.weight)
-            if block.branch.layer2.bias is not None:
-                nn.init.zeros_(block.branch.layer2.bias)
+    if zero_init_residual and blocks:
+        # After init, so an init spec can't undo it; through the initializer, so it reaches a
+        # weight under a parametrization too.
+        apply_init(network, "zero_init_residual")
     return network
 
 

@@ -260,25 +260,6 @@ def log_softmax() -> nn.Module:
     return nn.LogSoftmax(dim=1)
 
 
-@ACTIVATIONS.register(
-    "maxout",
-    reference="Goodfellow, Warde-Farley, Mirza, Courville & Bengio 2013, Maxout Networks, arXiv:1302.4389",
-    flags={"smooth": False},
-)
-def maxout(num_pieces: Annotated[int, Field(ge=2)] = 2) -> nn.Module:
-    """Maxout of k learned affine pieces per unit, f(x) = max_j (w_j x + b_j); keeps the width, starts as ReLU.
-
-    Args:
-        num_pieces: Number of affine pieces k.
-
-    Returns:
-        A :class:`trainlab.nn.maxout.Maxout`.
-    """
-    from trainlab.nn.maxout import Maxout
-
-    return Maxout(num_pieces)
-
-
 # An option annotated with this type accepts ``"gelu"`` or ``{"name": "leaky_relu", "negative_slope": 0.1}``
 # and is checked against the registry when the options are validated.
 ActivationSpec = Annotated[str | dict[str, Any], spec_validator(ACTIVATIONS)]

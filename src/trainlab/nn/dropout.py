@@ -1,7 +1,11 @@
 """The dropout family as layers: dropout, spatial dropout, alpha dropout, drop path, DropConnect.
 
-Every factory has the signature ``factory(spatial_dims, p, **options)``; a model's ``dropout``
-option takes a probability (plain dropout) or ``{name: ..., p: ...}``.
+Every entry takes ``(spatial_dims, p, **options)``; a model's ``dropout`` option takes a
+probability (plain dropout) or ``{name: ..., p: ...}``.
+
+DropConnect drops weights, not activations: its layer in the model's dropout slot is the
+identity, and the model builds each hidden weight layer through :meth:`DropConnect.parametrize`
+(see ``trainlab.models._layers``).
 """
 
 from __future__ import annotations
@@ -31,20 +35,6 @@ def drop_path(inputs: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     return inputs * keep.bernoulli_(1.0 - p) / (1.0 - p)
 
 
-class DropPath(nn.Module):
-    """Drop path: in a residual branch, skip the branch for a random subset of samples."""
-
-    def __init__(self, p: float = 0.1):
-        super().__init__()
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return drop_path(x, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
-
-
 class WeightDropout(nn.Module):
     """A parametrization that zeroes each weight with probability ``p`` in training (scaled by 1 / (1 - p))."""
 
@@ -55,21 +45,9 @@ class WeightDropout(nn.Module):
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
         return nn.functional.dropout(weight, self.p, self.training)
 
-
-class DropConnectSlot(nn.Identity):
-    """Marks a model for DropConnect; ``trainlab.models.build_model`` applies it to the hidden weight layers."""
-
-    def __init__(self, p: float):
-        super().__init__()
-        self.p = p
-
-
-def apply_dropconnect(model: nn.Module, p: float, skip: tuple[str, ...] = ("head",)) -> nn.Module:
-    """Register :class:`WeightDropout` on the weight of every linear and conv layer except those named in ``skip``."""
-    for name, module in model.named_modules():
-        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)) and name.split(".")[-1] not in skip:
-            nn.utils.parametrize.register_parametrization(module, "weight", WeightDropout(p))
-    return model
+    def right_inverse(self, weight: torch.Tensor) -> torch.Tensor:
+        # Assigning ``layer.weight`` (an initializer does) stores the value as the undropped weight.
+        return weight
 
 
 @DROPOUTS.register(
@@ -129,14 +107,23 @@ def alpha(spatial_dims: int, p: Probability = 0.05) -> nn.Module:
     aliases=("stochastic_depth",),
     reference="Huang, Sun, Liu, Sedra & Weinberger 2016, Deep Networks with Stochastic Depth, arXiv:1603.09382",
 )
-def drop_path_layer(spatial_dims: int, p: Probability = 0.1) -> nn.Module:
+class DropPath(nn.Module):
     """Drop path (stochastic depth): zero a whole sample's input, scaled by 1 / (1 - p); for residual branches.
 
     Args:
-        spatial_dims: 0, 1 or 2.
+        spatial_dims: 0, 1 or 2 (any input: whole samples are dropped).
         p: Drop probability per sample.
     """
-    return DropPath(p)
+
+    def __init__(self, spatial_dims: int, p: Probability = 0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return drop_path(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 @DROPOUTS.register(
@@ -144,17 +131,29 @@ def drop_path_layer(spatial_dims: int, p: Probability = 0.1) -> nn.Module:
     aliases=("weight_dropout",),
     reference="Wan, Zeiler, Zhang, LeCun & Fergus 2013, Regularization of Neural Networks using DropConnect (ICML)",
 )
-def dropconnect(spatial_dims: int, p: Probability = 0.5) -> nn.Module:
+class DropConnect(nn.Identity):
     """DropConnect: zero each weight (not unit) of the hidden layers with probability p in training.
+
+    The layer itself passes activations through; a model that has it in its dropout slot builds
+    each hidden linear and conv layer through :meth:`parametrize` (the output layer is kept whole,
+    as in Wan et al.).
 
     Args:
         spatial_dims: 0, 1 or 2.
         p: Drop probability per weight.
-
-    Returns:
-        A :class:`DropConnectSlot`; the model builder registers :class:`WeightDropout` on the hidden weights.
     """
-    return DropConnectSlot(p)
+
+    def __init__(self, spatial_dims: int, p: Probability = 0.5):
+        super().__init__()
+        self.p = p
+
+    def parametrize(self, layer: nn.Module) -> nn.Module:
+        """Register :class:`WeightDropout` on ``layer.weight``, in place; returns the layer."""
+        nn.utils.parametrize.register_parametrization(layer, "weight", WeightDropout(self.p))
+        return layer
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 DropoutSpec = Annotated[str | dict[str, Any], spec_validator(DROPOUTS, provided=_PROVIDED)]

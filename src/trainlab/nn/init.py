@@ -19,6 +19,7 @@ both reach a layer.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
@@ -27,6 +28,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
+from trainlab._shared_options import WithSharedOptions
 from trainlab.errors import ConfigError, Problem
 from trainlab.nn._spec import check_spec, spec_validator
 from trainlab.registry import new_registry
@@ -39,7 +41,11 @@ Nonlinearity = Literal["relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu"
 
 
 class Initializer:
-    """Fills a weight tensor in place; ``bias`` is the value for biases, ``pattern`` picks layers by name."""
+    """Fills the weights of the layers it is applied to; ``bias`` is the value for biases, ``pattern`` picks layers.
+
+    A weight under a parametrization (weight norm, DropConnect) is filled as a fresh tensor and
+    assigned, so the parametrization stores it through its ``right_inverse``.
+    """
 
     def __init__(self, fill: Callable[[torch.Tensor], Any], bias: float = 0.0, pattern: str = "*"):
         self.fill = fill
@@ -55,56 +61,76 @@ class Initializer:
                 else:
                     nn.init.constant_(parameter, self.bias)
             return
-        self.fill(module.weight)
+        if nn.utils.parametrize.is_parametrized(module, "weight"):
+            weight = torch.empty_like(module.weight)
+            self.fill(weight)
+            module.weight = weight
+        else:
+            self.fill(module.weight)
         if getattr(module, "bias", None) is not None:
             nn.init.constant_(module.bias, self.bias)
 
 
+def _initializer(
+    fill: Callable[..., Any], *, bias: float = 0.0, pattern: str = "*", **options: Any
+) -> Initializer:
+    """The options every initializer takes.
+
+    Args:
+        bias: The value biases are set to.
+        pattern: Shell-style pattern on module names (``model.named_modules()``) that picks the
+            layers; default every linear, conv and recurrent layer.
+    """
+    return Initializer(functools.partial(fill, **options), bias, pattern)
+
+
 def _register(name: str, reference: str, aliases: tuple[str, ...] = ()):
-    return INITS.register(name, reference=reference, aliases=aliases)
+    """Register a fill rule ``fill(weight, **options)`` as an initializer that also takes ``bias`` and ``pattern``."""
+
+    def decorator(fill: Callable[..., Any]) -> Callable[..., Any]:
+        factory = WithSharedOptions(fill, _initializer, supplied=("weight",))
+        INITS.add(name, factory, reference=reference, aliases=aliases)
+        return fill
+
+    return decorator
 
 
 @_register("zeros", _TORCH)
-def zeros(bias: float = 0.0, pattern: str = "*") -> Initializer:
+def zeros(weight: torch.Tensor) -> None:
     """All weights 0 (a symmetric start: only for output layers or ablations)."""
-    return Initializer(nn.init.zeros_, bias, pattern)
+    nn.init.zeros_(weight)
 
 
 @_register("constant", _TORCH)
-def constant(value: float = 0.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+def constant(weight: torch.Tensor, value: float = 0.0) -> None:
     """All weights equal to ``value``.
 
     Args:
         value: The weight value.
-        bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.constant_(w, value), bias, pattern)
+    nn.init.constant_(weight, value)
 
 
 @_register("normal", _TORCH)
-def normal(
-    mean: float = 0.0, std: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
-) -> Initializer:
+def normal(weight: torch.Tensor, mean: float = 0.0, std: Annotated[float, Field(gt=0)] = 1.0) -> None:
     """Weights drawn from N(mean, std^2); N(0, 1) by default.
 
     Args:
         mean: Mean.
         std: Standard deviation.
-        bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.normal_(w, mean, std), bias, pattern)
+    nn.init.normal_(weight, mean, std)
 
 
 @_register("uniform", _TORCH)
-def uniform(low: float = -1.0, high: float = 1.0, bias: float = 0.0, pattern: str = "*") -> Initializer:
+def uniform(weight: torch.Tensor, low: float = -1.0, high: float = 1.0) -> None:
     """Weights drawn from U(low, high).
 
     Args:
         low: Lower bound.
         high: Upper bound.
-        bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.uniform_(w, low, high), bias, pattern)
+    nn.init.uniform_(weight, low, high)
 
 
 _XAVIER = "Glorot & Bengio 2010, Understanding the Difficulty of Training Deep Feedforward Neural Networks (AISTATS)"
@@ -112,89 +138,67 @@ _KAIMING = "He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, arXiv:1502.
 
 
 @_register("xavier_uniform", _XAVIER, aliases=("glorot_uniform",))
-def xavier_uniform(
-    gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
-) -> Initializer:
+def xavier_uniform(weight: torch.Tensor, gain: Annotated[float, Field(gt=0)] = 1.0) -> None:
     """Xavier/Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
 
     Args:
         gain: Scale for the nonlinearity (``torch.nn.init.calculate_gain``).
-        bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.xavier_uniform_(w, gain), bias, pattern)
+    nn.init.xavier_uniform_(weight, gain)
 
 
 @_register("xavier_normal", _XAVIER, aliases=("glorot_normal",))
-def xavier_normal(
-    gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
-) -> Initializer:
+def xavier_normal(weight: torch.Tensor, gain: Annotated[float, Field(gt=0)] = 1.0) -> None:
     """Xavier/Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)).
 
     Args:
         gain: Scale for the nonlinearity.
-        bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.xavier_normal_(w, gain), bias, pattern)
+    nn.init.xavier_normal_(weight, gain)
 
 
 @_register("kaiming_uniform", _KAIMING, aliases=("he_uniform",))
 def kaiming_uniform(
+    weight: torch.Tensor,
     mode: FanMode = "fan_in",
     nonlinearity: Nonlinearity = "relu",
     negative_slope: float = 0.0,
-    bias: float = 0.0,
-    pattern: str = "*",
-) -> Initializer:
+) -> None:
     """Kaiming/He uniform: U(-b, b), b = gain * sqrt(3 / fan), keeping activation (fan_in) or gradient variance.
 
     Args:
         mode: ``fan_in`` preserves the forward variance, ``fan_out`` the backward one.
         nonlinearity: The activation that follows, for the gain.
         negative_slope: Slope of leaky_relu.
-        bias: The bias value.
     """
-    return Initializer(
-        lambda w: nn.init.kaiming_uniform_(w, negative_slope, mode, nonlinearity), bias, pattern
-    )
+    nn.init.kaiming_uniform_(weight, negative_slope, mode, nonlinearity)
 
 
 @_register("kaiming_normal", _KAIMING, aliases=("he_normal",))
 def kaiming_normal(
+    weight: torch.Tensor,
     mode: FanMode = "fan_in",
     nonlinearity: Nonlinearity = "relu",
     negative_slope: float = 0.0,
-    bias: float = 0.0,
-    pattern: str = "*",
-) -> Initializer:
+) -> None:
     """Kaiming/He normal: N(0, gain^2 / fan), gain sqrt(2) for ReLU.
 
     Args:
         mode: ``fan_in`` preserves the forward variance, ``fan_out`` the backward one.
         nonlinearity: The activation that follows, for the gain.
         negative_slope: Slope of leaky_relu.
-        bias: The bias value.
     """
-    return Initializer(
-        lambda w: nn.init.kaiming_normal_(w, negative_slope, mode, nonlinearity), bias, pattern
-    )
-
-
-def _lecun_normal(weight: torch.Tensor) -> torch.Tensor:
-    fan_in = weight[0].numel()
-    return nn.init.normal_(weight, 0.0, 1.0 / math.sqrt(fan_in))
+    nn.init.kaiming_normal_(weight, negative_slope, mode, nonlinearity)
 
 
 @_register(
     "lecun_normal",
     "LeCun, Bottou, Orr & Muller 1998, Efficient BackProp; Klambauer et al. 2017 (SELU), arXiv:1706.02515",
 )
-def lecun_normal(bias: float = 0.0, pattern: str = "*") -> Initializer:
-    """LeCun normal: N(0, 1 / fan_in), the init self-normalizing (SELU) networks need.
-
-    Args:
-        bias: The bias value.
-    """
-    return Initializer(_lecun_normal, bias, pattern)
+def lecun_normal(weight: torch.Tensor) -> None:
+    """LeCun normal: N(0, 1 / fan_in), the init self-normalizing (SELU) networks need."""
+    fan_in = weight[0].numel()
+    nn.init.normal_(weight, 0.0, 1.0 / math.sqrt(fan_in))
 
 
 @_register(
@@ -202,48 +206,29 @@ def lecun_normal(bias: float = 0.0, pattern: str = "*") -> Initializer:
     "Saxe, McClelland & Ganguli 2014, Exact Solutions to the Nonlinear Dynamics of Learning "
     "in Deep Linear Neural Networks, arXiv:1312.6120",
 )
-def orthogonal(
-    gain: Annotated[float, Field(gt=0)] = 1.0, bias: float = 0.0, pattern: str = "*"
-) -> Initializer:
+def orthogonal(weight: torch.Tensor, gain: Annotated[float, Field(gt=0)] = 1.0) -> None:
     """(Semi-)orthogonal weights, scaled by ``gain``; conv kernels are flattened to (out, in * k).
 
     Args:
         gain: Scale factor.
-        bias: The bias value.
     """
-    return Initializer(lambda w: nn.init.orthogonal_(w, gain), bias, pattern)
-
-
-def _sparse(sparsity: float, std: float) -> Callable[[torch.Tensor], Any]:
-    def fill(weight: torch.Tensor) -> None:
-        # torch's sparse_ wants a matrix; a conv kernel is its (out, in * k) matrix.
-        nn.init.sparse_(weight.view(weight.shape[0], -1), sparsity, std)
-
-    return fill
+    nn.init.orthogonal_(weight, gain)
 
 
 @_register("sparse", "Martens 2010, Deep Learning via Hessian-free Optimization (ICML)")
 def sparse(
+    weight: torch.Tensor,
     sparsity: Annotated[float, Field(ge=0, lt=1)] = 0.1,
     std: Annotated[float, Field(gt=0)] = 0.01,
-    bias: float = 0.0,
-    pattern: str = "*",
-) -> Initializer:
+) -> None:
     """Sparse init: N(0, std^2) weights with a fraction ``sparsity`` of each column set to zero.
 
     Args:
         sparsity: Fraction of zero entries per column.
         std: Standard deviation of the non-zero entries.
-        bias: The bias value.
     """
-    return Initializer(_sparse(sparsity, std), bias, pattern)
-
-
-def _dirac(weight: torch.Tensor) -> None:
-    if weight.dim() == 2:
-        nn.init.eye_(weight)  # the identity is what dirac means for a linear layer
-    else:
-        nn.init.dirac_(weight)
+    # torch's sparse_ wants a matrix; a conv kernel is its (out, in * k) matrix.
+    nn.init.sparse_(weight.view(weight.shape[0], -1), sparsity, std)
 
 
 @_register(
@@ -251,13 +236,12 @@ def _dirac(weight: torch.Tensor) -> None:
     "Zagoruyko & Komodakis 2017, DiracNets: Training Very Deep Neural Networks Without Skip-"
     "Connections, arXiv:1706.00388",
 )
-def dirac(bias: float = 0.0, pattern: str = "*") -> Initializer:
-    """Dirac (identity) init: convolutions pass their input channels through; linear layers get the identity.
-
-    Args:
-        bias: The bias value.
-    """
-    return Initializer(_dirac, bias, pattern)
+def dirac(weight: torch.Tensor) -> None:
+    """Dirac (identity) init: convolutions pass their input channels through; linear layers get the identity."""
+    if weight.dim() == 2:
+        nn.init.eye_(weight)  # the identity is what dirac means for a linear layer
+    else:
+        nn.init.dirac_(weight)
 
 
 @_register(
@@ -265,13 +249,9 @@ def dirac(bias: float = 0.0, pattern: str = "*") -> Initializer:
     "Goyal et al. 2017, Accurate, Large Minibatch SGD, arXiv:1706.02677; "
     "Zhang, Dauphin & Ma 2019, Fixup Initialization, arXiv:1901.09321",
 )
-def zero_init_residual(bias: float = 0.0, pattern: str = "*") -> Initializer:
-    """Zero the last layer of every residual branch, so each block starts as the identity (other layers kept).
-
-    Args:
-        bias: The bias value of those layers.
-    """
-    return Initializer(nn.init.zeros_, bias, pattern)
+def zero_init_residual(weight: torch.Tensor) -> None:
+    """Zero the last layer of every residual branch, so each block starts as the identity (other layers kept)."""
+    nn.init.zeros_(weight)
 
 
 # An option annotated with this type accepts ``"kaiming_normal"`` or ``{"name": ..., "pattern": ...}``.
@@ -292,7 +272,6 @@ def _residual_branch_ends(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return ends
 
 
-InitSpec = Annotated[str | dict[str, Any], spec_validator(INITS)]
 ModelInit = InitSpec | list[InitSpec] | None  # a model's ``init`` option: one spec, a list, or none
 
 

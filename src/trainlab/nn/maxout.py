@@ -12,8 +12,13 @@ Two forms:
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
+from pydantic import Field
 from torch import nn
+
+from trainlab.registry import ACTIVATIONS
 
 
 def maxout(inputs: torch.Tensor, num_pieces: int, dim: int = 1) -> torch.Tensor:
@@ -32,10 +37,21 @@ def maxout(inputs: torch.Tensor, num_pieces: int, dim: int = 1) -> torch.Tensor:
     return inputs.reshape(shape).amax(dim=dim + 1)
 
 
+@ACTIVATIONS.register(
+    "maxout",
+    reference="Goodfellow, Warde-Farley, Mirza, Courville & Bengio 2013, Maxout Networks, arXiv:1302.4389",
+    flags={"smooth": False},
+)
 class Maxout(nn.Module):
-    """f(x) = max_j (w_j x + b_j), elementwise, with k pieces shared by all units."""
+    """Maxout of k learned affine pieces per unit, f(x) = max_j (w_j x + b_j); keeps the width, starts as ReLU.
 
-    def __init__(self, num_pieces: int = 2):
+    The k pieces are shared by all units of the layer.
+
+    Args:
+        num_pieces: Number of affine pieces k.
+    """
+
+    def __init__(self, num_pieces: Annotated[int, Field(ge=2)] = 2):
         super().__init__()
         slopes = torch.zeros(num_pieces)
         slopes[0] = 1.0  # pieces x, 0, 0, ...: ReLU at initialisation

@@ -62,7 +62,12 @@ def _require_spatial_dims(name: str, spatial_dims: int) -> None:
     flags={"spatial_dims": _ALL_SPATIAL_DIMS, "batch_dependent": False},
 )
 def none(num_features: int, spatial_dims: int) -> nn.Module:
-    """No normalization (an identity layer)."""
+    """No normalization (an identity layer).
+
+    Args:
+        num_features: Channels C (unused).
+        spatial_dims: 0, 1 or 2.
+    """
     _require_spatial_dims("none", spatial_dims)
     return nn.Identity()
 
@@ -204,11 +209,26 @@ def instance(num_features: int, spatial_dims: int, eps: Eps = 1e-5, affine: bool
     return layer(num_features, eps=eps, affine=affine)
 
 
+@NORMS.register(
+    "rms",
+    reference="Zhang & Sennrich 2019, Root Mean Square Layer Normalization, arXiv:1910.07467",
+    flags={"spatial_dims": _ALL_SPATIAL_DIMS, "batch_dependent": False},
+)
 class RMSNorm(nn.Module):
-    """x / sqrt(mean(x^2) + eps) per sample, over channels and positions, with a per-channel scale."""
+    """RMS normalization: layer norm without re-centring, x / RMS(x) over the layer's units, per sample.
 
-    def __init__(self, num_features: int, eps: float = 1e-6, affine: bool = True):
+    ``x / sqrt(mean(x^2) + eps)`` over channels and positions, times a per-channel scale.
+
+    Args:
+        num_features: Channels C.
+        spatial_dims: 0, 1 or 2; for feature maps the RMS is over every channel and position, as "layer".
+        eps: Added to the mean square for numerical stability.
+        affine: Learn a per-channel scale.
+    """
+
+    def __init__(self, num_features: int, spatial_dims: int, eps: Eps = 1e-6, affine: bool = True):
         super().__init__()
+        _require_spatial_dims("rms", spatial_dims)
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(num_features)) if affine else None
 
@@ -221,61 +241,31 @@ class RMSNorm(nn.Module):
 
 
 @NORMS.register(
-    "rms",
-    reference="Zhang & Sennrich 2019, Root Mean Square Layer Normalization, arXiv:1910.07467",
-    flags={"spatial_dims": _ALL_SPATIAL_DIMS, "batch_dependent": False},
-)
-def rms(num_features: int, spatial_dims: int, eps: Eps = 1e-6, affine: bool = True) -> nn.Module:
-    """RMS normalization: layer norm without re-centring, x / RMS(x) over the layer's units, per sample.
-
-    Args:
-        num_features: Channels C.
-        spatial_dims: 0, 1 or 2; for feature maps the RMS is over every channel and position, as "layer".
-        eps: Added to the mean square for numerical stability.
-        affine: Learn a per-channel scale.
-
-    Returns:
-        An :class:`RMSNorm`.
-    """
-    _require_spatial_dims("rms", spatial_dims)
-    return RMSNorm(num_features, eps=eps, affine=affine)
-
-
-class WeightNormSlot(nn.Identity):
-    """Marks a model for weight normalization; ``trainlab.models.build_model`` applies it to every layer.
-
-    The norm slot itself is the identity: weight norm re-parametrizes the weights, not the activations.
-    """
-
-
-def apply_weight_norm(model: nn.Module) -> nn.Module:
-    """Re-parametrize every linear and conv weight as g * v / ||v|| (per output unit), in place."""
-    for module in model.modules():
-        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)) and not nn.utils.parametrize.is_parametrized(
-            module
-        ):
-            nn.utils.parametrizations.weight_norm(module)
-    return model
-
-
-@NORMS.register(
     "weight",
     aliases=("weight_norm",),
     reference="Salimans & Kingma 2016, Weight Normalization, arXiv:1602.07868",
     flags={"spatial_dims": _ALL_SPATIAL_DIMS, "batch_dependent": False},
 )
-def weight(num_features: int, spatial_dims: int) -> nn.Module:
+class WeightNorm(nn.Identity):
     """Weight normalization as a parametrization: every linear and conv weight becomes g * v / ||v||.
 
-    Args:
-        num_features: Channels C (unused: the slot is an identity).
-        spatial_dims: 0, 1 or 2.
+    It re-parametrizes weights, not activations, so the layer in the norm slot is the identity;
+    a model with it builds each linear and conv layer, its output layer included, through
+    :meth:`parametrize` (``torch.nn.utils.parametrizations.weight_norm``, g per output unit).
 
-    Returns:
-        A :class:`WeightNormSlot`; the model builder applies ``torch.nn.utils.parametrizations.weight_norm``.
+    Args:
+        num_features: Channels C (unused: the slot passes activations through).
+        spatial_dims: 0, 1 or 2.
     """
-    _require_spatial_dims("weight", spatial_dims)
-    return WeightNormSlot()
+
+    def __init__(self, num_features: int, spatial_dims: int):
+        super().__init__()
+        _require_spatial_dims("weight", spatial_dims)
+
+    def parametrize(self, layer: nn.Module) -> nn.Module:
+        """Re-parametrize ``layer.weight`` as g * v / ||v||, in place; returns the layer."""
+        nn.utils.parametrizations.weight_norm(layer)
+        return layer
 
 
 # An option annotated with this type accepts ``"batch"`` or ``{"name": "group", "num_groups": 8}``

@@ -59,23 +59,13 @@ def stochastic_pool(
     return activations.reshape(-1, activations.shape[-1]).gather(1, index).reshape(activations.shape[:-1])
 
 
-class StochasticPool(nn.Module):
-    """Stochastic pooling: sample by activation in training, probability-weighted average in eval."""
-
-    def __init__(self, kernel_size: int = 2):
-        super().__init__()
-        self.kernel_size = kernel_size
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return stochastic_pool(x, self.kernel_size, self.training)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}"
-
-
 @POOLINGS.register("none", reference=_TORCH_DOCS.format("Identity"))
 def none(spatial_dims: int) -> nn.Module:
-    """No pooling (an identity layer)."""
+    """No pooling (an identity layer).
+
+    Args:
+        spatial_dims: 0, 1 or 2 (unused).
+    """
     return nn.Identity()
 
 
@@ -132,7 +122,11 @@ def lp(
     "global_max", reference="https://pytorch.org/docs/stable/generated/torch.nn.AdaptiveMaxPool2d.html"
 )
 def global_max(spatial_dims: int) -> nn.Module:
-    """Global max pooling: the largest value of each channel over all positions."""
+    """Global max pooling: the largest value of each channel over all positions.
+
+    Args:
+        spatial_dims: 1 or 2.
+    """
     _require_spatial("global_max", spatial_dims)
     return nn.AdaptiveMaxPool1d(1) if spatial_dims == 1 else nn.AdaptiveMaxPool2d(1)
 
@@ -142,7 +136,11 @@ def global_max(spatial_dims: int) -> nn.Module:
     reference="Lin, Chen & Yan 2014, Network in Network, arXiv:1312.4400 (global average pooling)",
 )
 def global_avg(spatial_dims: int) -> nn.Module:
-    """Global average pooling: the mean of each channel over all positions."""
+    """Global average pooling: the mean of each channel over all positions.
+
+    Args:
+        spatial_dims: 1 or 2.
+    """
     _require_spatial("global_avg", spatial_dims)
     return nn.AdaptiveAvgPool1d(1) if spatial_dims == 1 else nn.AdaptiveAvgPool2d(1)
 
@@ -152,15 +150,26 @@ def global_avg(spatial_dims: int) -> nn.Module:
     reference="Zeiler & Fergus 2013, Stochastic Pooling for Regularization of Deep Convolutional Neural Networks, "
     "arXiv:1301.3557",
 )
-def stochastic(spatial_dims: int, kernel_size: KernelSize = 2) -> nn.Module:
+class StochasticPool(nn.Module):
     """Stochastic pooling: sample an activation in proportion to its size; the weighted average at eval.
+
+    See :func:`stochastic_pool`.
 
     Args:
         spatial_dims: 1 or 2.
         kernel_size: Window size; windows do not overlap.
     """
-    _require_spatial("stochastic", spatial_dims)
-    return StochasticPool(kernel_size)
+
+    def __init__(self, spatial_dims: int, kernel_size: KernelSize = 2):
+        super().__init__()
+        _require_spatial("stochastic", spatial_dims)
+        self.kernel_size = kernel_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return stochastic_pool(x, self.kernel_size, self.training)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}"
 
 
 PoolSpec = Annotated[str | dict[str, Any], spec_validator(POOLINGS, provided=_PROVIDED)]
