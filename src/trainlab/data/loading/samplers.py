@@ -6,6 +6,7 @@ draws the same order (each then takes its slice of every global batch). The batc
 gathered in one indexing call per epoch, like the plain in-memory iterator.
 
 The registered entries are the sampler classes themselves: their ``__init__`` is the option schema.
+The options every sampler shares are declared and documented once, on ``ResampledBatchIterator``.
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ _CHAWLA = (
 )
 class ClassBalancedSampler(ResampledBatchIterator):
     """Class-balanced sampling: every class equally likely in each draw (with replacement).
+
+    It adds ``epoch_size`` to the options of :class:`ResampledBatchIterator` (documented there),
+    so its signature restates theirs.
 
     Args:
         epoch_size: Samples per epoch; default the split's size.
