@@ -138,7 +138,9 @@ def test_user_model_from_module_factory(tmp_path, monkeypatch):
         "    return nn.Sequential(nn.Flatten(), nn.Linear(input_shape[0], hidden), nn.ReLU(), nn.Linear(hidden, num_outputs))\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    result = trainlab.fit({**_recipe("iris"), "model": {"name": "my_models:tiny", "hidden": 6}}, save=False)
+    result = trainlab.fit(
+        {**_recipe("iris"), "model": {"name": "my_models:tiny", "hidden": 6}}, save=False, trust_code=True
+    )
     assert result.summary["run"]["parameters"] == 4 * 6 + 6 + 6 * 3 + 3
     sys.modules.pop("my_models", None)
 

@@ -19,6 +19,7 @@ from trainlab.models import count_parameters
 from trainlab.overrides import apply_overrides, quick_overrides
 from trainlab.recipe import DataSpec, Recipe, validate_recipe
 from trainlab.recipe_yaml import read_recipe_file
+from trainlab.references import code_references, trusting_code
 from trainlab.registry import METRICS
 from trainlab.run_dir import RunDirectory, package_versions
 from trainlab.train import JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
@@ -82,6 +83,7 @@ def fit(
     overrides: Sequence[str] = (),
     save: bool = True,
     resume: str | os.PathLike | None = None,
+    trust_code: bool = False,
     **fields: Any,
 ) -> FitResult:
     """Train a model from a recipe, keyword fields, or both.
@@ -96,6 +98,8 @@ def fit(
         save: Write the run directory (recipe.yaml, metrics.jsonl, summary.json, weights).
         resume: A run directory to continue from its newest complete checkpoint; its recipe.yaml
             is used when ``recipe`` is None.
+        trust_code: Consent to import and run the code that a ``module:factory`` reference in the
+            recipe names (a model, dataset, loss, ...). Without it such a recipe is refused.
         **fields: Quick fields, e.g. ``data="mnist1d", model="cnn1d", lr=1e-2, steps=6000``.
 
     Returns:
@@ -114,10 +118,11 @@ def fit(
             raise TrainlabError("resume=... continues a saved run; it cannot be combined with save=False")
         recipe = Path(resume) / "recipe.yaml" if recipe is None else recipe
         fields["out"] = str(resume)
-    resolved = resolve_recipe(
-        recipe, overrides, python_model=model is not None, python_data=data is not None, **fields
-    )
-    return _run(resolved, model=model, data=data, callbacks=callbacks, save=save, resume=resume)
+    with trusting_code(trust_code):
+        resolved = resolve_recipe(
+            recipe, overrides, python_model=model is not None, python_data=data is not None, **fields
+        )
+        return _run(resolved, model=model, data=data, callbacks=callbacks, save=save, resume=resume)
 
 
 def _run(
@@ -151,12 +156,7 @@ def _run(
             else RunDirectory.create(recipe.out, recipe.run_name)
         )
     if run is not None and resume_dir is None:
-        note = (
-            ""
-            if model is None
-            else f"The model was passed from Python ({type(model).__name__}); `model` names none."
-        )
-        run.write_recipe(_reproducible(recipe).to_yaml(), note=note)
+        run.write_recipe(_reproducible(recipe).to_yaml(), note=_recipe_note(recipe, model))
     run_callbacks = [*parts.callbacks, *callbacks]
     if run is not None:
         run_callbacks.append(JsonlLogger(run.metrics_path))
@@ -207,6 +207,20 @@ def _run(
     )
 
 
+def _recipe_note(recipe: Recipe, model: nn.Module | None) -> str:
+    """What recipe.yaml's header says beyond the recipe: a model from Python, code the run needs."""
+    notes = []
+    if model is not None:
+        notes.append(f"The model was passed from Python ({type(model).__name__}); `model` names none.")
+    references = code_references(recipe.to_dict())
+    if references:
+        notes.append(
+            "This run needs code: " + ", ".join(f"{key}={spec}" for key, spec in references) + ". Loading it "
+            "(fit, evaluate, resume) imports and runs that code, so it needs --trust-code (trust_code=True)."
+        )
+    return "\n".join(notes)
+
+
 def _summary(
     recipe: Recipe, parts: build.TrainingParts, trainer: Trainer, wall_time: float, run: RunDirectory | None
 ) -> dict[str, Any]:
@@ -228,6 +242,7 @@ def _summary(
             "parameters": count_parameters(parts.model),
             "device": str(trainer.device),
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "code_references": [spec for _, spec in code_references(recipe.to_dict())],
         },
         "data": {
             "name": bundle.name,
@@ -253,6 +268,7 @@ def evaluate(
     data: str | None = None,
     splits: Sequence[str] = ("test",),
     model: nn.Module | None = None,
+    trust_code: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Evaluate a finished run's weights.
 
@@ -261,34 +277,40 @@ def evaluate(
         data: Evaluate on this registered dataset instead of the run's (same split and scaling options).
         splits: Which splits to evaluate.
         model: The module, when the run's model was passed from Python.
+        trust_code: Consent to run the code the run's recipe references (``module:factory``).
 
     Returns:
         ``{split: {"loss": ..., <metric>: ...}}``.
     """
-    run = RunDirectory(run_dir)
-    if not run.path.is_dir():
-        raise TrainlabError(f"run directory '{run.path}' does not exist")
-    raw = read_recipe_file(run.path / "recipe.yaml")
-    if data:
-        # Keep the run's split and scaling options; the old dataset's own options may not apply.
-        split_options = {k: v for k, v in (raw.get("data") or {}).items() if k in DataSpec.model_fields}
-        raw["data"] = {**split_options, "name": data}
-    recipe = validate_recipe(raw, source=str(run.path / "recipe.yaml"), skip=_skips(model is not None, False))
-    device = build.resolve_device(recipe.train.device)
-    bundle = build.build_data(recipe)
-    network = build.build_network(recipe, bundle, model).to(device)
-    run.load_weights(network)
-    build.check_model_fits_data(network, bundle, device)
-    evaluator = build.build_evaluator(
-        recipe, bundle, build.build_loss(recipe, bundle), build.build_metrics(recipe, bundle), device
-    )
-    results = {}
-    for split in splits:
-        dataset = bundle.split(split)
-        if dataset is None:
-            raise TrainlabError(f"split '{split}' is empty for data '{bundle.name}'; choose another --split")
-        results[split] = evaluator.evaluate(network, dataset)
-    return results
+    with trusting_code(trust_code):
+        run = RunDirectory(run_dir)
+        if not run.path.is_dir():
+            raise TrainlabError(f"run directory '{run.path}' does not exist")
+        raw = read_recipe_file(run.path / "recipe.yaml")
+        if data:
+            # Keep the run's split and scaling options; the old dataset's own options may not apply.
+            split_options = {k: v for k, v in (raw.get("data") or {}).items() if k in DataSpec.model_fields}
+            raw["data"] = {**split_options, "name": data}
+        recipe = validate_recipe(
+            raw, source=str(run.path / "recipe.yaml"), skip=_skips(model is not None, False)
+        )
+        device = build.resolve_device(recipe.train.device)
+        bundle = build.build_data(recipe)
+        network = build.build_network(recipe, bundle, model).to(device)
+        run.load_weights(network)
+        build.check_model_fits_data(network, bundle, device)
+        evaluator = build.build_evaluator(
+            recipe, bundle, build.build_loss(recipe, bundle), build.build_metrics(recipe, bundle), device
+        )
+        results = {}
+        for split in splits:
+            dataset = bundle.split(split)
+            if dataset is None:
+                raise TrainlabError(
+                    f"split '{split}' is empty for data '{bundle.name}'; choose another --split"
+                )
+            results[split] = evaluator.evaluate(network, dataset)
+        return results
 
 
 def _higher_is_better(metric: str) -> bool:

@@ -86,6 +86,12 @@ def fit(
     ] = None,
     device: Annotated[str | None, _opt("cpu, cuda, mps or auto (train.device).", "--device")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    trust_code: Annotated[
+        bool,
+        typer.Option(
+            "--trust-code", help="Allow module:factory references in the recipe to import and run that code."
+        ),
+    ] = False,
     resume: Annotated[
         Path | None, _opt("Continue the run in RUN_DIR from its newest complete checkpoint.", "--resume")
     ] = None,
@@ -121,7 +127,7 @@ def fit(
         "eval_every": eval_every,
         "device": device,
     }
-    result = run_fit(recipe, overrides=set_, resume=resume, **fields)
+    result = run_fit(recipe, overrides=set_, resume=resume, trust_code=trust_code, **fields)
     if as_json:
         print(json.dumps(result.summary, indent=2))
         return
@@ -137,6 +143,12 @@ def evaluate(
         "test"
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    trust_code: Annotated[
+        bool,
+        typer.Option(
+            "--trust-code", help="Allow module:factory references in the recipe to import and run that code."
+        ),
+    ] = False,
 ) -> None:
     """Evaluate a finished run's weights on its test split (or another split or dataset)."""
     from trainlab.api import evaluate as run_evaluate
@@ -144,7 +156,7 @@ def evaluate(
     bad = [s for s in split if s not in ("train", "val", "test")]
     if bad:
         raise TrainlabError(f"--split {bad[0]!r} is not a split; use train, val or test")
-    results = run_evaluate(run_dir, data=data, splits=split)
+    results = run_evaluate(run_dir, data=data, splits=split, trust_code=trust_code)
     if as_json:
         print(json.dumps(results, indent=2))
         return

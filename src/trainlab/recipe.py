@@ -14,6 +14,7 @@ from trainlab.data.transforms.scaling import Scaling
 from trainlab.errors import ConfigError, Problem, did_you_mean
 from trainlab.overrides import apply_overrides
 from trainlab.recipe_yaml import read_recipe_file
+from trainlab.references import code_trusted, is_reference, untrusted_message
 from trainlab.train.settings import TrainSettings
 
 
@@ -201,8 +202,11 @@ def check_components(raw: Mapping[str, Any], skip: Sequence[str] = ()) -> list[P
                 component = (DataSpec if field == "data" else Component).model_validate(item)
             except pydantic.ValidationError:
                 continue
-            if ":" in component.name and field == "model":
-                continue  # a user's module:factory, checked when it is imported
+            if is_reference(component.name):
+                # The user's own module:factory: refused without consent, else checked when imported.
+                if not code_trusted():
+                    problems.append(Problem(f"{key}.name", untrusted_message(component.name)))
+                continue
             registry = get_registry(kind)
             if component.name not in registry:
                 problems.append(Problem(f"{key}.name", registry.unknown_name_message(component.name)))

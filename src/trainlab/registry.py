@@ -16,6 +16,7 @@ from typing import Any
 import pydantic
 
 from trainlab.errors import ConfigError, Problem, TrainlabError, UnknownNameError, did_you_mean
+from trainlab.references import call_user_code, import_reference, is_reference, trusting_code
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class Entry:
         converted, problems = self.check_kwargs(kwargs, provided=positional)
         if problems:
             raise ConfigError(problems, source=f"{self.kind} '{self.name}'")
+        if self.flags.get("user_code"):
+            return call_user_code(self.factory, self.name, key=self.kind, args=args, kwargs=converted)
         return self.factory(*args, **converted)
 
     def option_docs(self) -> dict[str, str]:
@@ -243,10 +246,23 @@ class Registry:
         Raises:
             UnknownNameError: naming the closest registered names.
         """
+        if is_reference(name):
+            return self._reference_entry(name, key=key or self.kind)
         canonical = self._aliases.get(str(name).lower())
         if canonical is None:
             raise UnknownNameError(self.unknown_name_message(str(name), key=key))
         return self._entries[canonical]
+
+    def _reference_entry(self, spec: str, *, key: str) -> Entry:
+        """An entry for the user's own ``module:factory``, imported only if code is trusted."""
+        factory = import_reference(spec, key=key)
+        return Entry(
+            name=spec,
+            kind=self.kind,
+            factory=factory,
+            description=_first_doc_line(factory) or f"user {self.kind} {spec}",
+            flags=MappingProxyType({"user_code": True}),
+        )
 
     def unknown_name_message(self, name: str, *, key: str = "") -> str:
         where = f"{key}: " if key else ""
@@ -315,14 +331,22 @@ def get_registry(kind: str) -> Registry:
     raise UnknownNameError(f"'{kind}' is not a kind of component{hint}")
 
 
-def create(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Build any registered component from Python.
+def create(kind: str, name: str, *args: Any, trust_code: bool = False, **kwargs: Any) -> Any:
+    """Build any registered component from Python, or your own from a ``module:factory`` reference.
+
+    Args:
+        kind: The kind of component, singular or plural (``"loss"``, ``"optimizers"``).
+        name: A registered name, or ``"package.module:factory"`` (needs ``trust_code=True``).
+        *args: Positional arguments trainlab would supply (parameters for an optimizer, ...).
+        trust_code: Consent to import and run the code a ``module:factory`` reference names.
+        **kwargs: The component's options, checked against its signature before anything runs.
 
     Example:
         >>> trainlab.create("loss", "cross_entropy", label_smoothing=0.1)
         >>> trainlab.create("optimizer", "adam", model.parameters(), lr=1e-3)
     """
-    return get_registry(kind).create(name, *args, **kwargs)
+    with trusting_code(trust_code):
+        return get_registry(kind).create(name, *args, **kwargs)
 
 
 def catalog(kind: str | None = None, pattern: str = "*") -> list[Entry]:

@@ -19,6 +19,7 @@ from trainlab.errors import TrainlabError
 from trainlab.models import build_model
 from trainlab.recipe import validate_recipe
 from trainlab.recipe_yaml import read_recipe_file
+from trainlab.references import trusting_code
 
 RECIPE = "recipe.yaml"
 METRICS = "metrics.jsonl"
@@ -117,11 +118,16 @@ class RunDirectory:
         return json.loads(path.read_text())
 
 
-def load_model(run_dir: str | os.PathLike) -> nn.Module:
+def load_model(run_dir: str | os.PathLike[str], *, trust_code: bool = False) -> nn.Module:
     """The trained model of a finished run, rebuilt from its recipe and summary and loaded with its weights.
 
+    Args:
+        run_dir: A directory written by ``fit``.
+        trust_code: Consent to run the code the run's recipe references (``module:factory``).
+
     Raises:
-        TrainlabError: the directory holds no finished run, or its model was passed from Python.
+        TrainlabError: the directory holds no finished run, its model was passed from Python, or
+            it needs code and ``trust_code`` is False.
     """
     run = RunDirectory(run_dir)
     if not (run.path / RECIPE).exists() or not (run.path / SUMMARY).exists():
@@ -132,8 +138,11 @@ def load_model(run_dir: str | os.PathLike) -> nn.Module:
         raise TrainlabError(f"the run in '{run.path}' trained a model passed from Python; load it yourself")
     model_spec = {"name": model_spec} if isinstance(model_spec, str) else dict(model_spec)
     data = run.read_summary()["data"]
-    num_outputs = data.get("num_outputs") or data["num_classes"] or _num_outputs_of(raw, run.path / RECIPE)
-    network = build_model(model_spec.pop("name"), tuple(data["input_shape"]), num_outputs, **model_spec)
+    with trusting_code(trust_code):
+        num_outputs = (
+            data.get("num_outputs") or data["num_classes"] or _num_outputs_of(raw, run.path / RECIPE)
+        )
+        network = build_model(model_spec.pop("name"), tuple(data["input_shape"]), num_outputs, **model_spec)
     run.load_weights(network)
     return network
 

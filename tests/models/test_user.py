@@ -1,5 +1,6 @@
 """load_user_model and build_model with "package.module:factory" references."""
 
+import contextvars
 import sys
 import textwrap
 import uuid
@@ -10,6 +11,7 @@ from torch import nn
 
 from trainlab.errors import ConfigError, ModelError
 from trainlab.models import build_model, load_user_model
+from trainlab.references import CodeReferenceError, trusting_code
 
 SOURCE = """
 import torch
@@ -45,6 +47,13 @@ def not_a_model(input_shape, num_outputs):
 
 NOT_CALLABLE = 3
 """
+
+
+@pytest.fixture(autouse=True)
+def consent():
+    """These tests are about resolving references, which needs the user's consent to run code."""
+    with trusting_code():
+        yield
 
 
 @pytest.fixture
@@ -91,7 +100,7 @@ def test_option_of_the_wrong_type_is_a_config_error(user_module):
 
 
 def test_missing_module_names_the_spec_and_the_fix():
-    with pytest.raises(ModelError) as info:
+    with pytest.raises(CodeReferenceError) as info:
         build_model("no_such_module_xyz.models:make", (5,), 3)
     message = str(info.value)
     assert message.startswith("model.name: cannot import module 'no_such_module_xyz.models'")
@@ -102,12 +111,12 @@ def test_module_with_a_missing_dependency_says_which(tmp_path, monkeypatch):
     name = f"user_models_{uuid.uuid4().hex[:8]}"
     (tmp_path / f"{name}.py").write_text("import not_installed_dependency_xyz\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ModelError, match="needs the module 'not_installed_dependency_xyz'"):
+    with pytest.raises(CodeReferenceError, match="needs the module 'not_installed_dependency_xyz'"):
         build_model(f"{name}:make", (5,), 3)
 
 
 def test_missing_attribute_suggests_the_closest(user_module):
-    with pytest.raises(ModelError) as info:
+    with pytest.raises(CodeReferenceError) as info:
         build_model(f"{user_module}:make_nett", (5,), 3)
     message = str(info.value)
     assert f"'{user_module}' has no attribute 'make_nett'" in message
@@ -116,7 +125,7 @@ def test_missing_attribute_suggests_the_closest(user_module):
 
 def test_missing_nested_attribute_names_its_owner(user_module):
     with pytest.raises(
-        ModelError, match=f"'{user_module}:Builders' has no attribute 'smal'.*did you mean 'small'"
+        CodeReferenceError, match=f"'{user_module}:Builders' has no attribute 'smal'.*did you mean 'small'"
     ):
         build_model(f"{user_module}:Builders.smal", (5,), 3)
 
@@ -126,17 +135,42 @@ def test_result_that_is_not_a_module_is_a_model_error(user_module):
         build_model(f"{user_module}:not_a_model", (5,), 3)
 
 
-def test_attribute_that_is_not_callable_is_a_model_error(user_module):
-    with pytest.raises(ModelError, match="is a int, not a function or class"):
+def test_attribute_that_is_not_callable_is_refused(user_module):
+    with pytest.raises(CodeReferenceError, match="is a int, not a function or class"):
         build_model(f"{user_module}:NOT_CALLABLE", (5,), 3)
 
 
 @pytest.mark.parametrize("spec", ["module:", ":factory", "a:b:c"])
 def test_malformed_reference_shows_the_expected_form(spec):
-    with pytest.raises(ModelError, match="write 'package.module:factory'"):
+    with pytest.raises(CodeReferenceError, match="write 'package.module:factory'"):
         load_user_model(spec, (5,), 3)
 
 
 def test_data_arguments_cannot_be_user_options(user_module):
     with pytest.raises(ConfigError, match="model.input_shape: is set by trainlab"):
         build_model(f"{user_module}:make_net", (5,), 3, input_shape=(4,))
+
+
+def test_without_consent_no_reference_is_imported(user_module):
+    def build():
+        with pytest.raises(
+            CodeReferenceError, match=f"model.name: '{user_module}:make_net' names Python code"
+        ):
+            build_model(f"{user_module}:make_net", (5,), 3)
+        assert user_module not in sys.modules  # refused before importing anything
+
+    # The autouse fixture consented in this test's context; a fresh context has no consent.
+    contextvars.Context().run(build)
+
+
+def test_a_factory_that_raises_is_one_message_naming_where(tmp_path, monkeypatch):
+    name = f"user_models_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(
+        "def make(input_shape, num_outputs):\n    raise ValueError('width must be even')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(CodeReferenceError) as info:
+        build_model(f"{name}:make", (5,), 3)
+    message = str(info.value)
+    assert f"model.name: '{name}:make' raised ValueError while calling it: width must be even" in message
+    assert f"{name}.py:2, in make" in message
