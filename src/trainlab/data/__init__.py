@@ -8,7 +8,6 @@ Python data), ``transforms`` (scaling, augmentation, long-tailed subsets, splits
 
 from trainlab.data.bundle import DataBundle
 from trainlab.data.checks import check_bundle, check_finite, check_labels
-from trainlab.data.class_weights import class_counts, effective_number_weights, inverse_frequency_weights
 from trainlab.data.loading import SAMPLERS, ResampledBatchIterator, make_batch_iterator
 from trainlab.data.prepare import load_data
 from trainlab.data.sources import RawData
@@ -23,6 +22,7 @@ from trainlab.data.transforms import (
     long_tailed_counts,
     make_long_tailed,
 )
+from trainlab.losses.class_weights import class_counts, effective_number_weights, inverse_frequency_weights
 
 __all__ = [
     "AUGMENTATIONS",

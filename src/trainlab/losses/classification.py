@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from trainlab.data.class_weights import class_weights
+from trainlab.errors import ConfigError, Problem
+from trainlab.losses.class_weights import class_weights as weights_by_scheme
 from trainlab.registry import LOSSES
 
 UnitInterval = Annotated[float, Field(ge=0.0, lt=1.0)]
@@ -19,13 +20,30 @@ ClassWeights = (
 )
 
 
-def _weights(spec: ClassWeights, class_counts: list[int] | None, beta: float) -> torch.Tensor | None:
-    """The per-class weight tensor for ``spec``: None, a named scheme fitted on the counts, or the list as given."""
+def _class_weight_tensor(
+    spec: ClassWeights, class_counts: list[int] | None, beta: float
+) -> torch.Tensor | None:
+    """None, the weights of a named scheme fitted on the counts, or the list as given.
+
+    Raises:
+        ConfigError: a named scheme without class counts to fit it on.
+    """
     if isinstance(spec, list):
         return torch.tensor(spec, dtype=torch.float32)
-    if spec == "none" or class_counts is None:
+    if spec == "none":
         return None
-    return class_weights(class_counts, spec, beta=beta)
+    if class_counts is None:
+        raise ConfigError(
+            [
+                Problem(
+                    "class_weights",
+                    f"'{spec}' is computed from the training samples per class, which this data does not "
+                    "give (trainlab counts them for tensor classification data); pass class_counts, or "
+                    "give one weight per class",
+                )
+            ]
+        )
+    return weights_by_scheme(class_counts, spec, beta=beta)
 
 
 @LOSSES.register(
@@ -34,37 +52,48 @@ def _weights(spec: ClassWeights, class_counts: list[int] | None, beta: float) ->
     reference="https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html",
     flags={"task": "classification", "target": "class_index"},
 )
-def cross_entropy(
-    label_smoothing: UnitInterval = 0.0,
-    class_weights: ClassWeights = "none",
-    beta: Beta = 0.999,
-    class_counts: list[int] | None = None,
-) -> nn.Module:
+class CrossEntropy(nn.CrossEntropyLoss):
     """Softmax cross-entropy on logits, with optional label smoothing (Szegedy et al. 2016) and class weights.
 
-    Targets are class indices, or class probabilities (mixup and cutmix produce those).
+    Targets are class indices, or class probabilities (mixup and cutmix produce those). The class
+    weights are cast to the logits' dtype, so float64 and half-precision logits work.
+
+    With class weights w and per-sample losses l_i, a batch of N samples costs
+    ``sum_i w_{y_i} l_i / sum_i w_{y_i}`` (``normalize_by: weights``, torch's ``CrossEntropyLoss``)
+    or ``sum_i w_{y_i} l_i / N`` (``normalize_by: batch``, the mean of the weighted losses, as in
+    Cui et al. 2019 and ``class_balanced``). The first keeps the loss on the scale of the unweighted
+    one whatever the batch's classes; with the second, a batch of rare classes costs more, so the
+    weights also scale the step. Class-probability targets are always divided by N (as in torch).
 
     Args:
         label_smoothing: Mass moved from the true class to a uniform distribution.
         class_weights: ``inverse_frequency``, ``effective_number`` (Cui et al. 2019), or one weight per class.
         beta: The effective-number hyperparameter, used with ``class_weights: effective_number``.
+        normalize_by: What the weighted sum of a batch's losses is divided by: ``weights`` (their sum)
+            or ``batch`` (the number of samples); see above.
         class_counts: Training samples per class; trainlab fills it in from the data.
-
-    Returns:
-        ``torch.nn.CrossEntropyLoss``.
     """
-    return nn.CrossEntropyLoss(
-        weight=_weights(class_weights, class_counts, beta), label_smoothing=label_smoothing
-    )
 
-
-class _BCEOnLogits(nn.BCEWithLogitsLoss):
-    """``BCEWithLogitsLoss`` whose pos_weight may be one number for every output."""
+    def __init__(
+        self,
+        label_smoothing: UnitInterval = 0.0,
+        class_weights: ClassWeights = "none",
+        beta: Beta = 0.999,
+        class_counts: list[int] | None = None,
+        normalize_by: Literal["weights", "batch"] = "weights",
+    ):
+        weight = _class_weight_tensor(class_weights, class_counts, beta)
+        super().__init__(weight=weight, label_smoothing=label_smoothing)
+        self.normalize_by = normalize_by
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(
-            input, target, pos_weight=None if self.pos_weight is None else self.pos_weight.to(input.dtype)
+        weight = None if self.weight is None else self.weight.to(input.dtype)
+        if weight is None or self.normalize_by == "weights" or target.dim() == input.dim():
+            return F.cross_entropy(input, target, weight=weight, label_smoothing=self.label_smoothing)
+        total = F.cross_entropy(
+            input, target, weight=weight, label_smoothing=self.label_smoothing, reduction="sum"
         )
+        return total / target.shape[0]
 
 
 @LOSSES.register(
@@ -73,27 +102,28 @@ class _BCEOnLogits(nn.BCEWithLogitsLoss):
     reference="https://pytorch.org/docs/stable/generated/torch.nn.BCEWithLogitsLoss.html",
     flags={"task": "classification", "target": "dense"},
 )
-def bce(
-    pos_weight: Annotated[float, Field(gt=0.0)] | list[Annotated[float, Field(gt=0.0)]] | None = None,
-) -> nn.Module:
+class BinaryCrossEntropy(nn.BCEWithLogitsLoss):
     """Sigmoid binary cross-entropy on logits; multi-class labels become one-vs-rest targets.
+
+    The numerically stable (log-sum-exp) form of ``torch.nn.BCEWithLogitsLoss``; ``pos_weight``
+    may be one number for every output.
 
     Args:
         pos_weight: Weight of the positive term, one number or one per output (n_negative / n_positive
             balances a rare positive class).
-
-    Returns:
-        ``torch.nn.BCEWithLogitsLoss``, numerically stable (log-sum-exp) form.
     """
-    weight = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32)
-    return _BCEOnLogits(pos_weight=weight)
 
+    def __init__(
+        self,
+        pos_weight: Annotated[float, Field(gt=0.0)] | list[Annotated[float, Field(gt=0.0)]] | None = None,
+    ):
+        weight = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32)
+        super().__init__(pos_weight=weight)
 
-class LogSoftmaxNLL(nn.Module):
-    """Negative log-likelihood of log-softmax outputs: the model returns logits, as every trainlab model does."""
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        return F.nll_loss(F.log_softmax(logits, dim=1), targets)
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(
+            input, target, pos_weight=None if self.pos_weight is None else self.pos_weight.to(input.dtype)
+        )
 
 
 @LOSSES.register(
@@ -101,18 +131,14 @@ class LogSoftmaxNLL(nn.Module):
     reference="https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html",
     flags={"task": "classification", "target": "class_index", "soft_targets": False},
 )
-def nll() -> nn.Module:
-    """Negative log-likelihood of the true class under log-softmax of the logits (CE split in two steps)."""
-    return LogSoftmaxNLL()
+class LogSoftmaxNLL(nn.Module):
+    """Negative log-likelihood of the true class under log-softmax of the logits (CE split in two steps).
 
-
-class SoftmaxKLDivergence(nn.Module):
-    """KL(target || softmax(logits)) averaged over the batch; class-index targets become one-hot."""
+    The model returns logits, as every trainlab model does, so the log-softmax is part of the loss.
+    """
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        if targets.dim() == 1:
-            targets = F.one_hot(targets, logits.shape[1]).to(logits.dtype)
-        return F.kl_div(F.log_softmax(logits, dim=1), targets, reduction="batchmean")
+        return F.nll_loss(F.log_softmax(logits, dim=1), targets)
 
 
 @LOSSES.register(
@@ -120,6 +146,13 @@ class SoftmaxKLDivergence(nn.Module):
     reference="Kullback & Leibler 1951; https://pytorch.org/docs/stable/generated/torch.nn.KLDivLoss.html",
     flags={"task": "classification", "target": "class_index"},
 )
-def kl_div() -> nn.Module:
-    """Kullback-Leibler divergence from the target distribution to softmax(logits) (batchmean)."""
-    return SoftmaxKLDivergence()
+class SoftmaxKLDivergence(nn.Module):
+    """Kullback-Leibler divergence from the target distribution to softmax(logits) (batchmean).
+
+    Class-index targets become one-hot distributions.
+    """
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        if targets.dim() == 1:
+            targets = F.one_hot(targets, logits.shape[1]).to(logits.dtype)
+        return F.kl_div(F.log_softmax(logits, dim=1), targets, reduction="batchmean")

@@ -51,55 +51,41 @@ def sigmoid_focal_loss(
     return loss.mean()
 
 
-class FocalLoss(nn.Module):
-    """Softmax focal loss module; see :func:`softmax_focal_loss`."""
-
-    def __init__(self, gamma: float = 2.0, weight: torch.Tensor | None = None):
-        super().__init__()
-        self.gamma = gamma
-        self.register_buffer("weight", weight)
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        return softmax_focal_loss(logits, targets, self.gamma, self.weight)
-
-
-class SigmoidFocalLoss(nn.Module):
-    """Sigmoid focal loss module; see :func:`sigmoid_focal_loss`."""
-
-    def __init__(self, gamma: float = 2.0, alpha: float | None = 0.25, weight: torch.Tensor | None = None):
-        super().__init__()
-        self.gamma = gamma
-        self.alpha = alpha
-        self.register_buffer("weight", weight)
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        return sigmoid_focal_loss(logits, targets, self.gamma, self.alpha, self.weight)
-
-
 @LOSSES.register("focal", reference=_REFERENCE, flags={"task": "classification", "target": "class_index"})
-def focal(gamma: NonNegative = 2.0) -> nn.Module:
+class FocalLoss(nn.Module):
     """Softmax focal loss: cross-entropy scaled by (1 - p_true)^gamma so easy examples count less.
+
+    See :func:`softmax_focal_loss`; ``class_balanced`` adds per-class weights.
 
     Args:
         gamma: Focusing parameter; 0 gives cross-entropy, the paper uses 2.
-
-    Returns:
-        A :class:`FocalLoss`.
     """
-    return FocalLoss(gamma)
+
+    def __init__(self, gamma: NonNegative = 2.0):
+        super().__init__()
+        self.gamma = gamma
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return softmax_focal_loss(logits, targets, self.gamma)
 
 
 @LOSSES.register("sigmoid_focal", reference=_REFERENCE, flags={"task": "classification", "target": "dense"})
-def sigmoid_focal(
-    gamma: NonNegative = 2.0, alpha: Annotated[float, Field(ge=0.0, le=1.0)] | None = 0.25
-) -> nn.Module:
+class SigmoidFocalLoss(nn.Module):
     """Binary (sigmoid) focal loss per output, the paper's form; labels become one-vs-rest targets.
+
+    See :func:`sigmoid_focal_loss`.
 
     Args:
         gamma: Focusing parameter (2 in the paper).
         alpha: Weight of positives, 1 - alpha for negatives (0.25 in the paper); None for no weighting.
-
-    Returns:
-        A :class:`SigmoidFocalLoss`.
     """
-    return SigmoidFocalLoss(gamma, alpha)
+
+    def __init__(
+        self, gamma: NonNegative = 2.0, alpha: Annotated[float, Field(ge=0.0, le=1.0)] | None = 0.25
+    ):
+        super().__init__()
+        self.gamma = gamma
+        self.alpha = alpha
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return sigmoid_focal_loss(logits, targets, self.gamma, self.alpha)

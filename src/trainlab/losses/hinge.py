@@ -13,13 +13,25 @@ from trainlab.registry import LOSSES
 Positive = Annotated[float, Field(gt=0.0)]
 
 
+@LOSSES.register(
+    "hinge",
+    reference="Cortes & Vapnik 1995, Support-Vector Networks (Machine Learning 20)",
+    flags={"task": "classification", "target": "dense"},
+)
 class BinaryHinge(nn.Module):
-    """mean(max(0, margin - y * f)^power) with y = 2t - 1 in {-1, +1}, over every output."""
+    """Binary hinge max(0, margin - y f(x)), y in {-1, 1}; multi-class labels become one-vs-rest targets.
 
-    def __init__(self, margin: float = 1.0, power: int = 1):
+    The mean over every output of ``max(0, margin - y * f)^power`` with y = 2t - 1; power 1 here.
+
+    Args:
+        margin: The margin below which a correct score still costs.
+    """
+
+    power = 1
+
+    def __init__(self, margin: Positive = 1.0):
         super().__init__()
         self.margin = margin
-        self.power = power
 
     def forward(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         signs = 2.0 * targets - 1.0
@@ -27,31 +39,18 @@ class BinaryHinge(nn.Module):
 
 
 @LOSSES.register(
-    "hinge",
-    reference="Cortes & Vapnik 1995, Support-Vector Networks (Machine Learning 20)",
-    flags={"task": "classification", "target": "dense"},
-)
-def hinge(margin: Positive = 1.0) -> nn.Module:
-    """Binary hinge max(0, margin - y f(x)), y in {-1, 1}; multi-class labels become one-vs-rest targets.
-
-    Args:
-        margin: The margin below which a correct score still costs.
-    """
-    return BinaryHinge(margin, power=1)
-
-
-@LOSSES.register(
     "squared_hinge",
     reference="Rennie & Srebro 2005, Loss Functions for Preference Levels; Lee, Xie, Gallagher et al. 2015 (L2-SVM)",
     flags={"task": "classification", "target": "dense"},
 )
-def squared_hinge(margin: Positive = 1.0) -> nn.Module:
+class SquaredHinge(BinaryHinge):
     """Squared binary hinge max(0, margin - y f(x))^2, smooth at the margin; one-vs-rest for many classes.
 
     Args:
         margin: The margin below which a correct score still costs.
     """
-    return BinaryHinge(margin, power=2)
+
+    power = 2
 
 
 @LOSSES.register(

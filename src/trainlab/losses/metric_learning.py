@@ -26,10 +26,23 @@ def _pair_masks(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return same & ~eye, ~same
 
 
+@LOSSES.register(
+    "triplet",
+    reference="Schroff, Kalenichenko & Philbin 2015, FaceNet, arXiv:1503.03832; batch-hard mining: "
+    "Hermans, Beyer & Leibe 2017, In Defense of the Triplet Loss, arXiv:1703.07737",
+    flags=_FLAGS,
+)
 class BatchHardTripletLoss(nn.Module):
-    """For each anchor: max(0, d(hardest positive) - d(hardest negative) + margin), averaged."""
+    """Triplet loss with batch-hard mining: the farthest positive and nearest negative of each anchor.
 
-    def __init__(self, margin: float = 0.2):
+    For each anchor: max(0, d(hardest positive) - d(hardest negative) + margin), averaged over the
+    anchors that have both.
+
+    Args:
+        margin: Required gap between the negative and the positive distance.
+    """
+
+    def __init__(self, margin: Positive = 0.2):
         super().__init__()
         self.margin = margin
 
@@ -45,10 +58,21 @@ class BatchHardTripletLoss(nn.Module):
         return loss[valid].mean()
 
 
+@LOSSES.register(
+    "contrastive",
+    reference="Hadsell, Chopra & LeCun 2006, Dimensionality Reduction by Learning an Invariant Mapping (CVPR)",
+    flags=_FLAGS,
+)
 class ContrastiveLoss(nn.Module):
-    """Over all pairs: d^2 for same-class pairs, max(0, margin - d)^2 for others, halved and averaged."""
+    """Contrastive loss over the batch's pairs: pull same-class pairs together, push others beyond the margin.
 
-    def __init__(self, margin: float = 1.0):
+    Over all pairs: d^2 for same-class pairs, max(0, margin - d)^2 for others, halved and averaged.
+
+    Args:
+        margin: Distance beyond which a different-class pair costs nothing.
+    """
+
+    def __init__(self, margin: Positive = 1.0):
         super().__init__()
         self.margin = margin
 
@@ -63,10 +87,21 @@ class ContrastiveLoss(nn.Module):
         return 0.5 * loss.sum() / pairs
 
 
+@LOSSES.register(
+    "cosine_embedding",
+    reference="https://pytorch.org/docs/stable/generated/torch.nn.CosineEmbeddingLoss.html",
+    flags=_FLAGS,
+)
 class PairwiseCosineEmbeddingLoss(nn.Module):
-    """torch's cosine embedding loss over every pair of the batch, labelled +1 (same class) or -1."""
+    """Cosine embedding loss over the batch's pairs: 1 - cos for same class, max(0, cos - margin) otherwise.
 
-    def __init__(self, margin: float = 0.0):
+    torch's cosine embedding loss over every pair of the batch, labelled +1 (same class) or -1.
+
+    Args:
+        margin: Cosine similarity below which a different-class pair costs nothing.
+    """
+
+    def __init__(self, margin: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0):
         super().__init__()
         self.margin = margin
 
@@ -74,46 +109,3 @@ class PairwiseCosineEmbeddingLoss(nn.Module):
         first, second = torch.triu_indices(len(labels), len(labels), offset=1, device=labels.device)
         pair_labels = torch.where(labels[first] == labels[second], 1.0, -1.0).to(embeddings.dtype)
         return F.cosine_embedding_loss(embeddings[first], embeddings[second], pair_labels, margin=self.margin)
-
-
-@LOSSES.register(
-    "triplet",
-    reference="Schroff, Kalenichenko & Philbin 2015, FaceNet, arXiv:1503.03832; batch-hard mining: "
-    "Hermans, Beyer & Leibe 2017, In Defense of the Triplet Loss, arXiv:1703.07737",
-    flags=_FLAGS,
-)
-def triplet(margin: Positive = 0.2) -> nn.Module:
-    """Triplet loss with batch-hard mining: the farthest positive and nearest negative of each anchor.
-
-    Args:
-        margin: Required gap between the negative and the positive distance.
-    """
-    return BatchHardTripletLoss(margin)
-
-
-@LOSSES.register(
-    "contrastive",
-    reference="Hadsell, Chopra & LeCun 2006, Dimensionality Reduction by Learning an Invariant Mapping (CVPR)",
-    flags=_FLAGS,
-)
-def contrastive(margin: Positive = 1.0) -> nn.Module:
-    """Contrastive loss over the batch's pairs: pull same-class pairs together, push others beyond the margin.
-
-    Args:
-        margin: Distance beyond which a different-class pair costs nothing.
-    """
-    return ContrastiveLoss(margin)
-
-
-@LOSSES.register(
-    "cosine_embedding",
-    reference="https://pytorch.org/docs/stable/generated/torch.nn.CosineEmbeddingLoss.html",
-    flags=_FLAGS,
-)
-def cosine_embedding(margin: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0) -> nn.Module:
-    """Cosine embedding loss over the batch's pairs: 1 - cos for same class, max(0, cos - margin) otherwise.
-
-    Args:
-        margin: Cosine similarity below which a different-class pair costs nothing.
-    """
-    return PairwiseCosineEmbeddingLoss(margin)
