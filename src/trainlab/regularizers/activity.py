@@ -46,17 +46,49 @@ class _ActivityPenalty:
         return self.strength * torch.stack([self.term(a) for a in self._outputs.values()]).sum()
 
 
+@REGULARIZERS.register(
+    "activity_l1",
+    reference="Ng 2011, Sparse Autoencoder (CS294A lecture notes); Keras ActivityRegularization",
+)
 class ActivityL1(_ActivityPenalty):
-    """strength * mean over samples of sum |a| (Keras' ActivityRegularization averaged over the batch)."""
+    """L1 penalty on activations of the modules matching ``pattern``: sparse hidden representations.
+
+    strength * mean over samples of sum |a| (Keras' ActivityRegularization averaged over the batch).
+
+    Args:
+        strength: Penalty coefficient.
+        pattern: Shell-style pattern on module names (``model.named_modules()``); default every activation.
+    """
+
+    def __init__(self, strength: Strength = 1e-4, pattern: str = "*act*"):
+        super().__init__(strength, pattern)
 
     def term(self, activations: torch.Tensor) -> torch.Tensor:
         return activations.abs().sum() / activations.shape[0]
 
 
+@REGULARIZERS.register(
+    "kl_sparsity",
+    reference="Ng 2011, Sparse Autoencoder (CS294A lecture notes), Sec. 2.3",
+)
 class KLSparsity(_ActivityPenalty):
-    """strength * sum_j KL(rho || rho_hat_j), rho_hat_j the batch-mean activation of unit j (in (0, 1))."""
+    """Sparse-autoencoder KL penalty: each unit's mean activation is pulled towards ``target``.
 
-    def __init__(self, strength: float, pattern: str, target: float):
+    strength * sum_j KL(rho || rho_hat_j), rho_hat_j the batch-mean activation of unit j. Meant for
+    activations in (0, 1) such as sigmoid; others are clamped into that range.
+
+    Args:
+        strength: Penalty coefficient beta.
+        pattern: Shell-style pattern on module names; default every activation.
+        target: The sparsity target rho.
+    """
+
+    def __init__(
+        self,
+        strength: Strength = 1e-3,
+        pattern: str = "*act*",
+        target: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05,
+    ):
         super().__init__(strength, pattern)
         self.target = target
 
@@ -64,38 +96,3 @@ class KLSparsity(_ActivityPenalty):
         rho = self.target
         rho_hat = activations.reshape(activations.shape[0], -1).mean(dim=0).clamp(1e-6, 1 - 1e-6)
         return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
-
-
-@REGULARIZERS.register(
-    "activity_l1",
-    reference="Ng 2011, Sparse Autoencoder (CS294A lecture notes); Keras ActivityRegularization",
-)
-def activity_l1(strength: Strength = 1e-4, pattern: str = "*act*") -> ActivityL1:
-    """L1 penalty on activations of the modules matching ``pattern``: sparse hidden representations.
-
-    Args:
-        strength: Penalty coefficient.
-        pattern: Shell-style pattern on module names (``model.named_modules()``); default every activation.
-    """
-    return ActivityL1(strength, pattern)
-
-
-@REGULARIZERS.register(
-    "kl_sparsity",
-    reference="Ng 2011, Sparse Autoencoder (CS294A lecture notes), Sec. 2.3",
-)
-def kl_sparsity(
-    strength: Strength = 1e-3,
-    pattern: str = "*act*",
-    target: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05,
-) -> KLSparsity:
-    """Sparse-autoencoder KL penalty: each unit's mean activation is pulled towards ``target``.
-
-    Meant for activations in (0, 1) such as sigmoid; others are clamped into that range.
-
-    Args:
-        strength: Penalty coefficient beta.
-        pattern: Shell-style pattern on module names; default every activation.
-        target: The sparsity target rho.
-    """
-    return KLSparsity(strength, pattern, target)

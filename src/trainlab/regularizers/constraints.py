@@ -11,10 +11,19 @@ from torch import nn
 from trainlab.regularizers._base import REGULARIZERS, weight_layers
 
 
+@REGULARIZERS.register(
+    "max_norm",
+    reference="Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Dropout (JMLR 15), Sec. 5.1",
+)
 class MaxNorm:
-    """After every update, rescale each unit's incoming weight vector to norm at most ``max_norm``."""
+    """Max-norm constraint: after each step, every unit's incoming weight vector is clipped to norm ``max_norm``.
 
-    def __init__(self, max_norm: float, pattern: str = "*"):
+    Args:
+        max_norm: The largest allowed L2 norm c (3 to 4 in Srivastava et al.).
+        pattern: Shell-style pattern on module names; default every linear and conv layer.
+    """
+
+    def __init__(self, max_norm: Annotated[float, Field(gt=0.0)] = 3.0, pattern: str = "*"):
         self.max_norm = max_norm
         self.pattern = pattern
         self._layers: list[nn.Module] = []
@@ -34,44 +43,25 @@ class MaxNorm:
         self.apply()
 
 
+@REGULARIZERS.register(
+    "spectral_norm",
+    reference="Miyato, Kataoka, Koyama & Yoshida 2018, Spectral Normalization for Generative Adversarial "
+    "Networks, arXiv:1802.05957",
+)
 class SpectralNormParametrization:
-    """Applies ``torch.nn.utils.parametrizations.spectral_norm`` to every matching layer."""
+    """Spectral normalization as a parametrization: W / sigma_max(W), by power iteration, on linear and conv layers.
 
-    def __init__(self, pattern: str = "*", power_iterations: int = 1):
+    Applies ``torch.nn.utils.parametrizations.spectral_norm`` to every matching layer.
+
+    Args:
+        pattern: Shell-style pattern on module names; default every linear and conv layer.
+        power_iterations: Power-iteration steps per forward pass.
+    """
+
+    def __init__(self, pattern: str = "*", power_iterations: Annotated[int, Field(ge=1)] = 1):
         self.pattern = pattern
         self.power_iterations = power_iterations
 
     def attach(self, model: nn.Module) -> None:
         for _, layer in weight_layers(model, self.pattern):
             nn.utils.parametrizations.spectral_norm(layer, n_power_iterations=self.power_iterations)
-
-
-@REGULARIZERS.register(
-    "max_norm",
-    reference="Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Dropout (JMLR 15), Sec. 5.1",
-)
-def max_norm(max_norm: Annotated[float, Field(gt=0.0)] = 3.0, pattern: str = "*") -> MaxNorm:
-    """Max-norm constraint: after each step, every unit's incoming weight vector is clipped to norm ``max_norm``.
-
-    Args:
-        max_norm: The largest allowed L2 norm c (3 to 4 in Srivastava et al.).
-        pattern: Shell-style pattern on module names; default every linear and conv layer.
-    """
-    return MaxNorm(max_norm, pattern)
-
-
-@REGULARIZERS.register(
-    "spectral_norm",
-    reference="Miyato, Kataoka, Koyama & Yoshida 2018, Spectral Normalization for Generative Adversarial "
-    "Networks, arXiv:1802.05957",
-)
-def spectral_norm(
-    pattern: str = "*", power_iterations: Annotated[int, Field(ge=1)] = 1
-) -> SpectralNormParametrization:
-    """Spectral normalization as a parametrization: W / sigma_max(W), by power iteration, on linear and conv layers.
-
-    Args:
-        pattern: Shell-style pattern on module names; default every linear and conv layer.
-        power_iterations: Power-iteration steps per forward pass.
-    """
-    return SpectralNormParametrization(pattern, power_iterations)

@@ -14,7 +14,7 @@ Strength = Annotated[float, Field(ge=0.0)]
 
 
 class _WeightPenalty:
-    """strength * sum over matching weights of ``term(weight)``."""
+    """strength * sum over the weights whose names match ``pattern`` of ``term(weight)``."""
 
     def __init__(self, strength: float, pattern: str = "*", include_bias: bool = False):
         self.strength = strength
@@ -39,29 +39,81 @@ class _WeightPenalty:
         return self.strength * torch.stack([self.term(p) for p in params]).sum()
 
 
+@REGULARIZERS.register("l1", reference="Tibshirani 1996, Regression Shrinkage and Selection via the Lasso")
 class L1Penalty(_WeightPenalty):
-    """strength * sum |w|."""
+    """L1 penalty strength * sum |w| on weights: drives weights to exactly zero (sparsity).
+
+    Args:
+        strength: Penalty coefficient lambda.
+        pattern: Shell-style pattern on parameter names (``'linear*'``); default every weight.
+        include_bias: Penalize biases and norm parameters too.
+    """
+
+    def __init__(self, strength: Strength = 1e-5, pattern: str = "*", include_bias: bool = False):
+        super().__init__(strength, pattern, include_bias)
 
     def term(self, weight: torch.Tensor) -> torch.Tensor:
         return weight.abs().sum()
 
 
+@REGULARIZERS.register(
+    "l2",
+    reference="Hoerl & Kennard 1970, Ridge Regression; Loshchilov & Hutter 2019, Decoupled Weight Decay "
+    "Regularization, arXiv:1711.05101 (why it differs from decoupled weight decay)",
+)
 class L2Penalty(_WeightPenalty):
-    """strength / 2 * sum w^2, whose gradient is strength * w (coupled weight decay through Adam's scaling)."""
+    """L2 penalty strength/2 * sum w^2 added to the loss; unlike decoupled weight decay, adaptive optimizers rescale it.
+
+    Its gradient is strength * w: coupled weight decay, which Adam's scaling then divides.
+
+    Args:
+        strength: Penalty coefficient lambda (its gradient is lambda * w).
+        pattern: Shell-style pattern on parameter names; default every weight.
+        include_bias: Penalize biases and norm parameters too.
+    """
+
+    def __init__(self, strength: Strength = 1e-4, pattern: str = "*", include_bias: bool = False):
+        super().__init__(strength, pattern, include_bias)
 
     def term(self, weight: torch.Tensor) -> torch.Tensor:
         return 0.5 * weight.pow(2).sum()
 
 
+@REGULARIZERS.register(
+    "nuclear",
+    aliases=("nuclear_norm",),
+    reference="Fazel 2002, Matrix Rank Minimization with Applications (PhD thesis, Stanford)",
+)
 class NuclearNormPenalty(_WeightPenalty):
-    """strength * sum of singular values of each weight matrix."""
+    """Nuclear-norm penalty: strength * sum of singular values of each weight matrix (favours low rank).
+
+    Args:
+        strength: Penalty coefficient.
+        pattern: Shell-style pattern on parameter names; default every weight (conv kernels as (out, in*k)).
+    """
+
+    def __init__(self, strength: Strength = 1e-4, pattern: str = "*"):
+        super().__init__(strength, pattern)
 
     def term(self, weight: torch.Tensor) -> torch.Tensor:
         return torch.linalg.matrix_norm(as_matrix(weight), ord="nuc")
 
 
+@REGULARIZERS.register(
+    "orthogonality",
+    reference="Brock, Lim, Ritchie & Weston 2017, Neural Photo Editing with Introspective Adversarial Networks, "
+    "arXiv:1609.07093 (orthogonal regularization)",
+)
 class OrthogonalityPenalty(_WeightPenalty):
-    """strength * ||W W^T - I||_F^2 over the smaller side of each weight matrix."""
+    """Orthogonality penalty strength * ||W W^T - I||_F^2, over the smaller side of each weight matrix.
+
+    Args:
+        strength: Penalty coefficient.
+        pattern: Shell-style pattern on parameter names; default every weight.
+    """
+
+    def __init__(self, strength: Strength = 1e-4, pattern: str = "*"):
+        super().__init__(strength, pattern)
 
     def term(self, weight: torch.Tensor) -> torch.Tensor:
         matrix = as_matrix(weight)
@@ -71,84 +123,21 @@ class OrthogonalityPenalty(_WeightPenalty):
         return (gram - torch.eye(gram.shape[0], device=gram.device, dtype=gram.dtype)).pow(2).sum()
 
 
-class SpectralPenalty(_WeightPenalty):
-    """strength / 2 * sum of the squared largest singular value of each weight matrix."""
-
-    def term(self, weight: torch.Tensor) -> torch.Tensor:
-        return 0.5 * torch.linalg.matrix_norm(as_matrix(weight), ord=2).pow(2)
-
-
-_PATTERN_DOC = "pattern: Shell-style pattern on parameter names (``'linear*'``); default every weight."
-
-
-@REGULARIZERS.register("l1", reference="Tibshirani 1996, Regression Shrinkage and Selection via the Lasso")
-def l1(strength: Strength = 1e-5, pattern: str = "*", include_bias: bool = False) -> L1Penalty:
-    """L1 penalty strength * sum |w| on weights: drives weights to exactly zero (sparsity).
-
-    Args:
-        strength: Penalty coefficient lambda.
-        pattern: Shell-style pattern on parameter names (``'linear*'``); default every weight.
-        include_bias: Penalize biases and norm parameters too.
-    """
-    return L1Penalty(strength, pattern, include_bias)
-
-
-@REGULARIZERS.register(
-    "l2",
-    reference="Hoerl & Kennard 1970, Ridge Regression; Loshchilov & Hutter 2019, Decoupled Weight Decay "
-    "Regularization, arXiv:1711.05101 (why it differs from decoupled weight decay)",
-)
-def l2(strength: Strength = 1e-4, pattern: str = "*", include_bias: bool = False) -> L2Penalty:
-    """L2 penalty strength/2 * sum w^2 added to the loss; unlike decoupled weight decay, adaptive optimizers rescale it.
-
-    Args:
-        strength: Penalty coefficient lambda (its gradient is lambda * w).
-        pattern: Shell-style pattern on parameter names; default every weight.
-        include_bias: Penalize biases and norm parameters too.
-    """
-    return L2Penalty(strength, pattern, include_bias)
-
-
-@REGULARIZERS.register(
-    "nuclear",
-    aliases=("nuclear_norm",),
-    reference="Fazel 2002, Matrix Rank Minimization with Applications (PhD thesis, Stanford)",
-)
-def nuclear(strength: Strength = 1e-4, pattern: str = "*") -> NuclearNormPenalty:
-    """Nuclear-norm penalty: strength * sum of singular values of each weight matrix (favours low rank).
-
-    Args:
-        strength: Penalty coefficient.
-        pattern: Shell-style pattern on parameter names; default every weight (conv kernels as (out, in*k)).
-    """
-    return NuclearNormPenalty(strength, pattern)
-
-
-@REGULARIZERS.register(
-    "orthogonality",
-    reference="Brock, Lim, Ritchie & Weston 2017, Neural Photo Editing with Introspective Adversarial Networks, "
-    "arXiv:1609.07093 (orthogonal regularization)",
-)
-def orthogonality(strength: Strength = 1e-4, pattern: str = "*") -> OrthogonalityPenalty:
-    """Orthogonality penalty strength * ||W W^T - I||_F^2, over the smaller side of each weight matrix.
-
-    Args:
-        strength: Penalty coefficient.
-        pattern: Shell-style pattern on parameter names; default every weight.
-    """
-    return OrthogonalityPenalty(strength, pattern)
-
-
 @REGULARIZERS.register(
     "spectral_penalty",
     reference="Yoshida & Miyato 2017, Spectral Norm Regularization for Improving the Generalizability of "
     "Deep Learning, arXiv:1705.10941",
 )
-def spectral_penalty(strength: Strength = 1e-4, pattern: str = "*") -> SpectralPenalty:
+class SpectralPenalty(_WeightPenalty):
     """Spectral-norm penalty strength/2 * sum sigma_max(W)^2 over weight matrices.
 
     Args:
         strength: Penalty coefficient.
         pattern: Shell-style pattern on parameter names; default every weight.
     """
-    return SpectralPenalty(strength, pattern)
+
+    def __init__(self, strength: Strength = 1e-4, pattern: str = "*"):
+        super().__init__(strength, pattern)
+
+    def term(self, weight: torch.Tensor) -> torch.Tensor:
+        return 0.5 * torch.linalg.matrix_norm(as_matrix(weight), ord=2).pow(2)

@@ -4,7 +4,22 @@ Warmup (``warmup_steps``, ``warmup: linear | exponential``) composes with every 
 """
 
 from trainlab.schedules import cosine, cyclic, decay, plateau  # noqa: F401  (registrations)
-from trainlab.schedules._base import FactorSchedule, set_momentum, warmup_factor, with_warmup
+from trainlab.schedules._base import (
+    Curve,
+    FactorSchedule,
+    register_schedule,
+    set_momentum,
+    warmup_factor,
+    with_warmup,
+)
 from trainlab.schedules.plateau import ReduceOnPlateau
 
-__all__ = ["FactorSchedule", "ReduceOnPlateau", "set_momentum", "warmup_factor", "with_warmup"]
+__all__ = [
+    "Curve",
+    "FactorSchedule",
+    "ReduceOnPlateau",
+    "register_schedule",
+    "set_momentum",
+    "warmup_factor",
+    "with_warmup",
+]

@@ -8,15 +8,17 @@ then the schedule runs over the remaining ``total_steps - warmup_steps`` as if f
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import torch
 from pydantic import Field
 from torch.optim.lr_scheduler import LRScheduler
 
-from trainlab.registry import SCHEDULES  # noqa: F401  (re-exported to the schedule modules)
+from trainlab._shared_options import WithSharedOptions
+from trainlab.registry import SCHEDULES
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -85,18 +87,54 @@ def with_warmup(main: Factor, warmup_steps: int, kind: str = "linear") -> Factor
     )
 
 
-def build(
+class Curve(NamedTuple):
+    """A schedule's shape after warmup: the learning-rate factor, and the momentum if it sets one."""
+
+    lr: Factor
+    momentum: Factor | None = None
+
+
+def _schedule(
+    curve: Callable[..., Factor | Curve],
     optimizer: torch.optim.Optimizer,
-    main: Factor,
-    warmup_steps: int,
-    warmup: str,
-    momentum: Factor | None = None,
+    total_steps: int,
+    *,
+    warmup_steps: NonNegativeInt = 0,
+    warmup: WarmupKind = "linear",
+    **options: Any,
 ) -> FactorSchedule:
-    """The FactorSchedule of ``main`` after warmup (the momentum schedule, if any, runs after it too)."""
+    """The options every schedule takes; ``curve(span, **options)`` runs over the steps after warmup.
+
+    Args:
+        optimizer: The optimizer whose learning rate is scheduled.
+        total_steps: Length of training in optimizer steps.
+        warmup_steps: Steps of warmup before the schedule starts; the schedule then runs over the
+            remaining ``total_steps - warmup_steps`` as if from step 0.
+        warmup: ``linear`` or ``exponential`` ramp.
+    """
+    if "warmup_steps" in inspect.signature(curve).parameters:  # a curve whose shape depends on it
+        options["warmup_steps"] = warmup_steps
+    shape = curve(decay_steps(total_steps, warmup_steps), **options)
+    lr, momentum = shape if isinstance(shape, Curve) else (shape, None)
     momentum_after_warmup = None
     if momentum is not None:
         momentum_after_warmup = lambda step: momentum(max(0, step - warmup_steps))  # noqa: E731
-    return FactorSchedule(optimizer, with_warmup(main, warmup_steps, warmup), momentum_after_warmup)
+    return FactorSchedule(optimizer, with_warmup(lr, warmup_steps, warmup), momentum_after_warmup)
+
+
+def register_schedule(name: str, *, reference: str, aliases: tuple[str, ...] = ()):
+    """Register ``curve(span, **options)``, the factor at each step after warmup, as a schedule.
+
+    ``span`` is the number of steps after warmup (at least 1). The registered entry also takes
+    every schedule's options (see :func:`_schedule`), declared there once.
+    """
+
+    def decorator(curve: Callable[..., Factor | Curve]) -> Callable[..., Factor | Curve]:
+        factory = WithSharedOptions(curve, _schedule, supplied=("span", "warmup_steps"))
+        SCHEDULES.add(name, factory, reference=reference, aliases=aliases)
+        return curve
+
+    return decorator
 
 
 def decay_steps(total_steps: int, warmup_steps: int) -> int:

@@ -1,64 +1,49 @@
-"""Cyclical schedules: one-cycle (learning rate and momentum) and the triangular cyclic schedule."""
+"""Cyclical schedules: one-cycle (learning rate and momentum) and the triangular cyclic schedule.
+
+Each is its curve after warmup; warmup and the options every schedule shares are added by
+:func:`register_schedule`.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Annotated
 
-import torch
 from pydantic import Field
 
-from trainlab.schedules._base import (
-    SCHEDULES,
-    FactorSchedule,
-    Fraction,
-    NonNegativeInt,
-    PositiveInt,
-    WarmupKind,
-    build,
-    cosine_between,
-    decay_steps,
-)
+from trainlab.schedules._base import Curve, Factor, Fraction, PositiveInt, cosine_between, register_schedule
 
 Ratio = Annotated[float, Field(gt=1.0)]
 Momentum = Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
-@SCHEDULES.register(
+@register_schedule(
     "one_cycle",
     reference="Smith & Topin 2017, Super-Convergence, arXiv:1708.07120; "
     "https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html",
 )
 def one_cycle(
-    optimizer: torch.optim.Optimizer,
-    total_steps: int,
+    span: int,
     pct_start: Annotated[float, Field(gt=0, lt=1)] = 0.3,
     div_factor: Ratio = 25.0,
     final_div_factor: Ratio = 1e4,
     cycle_momentum: bool = True,
     base_momentum: Momentum = 0.85,
     max_momentum: Momentum = 0.95,
-    warmup_steps: NonNegativeInt = 0,
-    warmup: WarmupKind = "linear",
-) -> FactorSchedule:
+) -> Curve:
     """One-cycle: cosine rise from base/div_factor to the base learning rate, then down to base/(div*final_div).
 
     Momentum (or Adam's beta1) moves the opposite way, from max_momentum to base_momentum and back,
     as in torch's ``OneCycleLR``, whose curve this reproduces (the optimizer's lr is the peak).
 
     Args:
-        optimizer: The optimizer whose learning rate is scheduled; its lr is the peak.
-        total_steps: Length of training in optimizer steps.
         pct_start: Share of the cycle spent rising.
         div_factor: Initial lr = peak / div_factor.
         final_div_factor: Final lr = initial lr / final_div_factor.
         cycle_momentum: Cycle momentum inversely to the learning rate.
         base_momentum: Momentum at the learning-rate peak.
         max_momentum: Momentum at the start and end.
-        warmup_steps: Steps of warmup before the cycle (usually 0: the cycle warms up itself).
-        warmup: ``linear`` or ``exponential`` ramp.
     """
-    span = decay_steps(total_steps, warmup_steps)
     peak_step = float(pct_start * span) - 1
     end_step = span - 1
     initial, final = 1.0 / div_factor, 1.0 / (div_factor * final_div_factor)
@@ -79,32 +64,23 @@ def one_cycle(
             return cosine_between(max_momentum, base_momentum, progress)
         return cosine_between(base_momentum, max_momentum, progress)
 
-    return build(optimizer, factor, warmup_steps, warmup, momentum if cycle_momentum else None)
+    return Curve(factor, momentum if cycle_momentum else None)
 
 
-@SCHEDULES.register(
+@register_schedule(
     "cyclic",
     aliases=("triangular",),
     reference="Smith 2017, Cyclical Learning Rates for Training Neural Networks, arXiv:1506.01186; "
     "https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.CyclicLR.html",
 )
-def cyclic(
-    optimizer: torch.optim.Optimizer,
-    total_steps: int,
-    step_size_up: PositiveInt = 2000,
-    min_lr_ratio: Fraction = 0.1,
-    warmup_steps: NonNegativeInt = 0,
-    warmup: WarmupKind = "linear",
-) -> FactorSchedule:
+def cyclic(span: int, step_size_up: PositiveInt = 2000, min_lr_ratio: Fraction = 0.1) -> Factor:
     """Triangular cyclical learning rate between ``min_lr_ratio`` * lr and lr, ``step_size_up`` steps each way.
 
+    The optimizer's learning rate is the top of the cycle.
+
     Args:
-        optimizer: The optimizer whose learning rate is scheduled; its lr is the top of the cycle.
-        total_steps: Length of training in optimizer steps.
         step_size_up: Steps from the bottom to the top (half a cycle).
         min_lr_ratio: Bottom of the cycle as a fraction of the top.
-        warmup_steps: Steps of warmup before cycling.
-        warmup: ``linear`` or ``exponential`` ramp.
     """
 
     def factor(s: int) -> float:
@@ -112,4 +88,4 @@ def cyclic(
         x = abs(s / step_size_up - 2 * cycle + 1)
         return min_lr_ratio + (1.0 - min_lr_ratio) * max(0.0, 1.0 - x)
 
-    return build(optimizer, factor, warmup_steps, warmup)
+    return factor

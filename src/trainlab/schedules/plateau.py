@@ -11,32 +11,52 @@ from pydantic import Field
 from trainlab.schedules._base import SCHEDULES, FactorSchedule, NonNegativeInt, WarmupKind, with_warmup
 
 
+@SCHEDULES.register(
+    "reduce_on_plateau",
+    aliases=("plateau",),
+    reference="https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html",
+)
 class ReduceOnPlateau(FactorSchedule):
-    """A step-based schedule whose factor drops by ``factor`` after ``patience`` observations without improvement.
+    """Multiply the learning rate by ``factor`` when the monitored value has not improved for ``patience`` checks.
 
-    The trainer steps it every optimizer step like any schedule; the value it watches arrives
-    through the callback hooks ``on_log`` (training loss) or ``on_eval_end`` (a split's metric),
-    so the run wires it in as a callback. Its state (best, bad observations, current scale)
-    is in ``state_dict``. The rule follows torch's ``ReduceLROnPlateau`` (relative threshold).
+    A step-based schedule like the others: the trainer steps it every optimizer step, and the
+    value it watches arrives through the callback hooks ``on_log`` (training loss) or
+    ``on_eval_end`` (a split's metric), so the run wires it in as a callback. Its state (best,
+    bad observations, current scale) is in ``state_dict``. The rule follows torch's
+    ``ReduceLROnPlateau`` (relative threshold).
+
+    Args:
+        optimizer: The optimizer whose learning rate is scheduled.
+        total_steps: Length of training in optimizer steps (unused: the monitored value decides).
+        factor: Multiplicative decrease.
+        patience: Observations without improvement tolerated before decreasing.
+        threshold: Relative improvement that counts.
+        mode: ``min`` for losses, ``max`` for scores such as accuracy.
+        monitor: ``train_loss`` (every log_every steps), ``val_loss``, or a metric of the evaluated split
+            (every train.eval_every steps).
+        min_lr_ratio: Floor of the learning rate as a fraction of the base one.
+        warmup_steps: Steps of warmup.
+        warmup: ``linear`` or ``exponential`` ramp.
     """
 
     def __init__(
         self,
         optimizer: torch.optim.Optimizer,
-        *,
-        reduce_factor: float,
-        patience: int,
-        threshold: float,
-        mode: str,
-        monitor: str,
-        min_lr_ratio: float,
-        warmup_steps: int,
-        warmup: str,
+        total_steps: int,
+        factor: Annotated[float, Field(gt=0, lt=1)] = 0.1,
+        patience: NonNegativeInt = 10,
+        threshold: Annotated[float, Field(ge=0)] = 1e-4,
+        mode: Literal["min", "max"] = "min",
+        monitor: str = "train_loss",
+        min_lr_ratio: Annotated[float, Field(ge=0, le=1)] = 0.0,
+        warmup_steps: NonNegativeInt = 0,
+        warmup: WarmupKind = "linear",
     ):
         self.scale = 1.0
         self.best = math.inf if mode == "min" else -math.inf
         self.bad_observations = 0
-        self.reduce_factor, self.patience, self.threshold = reduce_factor, patience, threshold
+        # ``factor`` is FactorSchedule's factor function, hence the longer name for the decrease.
+        self.reduce_factor, self.patience, self.threshold = factor, patience, threshold
         self.mode, self.monitor, self.min_lr_ratio = mode, monitor, min_lr_ratio
         super().__init__(optimizer, with_warmup(lambda step: self.scale, warmup_steps, warmup))
 
@@ -63,48 +83,3 @@ class ReduceOnPlateau(FactorSchedule):
     def on_eval_end(self, trainer: Any, split: str, metrics: dict[str, Any]) -> None:
         if self.monitor != "train_loss" and split == trainer.eval_on:
             self.observe(metrics["loss" if self.monitor == "val_loss" else self.monitor])
-
-
-@SCHEDULES.register(
-    "reduce_on_plateau",
-    aliases=("plateau",),
-    reference="https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html",
-)
-def reduce_on_plateau(
-    optimizer: torch.optim.Optimizer,
-    total_steps: int,
-    factor: Annotated[float, Field(gt=0, lt=1)] = 0.1,
-    patience: NonNegativeInt = 10,
-    threshold: Annotated[float, Field(ge=0)] = 1e-4,
-    mode: Literal["min", "max"] = "min",
-    monitor: str = "train_loss",
-    min_lr_ratio: Annotated[float, Field(ge=0, le=1)] = 0.0,
-    warmup_steps: NonNegativeInt = 0,
-    warmup: WarmupKind = "linear",
-) -> ReduceOnPlateau:
-    """Multiply the learning rate by ``factor`` when the monitored value has not improved for ``patience`` checks.
-
-    Args:
-        optimizer: The optimizer whose learning rate is scheduled.
-        total_steps: Length of training in optimizer steps.
-        factor: Multiplicative decrease.
-        patience: Observations without improvement tolerated before decreasing.
-        threshold: Relative improvement that counts.
-        mode: ``min`` for losses, ``max`` for scores such as accuracy.
-        monitor: ``train_loss`` (every log_every steps), ``val_loss``, or a metric of the evaluated split
-            (every train.eval_every steps).
-        min_lr_ratio: Floor of the learning rate as a fraction of the base one.
-        warmup_steps: Steps of warmup.
-        warmup: ``linear`` or ``exponential`` ramp.
-    """
-    return ReduceOnPlateau(
-        optimizer,
-        reduce_factor=factor,
-        patience=patience,
-        threshold=threshold,
-        mode=mode,
-        monitor=monitor,
-        min_lr_ratio=min_lr_ratio,
-        warmup_steps=warmup_steps,
-        warmup=warmup,
-    )

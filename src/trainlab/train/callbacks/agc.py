@@ -29,10 +29,30 @@ def adaptive_clip_grad_(parameters: list[nn.Parameter], clip_factor: float = 0.0
         p.grad.mul_(torch.where(grad_norm > max_norm, max_norm / grad_norm, torch.ones_like(grad_norm)))
 
 
+@CALLBACKS.register(
+    "agc",
+    aliases=("adaptive_grad_clip",),
+    reference="Brock, De, Smith & Simonyan 2021, High-Performance Large-Scale Image Recognition Without "
+    "Normalization, arXiv:2102.06171",
+)
 class AdaptiveGradientClipping:
-    """Applies :func:`adaptive_clip_grad_` after the backward pass, before the update (and the trainer's own clipping)."""
+    """Adaptive gradient clipping: per unit, clip ||G|| to clip_factor * ||W|| (clipping by norm and value are train options).
 
-    def __init__(self, clip_factor: float = 0.01, eps: float = 1e-3, skip_head: bool = True):
+    Applies :func:`adaptive_clip_grad_` after the backward pass, before the update (and the
+    trainer's own clipping).
+
+    Args:
+        clip_factor: Largest allowed gradient-to-weight norm ratio lambda.
+        eps: Floor of the weight norm, so zero-initialised weights can move.
+        skip_head: Leave the final ``head`` layer unclipped, as in the paper.
+    """
+
+    def __init__(
+        self,
+        clip_factor: Annotated[float, Field(gt=0.0)] = 0.01,
+        eps: Annotated[float, Field(gt=0.0)] = 1e-3,
+        skip_head: bool = True,
+    ):
         self.clip_factor, self.eps, self.skip_head = clip_factor, eps, skip_head
         self._params: list[nn.Parameter] | None = None
 
@@ -46,24 +66,3 @@ class AdaptiveGradientClipping:
 
     def on_after_backward(self, trainer: Any) -> None:
         adaptive_clip_grad_(self._params or [], self.clip_factor, self.eps)
-
-
-@CALLBACKS.register(
-    "agc",
-    aliases=("adaptive_grad_clip",),
-    reference="Brock, De, Smith & Simonyan 2021, High-Performance Large-Scale Image Recognition Without "
-    "Normalization, arXiv:2102.06171",
-)
-def agc(
-    clip_factor: Annotated[float, Field(gt=0.0)] = 0.01,
-    eps: Annotated[float, Field(gt=0.0)] = 1e-3,
-    skip_head: bool = True,
-) -> AdaptiveGradientClipping:
-    """Adaptive gradient clipping: per unit, clip ||G|| to clip_factor * ||W|| (clipping by norm and value are train options).
-
-    Args:
-        clip_factor: Largest allowed gradient-to-weight norm ratio lambda.
-        eps: Floor of the weight norm, so zero-initialised weights can move.
-        skip_head: Leave the final ``head`` layer unclipped, as in the paper.
-    """
-    return AdaptiveGradientClipping(clip_factor, eps, skip_head)

@@ -10,26 +10,38 @@ from pydantic import Field
 from trainlab.registry import CALLBACKS, METRICS
 
 
+@CALLBACKS.register(
+    "early_stopping",
+    reference="Prechelt 1998, Early Stopping - But When? (Neural Networks: Tricks of the Trade)",
+)
 class EarlyStopping:
-    """Stops training through ``trainer.should_stop``.
+    """Stop after ``patience`` evaluations without improvement, or at once on divergence or a non-finite value.
 
-    Checks, in order:
+    Stops training through ``trainer.should_stop``. Checks, in order:
 
     - a non-finite training loss or monitored value stops at once;
     - divergence: a training loss above ``divergence_factor`` times the best one stops at once;
     - patience: ``patience`` evaluations of ``trainer.eval_on`` in a row without an improvement
       of more than ``min_delta`` stop.
 
-    ``reason`` says which check fired; its state is checkpointed.
+    Needs ``train.eval_every`` for the patience check; divergence and non-finite checks run every
+    log. ``reason`` says which check fired; its state is checkpointed.
+
+    Args:
+        monitor: Metric of the evaluated split (``loss`` or a metric name); default the run's first metric.
+        patience: Evaluations without improvement tolerated.
+        min_delta: Smallest change that counts as an improvement.
+        mode: ``min`` or ``max``; ``auto`` reads the metric's direction from the registry.
+        divergence_factor: Stop when the training loss exceeds this multiple of its best value; None disables.
     """
 
     def __init__(
         self,
         monitor: str | None = None,
-        patience: int = 5,
-        min_delta: float = 0.0,
+        patience: Annotated[int, Field(ge=1)] = 5,
+        min_delta: Annotated[float, Field(ge=0.0)] = 0.0,
         mode: Literal["auto", "min", "max"] = "auto",
-        divergence_factor: float | None = 10.0,
+        divergence_factor: Annotated[float, Field(gt=1.0)] | None = 10.0,
     ):
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.mode, self.divergence_factor = mode, divergence_factor
@@ -90,28 +102,3 @@ class EarlyStopping:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best, self.bad_evaluations = state["best"], state["bad_evaluations"]
         self.best_train_loss, self.reason = state["best_train_loss"], state["reason"]
-
-
-@CALLBACKS.register(
-    "early_stopping",
-    reference="Prechelt 1998, Early Stopping - But When? (Neural Networks: Tricks of the Trade)",
-)
-def early_stopping(
-    monitor: str | None = None,
-    patience: Annotated[int, Field(ge=1)] = 5,
-    min_delta: Annotated[float, Field(ge=0.0)] = 0.0,
-    mode: Literal["auto", "min", "max"] = "auto",
-    divergence_factor: Annotated[float, Field(gt=1.0)] | None = 10.0,
-) -> EarlyStopping:
-    """Stop after ``patience`` evaluations without improvement, or at once on divergence or a non-finite value.
-
-    Needs ``train.eval_every`` for the patience check; divergence and non-finite checks run every log.
-
-    Args:
-        monitor: Metric of the evaluated split (``loss`` or a metric name); default the run's first metric.
-        patience: Evaluations without improvement tolerated.
-        min_delta: Smallest change that counts as an improvement.
-        mode: ``min`` or ``max``; ``auto`` reads the metric's direction from the registry.
-        divergence_factor: Stop when the training loss exceeds this multiple of its best value; None disables.
-    """
-    return EarlyStopping(monitor, patience, min_delta, mode, divergence_factor)

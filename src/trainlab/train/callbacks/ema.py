@@ -11,16 +11,32 @@ from trainlab.registry import CALLBACKS
 from trainlab.train.callbacks._swap import WeightSwap, averageable
 
 
+@CALLBACKS.register(
+    "ema",
+    reference="Polyak & Juditsky 1992, Acceleration of Stochastic Approximation by Averaging; "
+    "https://www.tensorflow.org/api_docs/python/tf/train/ExponentialMovingAverage",
+)
 class EMA(WeightSwap):
-    """Keeps ema = d * ema + (1 - d) * w after every step; evaluations see the EMA weights.
+    """Exponential moving average of the weights; evaluation and the saved model use the averaged weights.
 
-    With ``warmup``, the decay at update t is min(decay, (1 + t) / (10 + t)) (TensorFlow's
-    ``num_updates`` rule), so early averages are not dominated by the random initialisation.
-    Float buffers (batch-norm statistics) are averaged too. The live weights are in the model's
-    state and the EMA weights in this callback's ``state_dict``, so a checkpoint keeps both.
+    Keeps ema = d * ema + (1 - d) * w after every ``every`` steps. With ``warmup``, the decay at
+    update t is min(decay, (1 + t) / (10 + t)) (TensorFlow's ``num_updates`` rule), so early
+    averages are not dominated by the random initialisation. Float buffers (batch-norm
+    statistics) are averaged too. The live weights are in the model's state and the EMA weights
+    in this callback's ``state_dict``, so a checkpoint keeps both.
+
+    Args:
+        decay: Weight of the old average per update.
+        warmup: Ramp the decay as min(decay, (1 + t) / (10 + t)).
+        every: Update every N optimizer steps.
     """
 
-    def __init__(self, decay: float = 0.999, warmup: bool = True, every: int = 1):
+    def __init__(
+        self,
+        decay: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.999,
+        warmup: bool = True,
+        every: Annotated[int, Field(ge=1)] = 1,
+    ):
         super().__init__()
         self.decay, self.warmup, self.every = decay, warmup, every
         self.updates = 0
@@ -61,23 +77,3 @@ class EMA(WeightSwap):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.average = {n: t.clone() for n, t in state["average"].items()}
         self.updates = state["updates"]
-
-
-@CALLBACKS.register(
-    "ema",
-    reference="Polyak & Juditsky 1992, Acceleration of Stochastic Approximation by Averaging; "
-    "https://www.tensorflow.org/api_docs/python/tf/train/ExponentialMovingAverage",
-)
-def ema(
-    decay: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.999,
-    warmup: bool = True,
-    every: Annotated[int, Field(ge=1)] = 1,
-) -> EMA:
-    """Exponential moving average of the weights; evaluation and the saved model use the averaged weights.
-
-    Args:
-        decay: Weight of the old average per update.
-        warmup: Ramp the decay as min(decay, (1 + t) / (10 + t)).
-        every: Update every N optimizer steps.
-    """
-    return EMA(decay, warmup, every)

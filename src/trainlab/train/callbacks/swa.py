@@ -34,14 +34,26 @@ def recompute_batch_norm(model: nn.Module, dataset: Any, batch_size: int = 256) 
     model.train(was_training)
 
 
+@CALLBACKS.register(
+    "swa",
+    reference="Izmailov, Podoprikhin, Garipov, Vetrov & Wilson 2018, Averaging Weights Leads to Wider Optima and "
+    "Better Generalization, arXiv:1803.05407",
+)
 class SWA(WeightSwap):
-    """Averages the weights every ``every`` steps from ``start`` (a fraction of training) on.
+    """Stochastic weight averaging: the mean of the weights from ``start`` of training on, used for evaluation.
 
-    Evaluations after the start see the averaged weights, with batch-norm statistics
-    recomputed on the training split (Izmailov et al., Sec. 3.2); the final model is the average.
+    Averages the weights every ``every`` steps once a fraction ``start`` of training is done.
+    Evaluations after the start see the averaged weights, with batch-norm statistics recomputed
+    on the training split (Izmailov et al., Sec. 3.2); the final model is the average.
+
+    Args:
+        start: Fraction of training after which averaging begins.
+        every: Average every N optimizer steps.
     """
 
-    def __init__(self, start: float = 0.75, every: int = 1):
+    def __init__(
+        self, start: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.75, every: Annotated[int, Field(ge=1)] = 1
+    ):
         super().__init__()
         self.start, self.every = start, every
         self.count = 0
@@ -80,18 +92,3 @@ class SWA(WeightSwap):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.average = {n: t.clone() for n, t in state["average"].items()}
         self.count = state["count"]
-
-
-@CALLBACKS.register(
-    "swa",
-    reference="Izmailov, Podoprikhin, Garipov, Vetrov & Wilson 2018, Averaging Weights Leads to Wider Optima and "
-    "Better Generalization, arXiv:1803.05407",
-)
-def swa(start: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.75, every: Annotated[int, Field(ge=1)] = 1) -> SWA:
-    """Stochastic weight averaging: the mean of the weights from ``start`` of training on, used for evaluation.
-
-    Args:
-        start: Fraction of training after which averaging begins.
-        every: Average every N optimizer steps.
-    """
-    return SWA(start, every)
