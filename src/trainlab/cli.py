@@ -247,7 +247,7 @@ def schedule_plot(
     ] = False,
 ) -> None:
     """Draw a schedule's learning-rate curve (and momentum, where it changes)."""
-    from trainlab.schedules.plot import parse_spec, plot_schedule, schedule_curve
+    from trainlab.playground.schedule_plot import parse_spec, plot_schedule, schedule_curve
 
     parsed = parse_spec(spec)
     curve = schedule_curve(parsed, steps, lr)

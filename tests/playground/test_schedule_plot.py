@@ -3,7 +3,7 @@
 import json
 
 from trainlab.cli import main
-from trainlab.schedules.plot import schedule_curve
+from trainlab.playground.schedule_plot import schedule_curve
 
 
 def test_plot_writes_a_png(tmp_path):

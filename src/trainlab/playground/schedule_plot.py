@@ -10,7 +10,7 @@ import torch
 
 from trainlab.errors import ConfigError, Problem
 from trainlab.nn._spec import check_spec
-from trainlab.registry import SCHEDULES
+from trainlab.registry import get_registry
 
 
 def parse_spec(text: str) -> dict[str, Any]:
@@ -31,7 +31,9 @@ def schedule_curve(
     spec: str | Mapping[str, Any], total_steps: int, lr: float = 1.0
 ) -> dict[str, list[float]]:
     """The learning rate at every step (and the momentum, when the schedule changes it), on an SGD optimizer."""
-    entry, options = check_spec(SCHEDULES, spec, key="schedule", provided=("optimizer", "total_steps"))
+    entry, options = check_spec(
+        get_registry("schedule"), spec, key="schedule", provided=("optimizer", "total_steps")
+    )
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
     scheduler = entry.factory(optimizer, total_steps, **options)
     lrs, momenta = [], []
