@@ -1,5 +1,6 @@
 """Resuming a run directory through ``fit(resume=...)``, ``train.resume: auto`` and ``trainlab fit --resume``."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -118,7 +119,9 @@ def test_cli_sigterm_checkpoints_exits_143_and_resumes(tmp_path, uninterrupted):
     assert process.returncode == 128 + signal.SIGTERM, stderr
     assert "stopped by SIGTERM" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
-    assert (out / "checkpoints").is_dir() and not (out / "summary.json").exists()
+    assert (out / "checkpoints").is_dir()
+    interrupted = json.loads((out / "summary.json").read_text())
+    assert interrupted["status"] == "interrupted" and "SIGTERM" in (out / "error.txt").read_text()
     assert main(["fit", "--resume", str(out), "--set", "train.progress=false"]) == 0
-    assert (out / "summary.json").exists()
+    assert json.loads((out / "summary.json").read_text())["status"] == "finished"
     assert not [p for p in out.rglob("*.tmp")]

@@ -11,6 +11,16 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+# Read once at import: os.umask is process-wide, so reading it later could race with other threads.
+_UMASK = _current_umask()
+
+
 @contextlib.contextmanager
 def _replaced_on_success(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary file name beside ``path``; on success fsync it and rename it over ``path``.
@@ -25,6 +35,9 @@ def _replaced_on_success(path: str | os.PathLike) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp_name
+        # mkstemp makes the file private (0600), and a library writer may replace it: the finished file
+        # gets the permissions the user's umask gives any new file, like every other tool's output.
+        os.chmod(tmp_name, 0o666 & ~_UMASK)
         with open(tmp_name, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)

@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from trainlab import build
-from trainlab.errors import TrainlabError
+from trainlab.errors import ConfigError, Problem, TrainlabError
 from trainlab.models import count_parameters
-from trainlab.overrides import apply_overrides, quick_overrides
-from trainlab.recipe import DataSpec, Recipe, validate_recipe
+from trainlab.overrides import apply_overrides, flatten, parse_overrides, quick_overrides, replace_exclusive
+from trainlab.recipe import DataSpec, Recipe, validate_recipe, with_default_components, written_out
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import code_references, trusting_code
 from trainlab.registry import METRICS
@@ -67,11 +67,16 @@ def resolve_recipe(
     else:
         source = str(recipe)
         raw = read_recipe_file(recipe)
-    apply_overrides(raw, quick_overrides(fields))
-    apply_overrides(raw, overrides)
+    with_default_components(raw)
+    # Flags and --set override the recipe; one half of an exclusive pair replaces the recipe's other half.
+    given = {**quick_overrides(fields), **parse_overrides(overrides)}
+    notes = replace_exclusive(raw, given)
+    apply_overrides(raw, given)
     if python_data:
         raw.setdefault("data", {"name": "custom"})
-    return validate_recipe(raw, source=source, skip=_skips(python_model, python_data))
+    resolved = validate_recipe(raw, source=source, skip=_skips(python_model, python_data))
+    resolved.notes.extend(notes)
+    return resolved
 
 
 def fit(
@@ -146,8 +151,11 @@ def _run(
 
     # Everything the user can get wrong is checked here, before the run directory exists.
     parts = build.build_parts(recipe, model=model, data=data, device=device, process=process)
-
+    recorded = _reproducible(recipe, parts)
     resume_dir = resume_directory(resume, recipe.out, settings.resume)
+    if resume_dir is not None:
+        _check_resume_changes(resume_dir, recorded)
+
     run = None
     if save and process.is_main:
         run = (
@@ -155,8 +163,8 @@ def _run(
             if resume_dir
             else RunDirectory.create(recipe.out, recipe.run_name)
         )
-    if run is not None and resume_dir is None:
-        run.write_recipe(_reproducible(recipe).to_yaml(), note=_recipe_note(recipe, model))
+        if resume_dir is None:
+            run.write_recipe(recorded.to_yaml(), note=_recipe_note(recipe, model))
     run_callbacks = [*parts.callbacks, *callbacks]
     if run is not None:
         run_callbacks.append(JsonlLogger(run.metrics_path))
@@ -192,12 +200,23 @@ def _run(
         restore_latest(trainer, checkpoints, process)
         if run is not None:
             run.rewrite_metrics(trainer.history)
+            # The recorded recipe keeps up with what this session changed (a longer run, say).
+            note = f"Resumed at step {trainer.step}." if trainer.step else ""
+            run.write_recipe(
+                recorded.to_yaml(), note="\n".join(filter(None, [_recipe_note(recipe, model), note]))
+            )
 
+    first_step = trainer.step
     started = time.perf_counter()
-    history = trainer.fit()
+    try:
+        history = trainer.fit()
+    except BaseException as exc:
+        if run is not None:
+            run.record_failure(exc, step=trainer.step)
+        raise
     wall_time = time.perf_counter() - started
 
-    summary = _summary(recipe, parts, trainer, wall_time, run)
+    summary = _summary(recipe, parts, trainer, wall_time, run, first_step=first_step)
     if run is not None:
         run.save_weights(parts.model)
         run.write_summary(summary)
@@ -207,9 +226,48 @@ def _run(
     )
 
 
+# Keys a resumed run may change: how long it goes on, and how it reports. Anything else would be
+# silently overwritten by the checkpoint (the lr is in the optimizer's state) or would not fit it.
+RESUMABLE_CHANGES = (
+    "train.steps",
+    "train.epochs",
+    "train.log_every",
+    "train.eval_every",
+    "train.checkpoint_every",
+    "train.keep_last",
+    "train.progress",
+    "train.threads",
+    "train.resume",
+)
+
+
+def _check_resume_changes(resume_dir: Path, recorded: Recipe) -> None:
+    """Refuse to resume with settings that differ from the run's, except those a resume can honour.
+
+    Raises:
+        ConfigError: naming each differing key, its recorded and its new value, and the way out.
+    """
+    path = resume_dir / "recipe.yaml"
+    saved = flatten(validate_recipe(read_recipe_file(path), source=str(path)).to_dict())
+    now = flatten(recorded.to_dict())
+    differing = [key for key in sorted(saved.keys() | now.keys()) if saved.get(key) != now.get(key)]
+    refused = [key for key in differing if key not in RESUMABLE_CHANGES and key != "name"]
+    if refused:
+        raise ConfigError(
+            [
+                Problem(key, f"is {saved.get(key)!r} in the run being resumed but {now.get(key)!r} now")
+                for key in refused
+            ],
+            source=f"--resume {resume_dir}: a resumed run continues as recorded in {path}; only "
+            f"{', '.join(RESUMABLE_CHANGES)} may change. To train with other settings start a new run "
+            f"(trainlab fit {path} --set KEY=VALUE --out NEW_DIR)",
+        )
+
+
 def _recipe_note(recipe: Recipe, model: nn.Module | None) -> str:
-    """What recipe.yaml's header says beyond the recipe: a model from Python, code the run needs."""
-    notes = []
+    """What recipe.yaml's header says beyond the recipe: overrides that replaced a recipe key, a
+    model from Python, the code the run needs."""
+    notes = list(recipe.notes)
     if model is not None:
         notes.append(f"The model was passed from Python ({type(model).__name__}); `model` names none.")
     references = code_references(recipe.to_dict())
@@ -222,11 +280,23 @@ def _recipe_note(recipe: Recipe, model: nn.Module | None) -> str:
 
 
 def _summary(
-    recipe: Recipe, parts: build.TrainingParts, trainer: Trainer, wall_time: float, run: RunDirectory | None
+    recipe: Recipe,
+    parts: build.TrainingParts,
+    trainer: Trainer,
+    wall_time: float,
+    run: RunDirectory | None,
+    *,
+    first_step: int,
 ) -> dict[str, Any]:
-    """What summary.json holds: the final metrics of every split, then the facts of the run."""
+    """What summary.json holds: the final metrics of every split, then the facts of the run.
+
+    ``first_step`` is where this process started (a resumed run's checkpoint step): the wall time
+    and the speed are this session's, so they are reported with this session's steps.
+    """
     bundle = parts.bundle
+    session_steps = trainer.step - first_step
     return {
+        "status": "finished",
         **{
             split: trainer.last_eval[split]
             for split in ("train", "val", "test")
@@ -236,9 +306,11 @@ def _summary(
             "name": recipe.run_name,
             "dir": str(run.path) if run else None,
             "steps": trainer.step,
+            "resumed_from_step": first_step or None,
+            "session_steps": session_steps,
             "epochs": trainer.step * recipe.train.grad_accum_steps / max(len(parts.batches), 1),
             "wall_time_s": wall_time,
-            "steps_per_s": trainer.step / wall_time if wall_time > 0 else None,
+            "steps_per_s": session_steps / wall_time if wall_time > 0 else None,
             "parameters": count_parameters(parts.model),
             "device": str(trainer.device),
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -318,9 +390,15 @@ def _higher_is_better(metric: str) -> bool:
     return metric != "loss" and bool(METRICS.get(metric).flags.get("higher_is_better"))
 
 
-def _reproducible(recipe: Recipe) -> Recipe:
-    # The saved recipe describes what was trained, not where: re-running it makes a new run dir.
-    return recipe.model_copy(update={"out": None})
+def _reproducible(recipe: Recipe, parts: build.TrainingParts) -> Recipe:
+    """The recipe as the run directory records it: every default written out, a data path made
+    absolute (so evaluate works from any directory), and no ``out`` (re-running it makes a new run)."""
+    recorded = written_out(recipe, parts.bundle.task)
+    data = recorded.data
+    path = data.options.get("path")
+    if isinstance(path, str) and not Path(path).is_absolute():
+        data = data.model_copy(update={"path": str(Path(path).resolve())})
+    return recorded.model_copy(update={"out": None, "data": data})
 
 
 def _skips(python_model: bool, python_data: bool) -> tuple[str, ...]:

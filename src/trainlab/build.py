@@ -26,7 +26,7 @@ from trainlab.metrics import default_metrics
 from trainlab.models import build_model
 from trainlab.models._shapes import input_kind
 from trainlab.nn.init import apply_init
-from trainlab.recipe import Component, Recipe
+from trainlab.recipe import DEFAULT_LOSS, Component, Recipe
 from trainlab.registry import CALLBACKS, LOSSES, METRICS, OPTIMIZERS, SCHEDULES
 from trainlab.regularizers import REGULARIZERS
 from trainlab.train.callbacks.base import HOOKS
@@ -106,7 +106,7 @@ def _init_specs(recipe: Recipe) -> list[dict[str, Any]] | None:
 
 
 def build_loss(recipe: Recipe, bundle: DataBundle) -> nn.Module:
-    spec = recipe.loss or Component(name="cross_entropy" if bundle.task == "classification" else "mse")
+    spec = recipe.loss or Component(name=DEFAULT_LOSS[bundle.task])
     entry = LOSSES.get(spec.name, key="loss.name")
     provided = {"class_counts": train_class_counts(bundle)} if "class_counts" in entry.parameters() else {}
     loss = entry.build(**provided, **spec.options)

@@ -277,9 +277,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for split in ("train", "val", "test"):
         if split in summary:
             console.print(_metrics_table(split, summary[split]))
+    steps = f"{run['session_steps']} steps"
+    if run.get("resumed_from_step"):
+        steps += f" (resumed at step {run['resumed_from_step']}, now at {run['steps']})"
+    speed = f" ({run['steps_per_s']:.0f} steps/s)" if run["steps_per_s"] else ""
     console.print(
-        f"{run['steps']} steps in {run['wall_time_s']:.1f} s ({run['steps_per_s']:.0f} steps/s), "
-        f"{run['parameters']:,} parameters" + (f"; run directory: {run['dir']}" if run["dir"] else "")
+        f"{steps} in {run['wall_time_s']:.1f} s{speed}, {run['parameters']:,} parameters"
+        + (f"; run directory: {run['dir']}" if run["dir"] else "")
     )
 
 

@@ -8,13 +8,15 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from trainlab.data.transforms.scaling import Scaling
 from trainlab.errors import ConfigError, Problem, did_you_mean
+from trainlab.metrics.defaults import default_metrics
 from trainlab.overrides import apply_overrides
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import code_trusted, is_reference, untrusted_message
+from trainlab.registry import Registry, get_registry
 from trainlab.train.settings import TrainSettings
 
 
@@ -116,17 +118,98 @@ class Recipe(BaseModel):
             raise ValueError("`train.resume: auto` needs `out`: the run directory to resume from")
         return self
 
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """How the recipe was resolved, where a reader of the file would not guess it (overrides that
+        replaced a recipe key, say); written into the run directory's recipe.yaml header."""
+        return self._notes
+
     @property
     def run_name(self) -> str:
         model = self.model.name.rsplit(":", 1)[-1] if self.model else "custom"
         return self.name or f"{self.data.name}-{model}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The fully resolved recipe as plain data (every default written out)."""
-        return self.model_dump(mode="json")
+        """The recipe as plain data: lists for tuples, and floats kept as floats (an infinite lr stays inf)."""
+        plain: dict[str, Any] = _plain(self.model_dump(mode="python"))
+        return plain
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
+
+
+def with_default_components(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with each component that has a default (the optimizer: adam) written in, so that
+    overriding one of its options (``--lr``) keeps the default rather than dropping its name."""
+    for field, info in Recipe.model_fields.items():
+        if raw.get(field) is None and info.default_factory is not None:
+            default = info.default_factory()  # type: ignore[call-arg]  # pydantic's factories take no data here
+            if isinstance(default, Component):
+                raw[field] = default.model_dump()
+    return raw
+
+
+# The loss a run uses when its recipe names none.
+DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
+
+
+def written_out(recipe: Recipe, task: str) -> Recipe:
+    """The recipe with every default a run used written out, as its run directory records it.
+
+    The run name, the task's default loss and metrics, and every option of every component at
+    the value it had (the user's, else the factory's default), so that the file says what ran.
+    """
+    raw = recipe.to_dict()
+    raw["name"] = recipe.run_name
+    raw["loss"] = raw["loss"] or {"name": DEFAULT_LOSS[task]}
+    if raw["metrics"] is None:
+        raw["metrics"] = [{"name": name} for name in default_metrics(task)]
+    for field, (kind, provided) in COMPONENT_FIELDS.items():
+        value = raw.get(field)
+        if value is None:
+            continue
+        registry = get_registry(kind)
+        if isinstance(value, list):
+            raw[field] = [_with_defaults(item, registry, provided) for item in value]
+        else:
+            raw[field] = _with_defaults(value, registry, provided)
+    return Recipe.model_validate(raw)
+
+
+def _with_defaults(spec: Any, registry: Registry, provided: Sequence[str]) -> Any:
+    """A component spec as ``{name, **the user's options, **every other option at its default}``."""
+    spec = {"name": spec} if isinstance(spec, str) else dict(spec)
+    name = spec.get("name")
+    if not isinstance(name, str) or is_reference(name) or name not in registry:
+        return spec  # the user's own code, or data passed from Python: its options are what was given
+    for option, parameter in registry.get(name).parameters().items():
+        if option in provided or option in spec or parameter.default is parameter.empty:
+            continue
+        default = _plain(parameter.default)
+        if _is_plain_data(default):
+            spec[option] = default
+    return spec
+
+
+def _plain(value: Any) -> Any:
+    """Containers as dicts and lists, paths as strings: what YAML and JSON write."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _is_plain_data(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return all(isinstance(key, str) and _is_plain_data(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_is_plain_data(item) for item in value)
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,8 +271,6 @@ def check_components(raw: Mapping[str, Any], skip: Sequence[str] = ()) -> list[P
     Works on the raw mapping so that it can run beside structural validation; a component whose
     own structure is broken is left to that validation.
     """
-    from trainlab.registry import get_registry
-
     problems: list[Problem] = []
     for field, (kind, provided) in COMPONENT_FIELDS.items():
         value = raw.get(field)
@@ -211,8 +292,9 @@ def check_components(raw: Mapping[str, Any], skip: Sequence[str] = ()) -> list[P
             if component.name not in registry:
                 problems.append(Problem(f"{key}.name", registry.unknown_name_message(component.name)))
                 continue
+            also_valid = [f for f in DataSpec.model_fields if f != "name"] if field == "data" else ()
             _, found = registry.get(component.name).check_kwargs(
-                component.options, provided=provided, key=key
+                component.options, provided=provided, key=key, also_valid=also_valid
             )
             problems.extend(found)
     return problems
@@ -220,8 +302,6 @@ def check_components(raw: Mapping[str, Any], skip: Sequence[str] = ()) -> list[P
 
 def check_soft_targets(raw: Mapping[str, Any]) -> list[Problem]:
     """Augmentations that mix labels (mixup, cutmix) against a loss that needs class indices."""
-    from trainlab.registry import get_registry
-
     loss = raw.get("loss")
     loss_name = loss if isinstance(loss, str) else loss.get("name") if isinstance(loss, Mapping) else None
     losses, augmentations = get_registry("loss"), get_registry("augmentation")

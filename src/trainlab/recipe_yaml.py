@@ -12,8 +12,28 @@ import yaml
 from trainlab.errors import TrainlabError
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping that gives the same key twice (plain YAML would silently keep the last)."""
+
+
 class _RecipeLoader(yaml.SafeLoader):
-    """SafeLoader that reads ``1e-3`` as a float (YAML 1.1 wants ``1.0e-3`` and would give a string)."""
+    """SafeLoader that reads ``1e-3`` as a float (YAML 1.1 wants ``1.0e-3`` and would give a string)
+    and refuses a key given twice in one mapping, which plain YAML resolves silently to the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                raise DuplicateKeyError(
+                    None,
+                    None,
+                    f"key '{key}' appears twice (line {first} and line {key_node.start_mark.line + 1}); keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
 
 
 _FLOAT = re.compile(

@@ -53,7 +53,12 @@ class Entry:
         return any(p.kind is p.VAR_KEYWORD for p in _signature(self.factory).parameters.values())
 
     def check_kwargs(
-        self, kwargs: Mapping[str, Any], *, provided: typing.Iterable[str] = (), key: str = ""
+        self,
+        kwargs: Mapping[str, Any],
+        *,
+        provided: typing.Iterable[str] = (),
+        key: str = "",
+        also_valid: typing.Iterable[str] = (),
     ) -> tuple[dict[str, Any], list[Problem]]:
         """Check options against the factory's signature and type annotations, without building.
 
@@ -62,6 +67,8 @@ class Entry:
             provided: Parameters the caller will fill in itself (e.g. ``params`` for an optimizer);
                 the user may not set them and they do not count as missing.
             key: The user's key for this component (e.g. ``"optimizer"``), used to name problems.
+            also_valid: Other keys valid beside the options (``data.val_fraction`` beside a dataset's
+                own options), offered when an unknown option looks like one of them.
 
         Returns:
             The options converted to their annotated types, and every problem found.
@@ -80,7 +87,7 @@ class Entry:
                 continue
             if option not in params and not self.accepts_any_kwarg():
                 settable = [p for p in params if p not in provided]
-                hint = did_you_mean(option, settable) or (
+                hint = did_you_mean(option, [*settable, *also_valid]) or (
                     f"; {self.kind} '{self.name}' takes "
                     + (", ".join(settable) if settable else "no options")
                 )

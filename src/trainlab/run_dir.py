@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import platform
+import traceback
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,14 @@ from trainlab.models import build_model
 from trainlab.recipe import validate_recipe
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import trusting_code
+from trainlab.train.signals import TrainingInterrupted
 
 RECIPE = "recipe.yaml"
 METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
 WEIGHTS = "model.safetensors"
 CHECKPOINTS = "checkpoints"
+ERROR = "error.txt"
 
 
 class RunDirectory:
@@ -97,6 +100,18 @@ class RunDirectory:
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json_atomic(self.path / SUMMARY, summary)
 
+    def record_failure(self, error: BaseException, *, step: int) -> None:
+        """Say why the run stopped: ``error.txt`` (the message; a traceback for a bug) and a summary.json
+        whose ``status`` is ``interrupted`` (SIGTERM/SIGINT, resumable) or ``failed``."""
+        interrupted = isinstance(error, (TrainingInterrupted, KeyboardInterrupt))
+        message = str(error) or type(error).__name__
+        text = message if isinstance(error, TrainlabError) else "".join(traceback.format_exception(error))
+        write_text_atomic(self.path / ERROR, text.rstrip() + "\n")
+        status = "interrupted" if interrupted else "failed"
+        self.write_summary(
+            {"status": status, "error": f"{type(error).__name__}: {message}", "run": {"step": step}}
+        )
+
     def save_weights(self, model: nn.Module) -> None:
         write_with_atomic(self.path / WEIGHTS, lambda tmp: _weights.save_weights(model, tmp))
 
@@ -137,7 +152,13 @@ def load_model(run_dir: str | os.PathLike[str], *, trust_code: bool = False) -> 
     if not model_spec:
         raise TrainlabError(f"the run in '{run.path}' trained a model passed from Python; load it yourself")
     model_spec = {"name": model_spec} if isinstance(model_spec, str) else dict(model_spec)
-    data = run.read_summary()["data"]
+    summary = run.read_summary()
+    if summary.get("status", "finished") != "finished":
+        raise TrainlabError(
+            f"the run in '{run.path}' {summary['status']} at step {summary['run']['step']} ({summary.get('error')}; "
+            f"see {ERROR}) and has no final weights; continue it with `trainlab fit --resume {run.path}`"
+        )
+    data = summary["data"]
     with trusting_code(trust_code):
         num_outputs = (
             data.get("num_outputs") or data["num_classes"] or _num_outputs_of(raw, run.path / RECIPE)

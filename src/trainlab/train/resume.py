@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -50,7 +51,7 @@ def restore_latest(
     barrier(process)
     loaded = checkpoints.load_latest()
     if loaded is None:
-        if (checkpoints.directory.parent / "summary.json").exists():
+        if _finished(checkpoints.directory.parent / "summary.json"):
             raise TrainlabError(
                 f"--resume: '{checkpoints.directory.parent}' is a finished run without checkpoints; "
                 "nothing to continue (set train.checkpoint_every to make runs resumable)"
@@ -61,3 +62,8 @@ def restore_latest(
     state, info = loaded
     trainer.load_state_dict(state)
     return info
+
+
+def _finished(summary: Path) -> bool:
+    """Whether summary.json says the run finished (a failed or interrupted run's summary says so too)."""
+    return summary.exists() and json.loads(summary.read_text()).get("status", "finished") == "finished"
