@@ -3,7 +3,8 @@
 A checkpoint is a folder ``checkpoints/step-00000100/`` holding ``state.pt`` and ``manifest.json``.
 The folder counts as complete only once its manifest exists and the sha256 it records matches
 the state file, so a process killed at any instant leaves either a complete checkpoint or one
-that resume ignores (and removes).
+that resume ignores (and removes). The manifest also records the torch thread count of the
+process that wrote it, which a resumed run reuses (see ``trainlab.train.threads``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class CheckpointInfo:
     path: Path
     step: int
     metric: float | None
+    threads: int | None = None  # torch's intra-op threads in the writing process; None in older manifests
 
     @property
     def state_path(self) -> Path:
@@ -118,7 +120,8 @@ class CheckpointManager:
         """Write a checkpoint in the crash-safe order, then prune old ones.
 
         1. ``state.pt`` through a temporary file in its folder, fsync, ``os.replace``, fsync of
-           the folder; 2. ``manifest.json`` with its sha256, the same way, last.
+           the folder; 2. ``manifest.json`` with its sha256 and this process's torch thread count,
+           the same way, last.
         """
         folder = self.directory / f"{PREFIX}{step:08d}"
         if folder.exists():
@@ -128,9 +131,15 @@ class CheckpointManager:
         fsync_directory(self.directory)
         save_state(folder / STATE, state)
         recorded_metric = metric if metric is None or math.isfinite(metric) else None
-        manifest = {"step": step, "metric": recorded_metric, "files": {STATE: sha256(folder / STATE)}}
+        threads = torch.get_num_threads()
+        manifest = {
+            "step": step,
+            "metric": recorded_metric,
+            "threads": threads,
+            "files": {STATE: sha256(folder / STATE)},
+        }
         write_json_atomic(folder / MANIFEST, manifest)
-        info = CheckpointInfo(folder, step, recorded_metric)
+        info = CheckpointInfo(folder, step, recorded_metric, threads)
         self.prune()
         return info
 
@@ -140,7 +149,11 @@ class CheckpointManager:
         for folder in self._folders():
             try:
                 manifest = json.loads((folder / MANIFEST).read_text())
-                found.append(CheckpointInfo(folder, int(manifest["step"]), manifest.get("metric")))
+                found.append(
+                    CheckpointInfo(
+                        folder, int(manifest["step"]), manifest.get("metric"), manifest.get("threads")
+                    )
+                )
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         return sorted(found, key=lambda info: info.step, reverse=True)

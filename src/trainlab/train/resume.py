@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from trainlab.errors import TrainlabError
 from trainlab.train.checkpoint import CheckpointInfo, CheckpointManager
 from trainlab.train.distributed import ProcessContext, barrier
@@ -60,6 +62,15 @@ def restore_latest(
             log.warning("no complete checkpoint in %s; starting from step 0", checkpoints.directory)
         return None
     state, info = loaded
+    # Unless train.threads says otherwise, trainlab.train.threads has already set the recorded count.
+    if info.threads not in (None, torch.get_num_threads()) and process.is_main:
+        log.warning(
+            "%s was written with %d torch threads and this run uses %d (train.threads), so it will not "
+            "end bit-identical to an uninterrupted run; train.threads=auto reuses the recorded count",
+            info.path,
+            info.threads,
+            torch.get_num_threads(),
+        )
     trainer.load_state_dict(state)
     return info
 
