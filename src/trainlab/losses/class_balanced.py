@@ -35,6 +35,8 @@ class ClassBalancedLoss(nn.Module):
         gamma: Focusing parameter of the focal and sigmoid bases (sigmoid with gamma 0 is plain BCE).
     """
 
+    weight: torch.Tensor
+
     def __init__(
         self,
         class_counts: list[int],

@@ -30,6 +30,8 @@ class LDAMLoss(nn.Module):
         scale: Logit scale s (30 in the reference code, which normalises features).
     """
 
+    margins: torch.Tensor
+
     def __init__(
         self,
         class_counts: list[int],

@@ -48,7 +48,7 @@ def require_input_kind(model: str, input_shape: Sequence[int], supported: Sequen
             (``model.name``), since choosing another model is the fix.
     """
     kind = input_kind(input_shape)
-    if kind in supported:
+    if kind is not None and kind in supported:
         return kind
     wanted = " or ".join(kind_phrase(k) for k in supported)
     alternatives = [e.name for e in MODELS if kind in e.flags.get("inputs", ())]

@@ -161,6 +161,8 @@ DropoutSpec = Annotated[str | dict[str, Any], spec_validator(DROPOUTS, provided=
 
 def make_dropout(spec: ComponentSpec | float, spatial_dims: int, *, key: str = "dropout") -> nn.Module:
     """A dropout layer from a probability (plain dropout) or a name / ``{name: ..., p: ...}``."""
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+    if isinstance(spec, (int, float)):
+        if isinstance(spec, bool):
+            raise ConfigError([Problem("", f"expected a probability or a dropout name, got {spec!r}")])
         return nn.Dropout(float(spec))
     return build_from_spec(DROPOUTS, spec, spatial_dims, key=key, provided=_PROVIDED)

@@ -22,7 +22,7 @@ import fnmatch
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import torch
 from pydantic import Field
@@ -61,14 +61,16 @@ class Initializer:
                 else:
                     nn.init.constant_(parameter, self.bias)
             return
+        weight = cast(torch.Tensor, module.weight)
         if nn.utils.parametrize.is_parametrized(module, "weight"):
-            weight = torch.empty_like(module.weight)
+            weight = torch.empty_like(weight)
             self.fill(weight)
             module.weight = weight
         else:
-            self.fill(module.weight)
-        if getattr(module, "bias", None) is not None:
-            nn.init.constant_(module.bias, self.bias)
+            self.fill(weight)
+        bias = getattr(module, "bias", None)
+        if isinstance(bias, torch.Tensor):
+            nn.init.constant_(bias, self.bias)
 
 
 def _initializer(
@@ -260,7 +262,7 @@ InitSpec = Annotated[str | dict[str, Any], spec_validator(INITS)]
 
 def _residual_branch_ends(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """The last weight layer of each module that has a ``branch`` (trainlab's ResidualBlock)."""
-    ends = []
+    ends: list[tuple[str, nn.Module]] = []
     for name, module in model.named_modules():
         branch = getattr(module, "branch", None)
         if isinstance(branch, nn.Module):

@@ -42,7 +42,9 @@ def stochastic_pool(
     spatial_dims = inputs.dim() - 2
     n, c, *sizes = inputs.shape
     out_sizes = [s // kernel_size for s in sizes]
-    cropped = inputs[(..., *[slice(0, o * kernel_size) for o in out_sizes])]
+    cropped = inputs
+    for dim, size in enumerate(out_sizes, start=2):
+        cropped = cropped.narrow(dim, 0, size * kernel_size)
     if spatial_dims == 1:
         windows = cropped.reshape(n, c, out_sizes[0], kernel_size)
     else:
@@ -92,6 +94,7 @@ def avg(spatial_dims: int, kernel_size: KernelSize = 2, stride: KernelSize | Non
         stride: Step between windows; default the kernel size.
     """
     _require_spatial("avg", spatial_dims)
+    stride = kernel_size if stride is None else stride
     return (nn.AvgPool1d if spatial_dims == 1 else nn.AvgPool2d)(kernel_size, stride)
 
 

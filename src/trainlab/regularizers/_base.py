@@ -35,11 +35,15 @@ def weight_parameters(model: nn.Module, pattern: str = "*", include_bias: bool =
     ]
 
 
-def weight_layers(model: nn.Module, pattern: str = "*") -> list[tuple[str, nn.Module]]:
+WeightLayer = nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d
+
+
+def weight_layers(model: nn.Module, pattern: str = "*") -> list[tuple[str, WeightLayer]]:
     """Linear and convolution layers whose module names match ``pattern``."""
-    kinds = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
     return [
-        (n, m) for n, m in model.named_modules() if isinstance(m, kinds) and fnmatch.fnmatchcase(n, pattern)
+        (n, m)
+        for n, m in model.named_modules()
+        if isinstance(m, WeightLayer) and fnmatch.fnmatchcase(n, pattern)
     ]
 
 

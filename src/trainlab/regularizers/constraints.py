@@ -8,7 +8,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from trainlab.regularizers._base import REGULARIZERS, weight_layers
+from trainlab.regularizers._base import REGULARIZERS, WeightLayer, weight_layers
 
 
 @REGULARIZERS.register(
@@ -26,7 +26,7 @@ class MaxNorm:
     def __init__(self, max_norm: Annotated[float, Field(gt=0.0)] = 3.0, pattern: str = "*"):
         self.max_norm = max_norm
         self.pattern = pattern
-        self._layers: list[nn.Module] = []
+        self._layers: list[WeightLayer] = []
 
     def attach(self, model: nn.Module) -> None:
         self._layers = [m for _, m in weight_layers(model, self.pattern)]

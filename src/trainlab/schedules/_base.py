@@ -45,7 +45,7 @@ class FactorSchedule(LRScheduler):
         self.momentum = momentum
         super().__init__(optimizer)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | torch.Tensor]:
         step = self.last_epoch
         if self.momentum is not None:
             set_momentum(self.optimizer, self.momentum(step))
