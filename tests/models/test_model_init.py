@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 import trainlab
 from trainlab.errors import ConfigError
@@ -63,24 +62,32 @@ def test_recipe_level_init_applies_after_the_models_own():
         "data": "iris",
         "model": {"name": "mlp", "init": "zeros"},
         "init": {"name": "constant", "value": 0.5},
+        "optimizer": {"name": "sgd", "lr": 1e-9},  # a step that leaves the weights where init put them
         "train": {"steps": 1},
     }
-    result = trainlab.fit(recipe, save=False)
-    assert result.model is not None
-    first = next(m for m in result.model.modules() if isinstance(m, nn.Linear))
-    assert not torch.all(first.weight == 0)  # the recipe's constant 0.5 won, then one step moved it
+    model = trainlab.fit(recipe, save=False).model
+    for layer in weight_layers(model):
+        torch.testing.assert_close(layer.weight, torch.full_like(layer.weight, 0.5), rtol=0, atol=1e-6)
+        torch.testing.assert_close(layer.bias, torch.zeros_like(layer.bias), rtol=0, atol=1e-6)
 
 
-def test_a_recipe_with_model_init_trains_a_step():
+def test_a_recipe_with_model_init_trains_with_that_init():
     result = trainlab.fit(
         {
             "data": "iris",
-            "model": {"name": "mlp", "init": {"name": "kaiming_uniform", "mode": "fan_out"}},
-            "train": {"steps": 2},
+            "model": {"name": "mlp", "width": 512, "init": {"name": "kaiming_uniform", "mode": "fan_out"}},
+            "optimizer": {"name": "sgd", "lr": 1e-9},
+            "train": {"steps": 2, "log_every": 1},
         },
         save=False,
     )
-    assert len([r for r in result.history if r["type"] == "step"]) >= 1
+    losses = [r["loss"] for r in result.history if r["type"] == "step"]
+    assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
+    # He uniform over fan_out = 512: U(-b, b), b = sqrt(2) * sqrt(3 / 512), so std b / sqrt(3) =
+    # sqrt(2 / 512); torch's default for Linear(4, 512) would be 1 / sqrt(12) (b = 1 / sqrt(4)).
+    weight = result.model.linear1.weight.detach()
+    assert float(weight.std()) == pytest.approx(math.sqrt(2.0 / 512), rel=0.05)
+    assert float(weight.abs().max()) <= math.sqrt(2.0) * math.sqrt(3.0 / 512) + 1e-6
 
 
 def test_an_unknown_init_names_the_model_init_key():

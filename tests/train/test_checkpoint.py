@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+import trainlab
 from trainlab._io import remove_temp_files
 from trainlab.registry import CALLBACKS, SCHEDULES
 from trainlab.run_dir import RunDirectory
@@ -173,10 +174,35 @@ def test_every_schedule_state_round_trips_through_a_weights_only_checkpoint(tmp_
     assert load_state(tmp_path / "state.pt")["scheduler"] == schedule.state_dict()
 
 
+def _same_state(first, second):
+    """Equal nested states: tensors element for element, everything else by ==."""
+    if isinstance(first, dict):
+        return (
+            isinstance(second, dict)
+            and first.keys() == second.keys()
+            and all(_same_state(first[key], second[key]) for key in first)
+        )
+    if isinstance(first, torch.Tensor):
+        return isinstance(second, torch.Tensor) and torch.equal(first, second)
+    return first == second
+
+
 @pytest.mark.parametrize("name", [entry.name for entry in CALLBACKS.list()])
 def test_every_callback_state_round_trips_through_a_weights_only_checkpoint(tmp_path, name):
     callback = CALLBACKS.get(name).build()
     if not hasattr(callback, "state_dict"):
         pytest.skip(f"{name} keeps no state")
-    save_state(tmp_path / "state.pt", {"callback": callback.state_dict()})
-    load_state(tmp_path / "state.pt")
+    untrained = callback.state_dict()
+    recipe = {
+        "data": "iris",
+        "model": {"name": "mlp", "width": 8},
+        "train": {"steps": 8, "batch_size": 16, "log_every": 1, "eval_every": 2},
+    }
+    trainlab.fit(recipe, callbacks=[callback], save=False)
+    state = callback.state_dict()
+    assert not _same_state(state, untrained), "training should give the callback some state to save"
+
+    save_state(tmp_path / "state.pt", {"callback": state})
+    restored = CALLBACKS.get(name).build()
+    restored.load_state_dict(load_state(tmp_path / "state.pt")["callback"])
+    assert _same_state(restored.state_dict(), state)
