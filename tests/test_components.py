@@ -290,3 +290,29 @@ def test_every_sampler_trains_on_long_tailed_data(name):
 def test_every_callback_trains(name):
     recipe = {"data": "iris", "model": {"name": "mlp", "width": 8}, "callbacks": [name]}
     assert_trained(trainlab.fit({"train": {**TRAIN, "eval_every": 1}, **recipe}, save=False))
+
+
+# ---- option docs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "activation",
+        "norm",
+        "pooling",
+        "dropout",
+        "init",
+        "model",
+        "loss",
+        "regularizer",
+        "schedule",
+        "callback",
+    ],
+)
+def test_every_option_is_documented(kind):
+    undocumented = {
+        entry.name: [name for name, option in entry.describe()["options"].items() if not option["doc"]]
+        for entry in trainlab.catalog(kind)
+    }
+    assert {name: options for name, options in undocumented.items() if options} == {}
