@@ -4,8 +4,8 @@ Every run is ``trainlab fit`` in a subprocess, killed with SIGKILL, then continu
 ``trainlab fit --resume`` until that exits 0. A kill lands in one of three ways:
 
 - ``time``: at a random moment in a window of the run (``--window``, as fractions of the
-  uninterrupted run's time from writing recipe.yaml to its exit: start-up, which a loaded machine
-  can stretch to most of the wall time, is left out);
+  uninterrupted run's time from writing recipe.yaml to writing summary.json: start-up, which a
+  loaded machine can stretch to most of the wall time, is left out);
 - ``write``: the moment a checkpoint folder appears without its manifest (mid-write);
 - ``final``: a random moment after the last step's checkpoint is complete, which covers the final
   evaluation, the ``model.safetensors`` write and the ``summary.json`` write.
@@ -25,6 +25,8 @@ Modes:
   ``train.checkpoint_every=25``, killed between 30% and 90% of the run; trainlab's default threads.
 
 ``--hog N`` runs N busy loops beside everything (the reference too), bounded by ``--hog-seconds``.
+``--resume-env KEY=VALUE`` sets a variable in the resuming processes only: ``OMP_NUM_THREADS=2``
+gives them another default thread count than the killed process had, as a busy machine can.
 
     python benchmarks/kill_soak.py --mode fast --runs 20 --during-write 6 --final 4
     python benchmarks/kill_soak.py --mode issue --runs 50 --during-write 5 --final 15 --hog 2
@@ -44,18 +46,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import torch
 import yaml
-from safetensors.torch import load_file
-
-from trainlab.train.checkpoint import CheckpointError, CheckpointInfo, CheckpointManager, load_state
-
-COMPARED_FILES = ("model.safetensors", "metrics.jsonl")
+from run_diff import check_checkpoints, checkpoint_differences, diagnose, resume_point, same_as_reference
 
 FAST_RECIPE = {
     "data": {"name": "mnist1d"},
@@ -204,120 +199,6 @@ def kill_after(process: subprocess.Popen, appears: Path, delay: float, timeout: 
 
 
 # ------------------------------------------------------------------------------------------------
-# Comparing with the reference
-
-
-def check_checkpoints(run: Path) -> list[str]:
-    problems = []
-    manager = CheckpointManager(run / "checkpoints")
-    for info in manager.complete():
-        try:
-            manager.verify(info)
-            load_state(info.state_path)
-        except Exception as exc:  # noqa: BLE001 (report any failure, keep soaking)
-            problems.append(f"{info.path.name}: {exc}")
-    return problems
-
-
-def resume_point(run: Path) -> CheckpointInfo | None:
-    """The checkpoint ``--resume`` will load: the newest complete one that matches its manifest."""
-    manager = CheckpointManager(run / "checkpoints")
-    for info in manager.complete():
-        try:
-            manager.verify(info)
-            return info
-        except CheckpointError:
-            continue
-    return None
-
-
-def flat_items(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """``(dotted.path, leaf)`` for every leaf of nested dicts, lists and tuples."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from flat_items(item, f"{prefix}{key}.")
-    elif isinstance(value, (list, tuple)) and not all(isinstance(item, (int, float)) for item in value):
-        for index, item in enumerate(value):
-            yield from flat_items(item, f"{prefix}{index}.")
-    else:
-        yield prefix.rstrip("."), value
-
-
-def describe_difference(name: str, ours: Any, theirs: Any) -> str | None:
-    """None if equal (tensors bit for bit), else a line saying how ``name`` differs."""
-    if isinstance(ours, torch.Tensor) and isinstance(theirs, torch.Tensor):
-        if ours.shape == theirs.shape and ours.dtype == theirs.dtype and torch.equal(ours, theirs):
-            return None
-        if ours.shape != theirs.shape or not ours.is_floating_point():
-            return f"{name}: {tuple(ours.shape)} {ours.dtype} vs {tuple(theirs.shape)} {theirs.dtype}"
-        gap = (ours.double() - theirs.double()).abs()
-        return (
-            f"{name}: {int((gap > 0).sum())}/{gap.numel()} elements differ, max |diff| {gap.max().item():.3g}"
-        )
-    return None if ours == theirs else f"{name}: {ours!r:.60} vs {theirs!r:.60}"
-
-
-def differing_entries(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
-    ours_flat, theirs_flat = dict(flat_items(ours)), dict(flat_items(theirs))
-    lines = [f"{name}: only in one of them" for name in sorted(ours_flat.keys() ^ theirs_flat.keys())]
-    for name in ours_flat.keys() & theirs_flat.keys():
-        line = describe_difference(name, ours_flat[name], theirs_flat[name])
-        if line:
-            lines.append(line)
-    return sorted(lines)
-
-
-def checkpoint_state(run: Path, step: int) -> dict[str, Any] | None:
-    path = run / "checkpoints" / f"step-{step:08d}" / "state.pt"
-    return load_state(path) if path.exists() else None
-
-
-def first_differing_line(ours: Path, theirs: Path) -> str | None:
-    mine = ours.read_text().splitlines() if ours.exists() else []
-    reference = theirs.read_text().splitlines()
-    for number, (line, expected) in enumerate(zip(mine, reference, strict=False), start=1):
-        if line != expected:
-            return f"line {number}: {line[:150]}\n         expected: {expected[:150]}"
-    if len(mine) != len(reference):
-        return f"{len(mine)} lines, the reference has {len(reference)}"
-    return None
-
-
-def diagnose(run: Path, reference: Path, steps: int, resumed_from: CheckpointInfo | None) -> list[str]:
-    """What differs from the reference, and whether it already differed where the run resumed."""
-    lines = [f"run directory kept: {run}"]
-    start = f"step {resumed_from.step} ({resumed_from.path.name})" if resumed_from else "step 0 (none)"
-    lines.append(f"resumed from checkpoint {start}")
-    if (run / "model.safetensors").exists():
-        ours, theirs = load_file(run / "model.safetensors"), load_file(reference / "model.safetensors")
-        weights = differing_entries(dict(ours), dict(theirs))
-        lines.append("model.safetensors tensors that differ: " + ("none" if not weights else ""))
-        lines += [f"  {line}" for line in weights]
-    else:
-        lines.append("model.safetensors is missing")
-    lines.append(f"metrics.jsonl: {first_differing_line(run / 'metrics.jsonl', reference / 'metrics.jsonl')}")
-    checked = [resumed_from.step] if resumed_from else []
-    for step in [*checked, steps]:
-        ours_state, theirs_state = checkpoint_state(run, step), checkpoint_state(reference, step)
-        if ours_state is None or theirs_state is None:
-            lines.append(f"checkpoint of step {step}: not kept in both runs")
-            continue
-        entries = differing_entries(ours_state, theirs_state)
-        lines.append(f"checkpoint of step {step} vs the reference's: {len(entries)} entries differ")
-        lines += [f"  {line}" for line in entries[:20]]
-    return lines
-
-
-def same_as_reference(run: Path, reference: Path, steps: int) -> bool:
-    if not all((run / name).exists() for name in COMPARED_FILES):
-        return False
-    if any((run / name).read_bytes() != (reference / name).read_bytes() for name in COMPARED_FILES):
-        return False
-    ours, theirs = checkpoint_state(run, steps), checkpoint_state(reference, steps)
-    return ours is not None and theirs is not None and not differing_entries(ours, theirs)
-
-
-# ------------------------------------------------------------------------------------------------
 
 
 def resume_until_done(
@@ -452,7 +333,7 @@ def soak(
             # Counted from the run directory's recipe.yaml: on a loaded machine start-up alone can
             # take most of the wall time, and a kill there only restarts the run from step 0.
             fraction = rng.uniform(*window)
-            delay = fraction * (timeline.exit - timeline.recipe)
+            delay = fraction * (timeline.summary - timeline.recipe)
             how = f"at {fraction:.0%} ({delay:.2f} s)"
             kill_after(process, run / "recipe.yaml", delay, timeout=4 * timeline.exit)
         during = mid_write(run)
@@ -461,6 +342,10 @@ def soak(
         phases[phase] += 1
         before = check_checkpoints(run) if run.exists() else []
         resumed_from = resume_point(run)
+        # Taken now: once the run goes on, it may prune the checkpoint it resumed from.
+        at_resume = resumed_from and checkpoint_differences(
+            resumed_from.state_path, reference, resumed_from.step
+        )
 
         resumed = resume_until_done(
             run, recipe, attempts=3, timeout=20 * timeline.exit + 60, environment=resume_environment
@@ -480,7 +365,7 @@ def soak(
             if not args.keep_passing:
                 shutil.rmtree(run)
             continue
-        report = diagnose(run, reference, steps, resumed_from) if resumed.returncode == 0 else []
+        report = diagnose(run, reference, steps, resumed_from, at_resume) if resumed.returncode == 0 else []
         report += [f"unloadable before resume: {before}; after: {after}; tmp: {leftovers}"]
         report += ["resume stderr: " + resumed.stderr.strip()[-2000:]]
         print("\n".join("     " + line.replace("\n", "\n     ") for line in report), flush=True)

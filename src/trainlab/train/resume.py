@@ -65,8 +65,8 @@ def restore_latest(
     # Unless train.threads says otherwise, trainlab.train.threads has already set the recorded count.
     if info.threads not in (None, torch.get_num_threads()) and process.is_main:
         log.warning(
-            "%s was written with %d torch threads and this run uses %d (train.threads), so it will not "
-            "end bit-identical to an uninterrupted run; train.threads=auto reuses the recorded count",
+            "%s was written with %d torch threads and this run uses %d, so it will not end bit-identical "
+            "to an uninterrupted run (train.threads: auto reuses the recorded count)",
             info.path,
             info.threads,
             torch.get_num_threads(),
