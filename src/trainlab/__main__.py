@@ -2,6 +2,6 @@
 
 import sys
 
-from trainlab.cli import main
+from trainlab._console import main
 
 sys.exit(main())

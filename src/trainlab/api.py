@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from rich.console import Console
 from torch import nn
 
 from trainlab import build
 from trainlab.errors import ConfigError, Problem, TrainlabError
+from trainlab.interrupts import interrupts_raise
 from trainlab.models import count_parameters
 from trainlab.overrides import apply_overrides, flatten, parse_overrides, quick_overrides, replace_exclusive
 from trainlab.recipe import DataSpec, Recipe, validate_recipe, with_default_components, written_out
@@ -22,11 +24,15 @@ from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import code_references, trusting_code
 from trainlab.registry import METRICS
 from trainlab.run_dir import RunDirectory, package_versions
+from trainlab.summary_tables import print_summary
 from trainlab.train import JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
+from trainlab.train.anomaly import divergence
+from trainlab.train.callbacks import LogLines
 from trainlab.train.checkpoint import CheckpointManager
-from trainlab.train.distributed import gather_objects, init_distributed, shutdown, split_threads
+from trainlab.train.distributed import gather_objects, init_distributed, shutdown
 from trainlab.train.resume import restore_latest, resume_directory
 from trainlab.train.seed import set_deterministic
+from trainlab.train.threads import ThreadChoice, use_threads
 
 
 @dataclass
@@ -89,6 +95,7 @@ def fit(
     save: bool = True,
     resume: str | os.PathLike | None = None,
     trust_code: bool = False,
+    verbose: int = 1,
     **fields: Any,
 ) -> FitResult:
     """Train a model from a recipe, keyword fields, or both.
@@ -105,6 +112,9 @@ def fit(
             is used when ``recipe`` is None.
         trust_code: Consent to import and run the code that a ``module:factory`` reference in the
             recipe names (a model, dataset, loss, ...). Without it such a recipe is refused.
+        verbose: 0 prints nothing; 1 (the default) shows progress, as a bar on a terminal and a line
+            per log interval elsewhere (``train.progress: false`` turns it off); 2 also prints the
+            final metrics of every split. The run directory's log.txt is written whatever the level.
         **fields: Quick fields, e.g. ``data="mnist1d", model="cnn1d", lr=1e-2, steps=6000``.
 
     Returns:
@@ -127,7 +137,46 @@ def fit(
         resolved = resolve_recipe(
             recipe, overrides, python_model=model is not None, python_data=data is not None, **fields
         )
-        return _run(resolved, model=model, data=data, callbacks=callbacks, save=save, resume=resume)
+        result = _run(
+            resolved,
+            model=model,
+            data=data,
+            callbacks=callbacks,
+            save=save,
+            resume=resume,
+            progress=verbose > 0,
+        )
+    if verbose >= 2:
+        print_summary(result.summary, Console())
+    return result
+
+
+def preflight(
+    recipe: Recipe | Mapping[str, Any] | str | os.PathLike | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    resume: str | os.PathLike | None = None,
+    trust_code: bool = False,
+    world_size: int = 1,
+    **fields: Any,
+) -> Recipe:
+    """Every check ``fit`` makes before training, for ``world_size`` data-parallel processes, writing nothing.
+
+    ``trainlab fit --nproc N`` runs it once before launching the processes, so that a mistake is
+    one message from one process, not one per rank.
+
+    Raises:
+        TrainlabError: the first problem with the recipe, the data, the model or the batches.
+    """
+    if recipe is None and resume is not None:
+        recipe = Path(resume) / "recipe.yaml"
+    with trusting_code(trust_code):
+        resolved = resolve_recipe(recipe, overrides, **fields)
+        build.resolve_device(resolved.train.device)
+        # Built on the CPU: the processes will each take their device; only shapes and sizes matter here.
+        process = ProcessContext(rank=0, world_size=world_size, local_world_size=world_size)
+        build.build_parts(resolved, model=None, data=None, device=torch.device("cpu"), process=process)
+    return resolved
 
 
 def _run(
@@ -138,21 +187,25 @@ def _run(
     callbacks: Sequence[Any],
     save: bool,
     resume: str | os.PathLike | None = None,
+    progress: bool = True,
 ) -> FitResult:
     settings = recipe.train
     process = ProcessContext.from_env()
-    if settings.threads is not None:
-        torch.set_num_threads(settings.threads)
-    elif process.is_distributed:
-        torch.set_num_threads(split_threads(process))
     seed_everything(settings.seed)
     set_deterministic(settings.deterministic)
     device = init_distributed(process, build.resolve_device(settings.device))
+    resume_dir = resume_directory(resume, recipe.out, settings.resume)
+    # Before anything is computed: threads split sums, and a resumed run rounds like the run it continues.
+    threads = use_threads(
+        settings.threads,
+        process,
+        deterministic=settings.deterministic,
+        resumed=RunDirectory(resume_dir).checkpoints_path if resume_dir else None,
+    )
 
     # Everything the user can get wrong is checked here, before the run directory exists.
     parts = build.build_parts(recipe, model=model, data=data, device=device, process=process)
     recorded = _reproducible(recipe, parts)
-    resume_dir = resume_directory(resume, recipe.out, settings.resume)
     if resume_dir is not None:
         _check_resume_changes(resume_dir, recorded)
 
@@ -168,8 +221,15 @@ def _run(
     run_callbacks = [*parts.callbacks, *callbacks]
     if run is not None:
         run_callbacks.append(JsonlLogger(run.metrics_path))
-    if settings.progress and process.is_main and ProgressBar.wanted():
-        run_callbacks.append(ProgressBar())
+    if process.is_main:
+        # A bar on a terminal; a plain line per log interval otherwise (pipes, CI, nohup); log.txt always.
+        show = progress and settings.progress
+        bar = show and ProgressBar.wanted()
+        if bar:
+            run_callbacks.append(ProgressBar())
+        if run is not None or (show and not bar):
+            log_file = run.path / "log.txt" if run is not None else None
+            run_callbacks.append(LogLines(log_file, echo=show and not bar))
     # Every rank needs the run directory's path (to read checkpoints); rank 0 chose it.
     run_path = gather_objects(str(run.path) if run else None, process)[0]
     checkpoints = None
@@ -209,14 +269,15 @@ def _run(
     first_step = trainer.step
     started = time.perf_counter()
     try:
-        history = trainer.fit()
+        with interrupts_raise():  # Ctrl-C now leaves a record in the run directory
+            history = trainer.fit()
     except BaseException as exc:
         if run is not None:
             run.record_failure(exc, step=trainer.step)
         raise
     wall_time = time.perf_counter() - started
 
-    summary = _summary(recipe, parts, trainer, wall_time, run, first_step=first_step)
+    summary = _summary(recipe, parts, trainer, wall_time, run, first_step=first_step, threads=threads)
     if run is not None:
         run.save_weights(parts.model)
         run.write_summary(summary)
@@ -287,6 +348,7 @@ def _summary(
     run: RunDirectory | None,
     *,
     first_step: int,
+    threads: ThreadChoice,
 ) -> dict[str, Any]:
     """What summary.json holds: the final metrics of every split, then the facts of the run.
 
@@ -313,14 +375,17 @@ def _summary(
             "steps_per_s": session_steps / wall_time if wall_time > 0 else None,
             "parameters": count_parameters(parts.model),
             "device": str(trainer.device),
+            "threads": threads.as_dict(),
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "code_references": [spec for _, spec in code_references(recipe.to_dict())],
+            "diverged": divergence(trainer.history),
         },
         "data": {
             "name": bundle.name,
             "task": bundle.task,
             "input_shape": list(bundle.input_shape),
             "num_classes": bundle.num_classes,
+            "classes": bundle.info.get("classes"),
             "num_outputs": bundle.num_outputs,
             "sizes": {
                 split: len(ds)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +36,8 @@ from trainlab.regularizers import REGULARIZERS
 from trainlab.train.callbacks.base import HOOKS
 from trainlab.train.evaluator import Evaluator
 from trainlab.train.precision import autocast_factory
+
+log = logging.getLogger("trainlab")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -91,10 +97,65 @@ def build_network(recipe: Recipe, bundle: DataBundle, model: nn.Module | None = 
                 )
             ]
         )
-    network = build_model(
-        recipe.model.name, bundle.input_shape, bundle.num_outputs, key="model", **recipe.model.options
-    )
+    try:
+        # A model larger than the free memory fails to allocate at once, instead of being built
+        # until the kernel kills the process (``--set model.width=1e10``).
+        with memory_bound():
+            network = build_model(
+                recipe.model.name, bundle.input_shape, bundle.num_outputs, key="model", **recipe.model.options
+            )
+    except (RuntimeError, MemoryError) as exc:
+        if not isinstance(exc, MemoryError) and "allocate" not in str(exc) and "overflow" not in str(exc):
+            raise
+        options = ", ".join(f"model.{key}={value}" for key, value in recipe.model.options.items())
+        asked = re.search(r"allocate (\d+) bytes", str(exc))
+        why = (
+            f"one of its tensors needs {int(asked.group(1)) / 1e9:.3g} GB"
+            if asked
+            else str(exc).splitlines()[0]
+        )
+        raise ConfigError(
+            [
+                Problem(
+                    "model",
+                    f"'{recipe.model.name}' ({options or 'its defaults'}) does not fit in this machine's free "
+                    f"memory ({why}); make it smaller",
+                )
+            ]
+        ) from None
     return apply_init(network, _init_specs(recipe))
+
+
+@contextlib.contextmanager
+def memory_bound() -> Iterator[None]:
+    """Within the block, an allocation that would take the process past its memory now plus the
+    memory free on the machine fails at once (Linux: RLIMIT_AS); elsewhere this does nothing."""
+    try:
+        import resource
+
+        free = _meminfo_bytes("/proc/meminfo", "MemAvailable:")
+        used = _meminfo_bytes("/proc/self/status", "VmSize:")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        yield
+        return
+    bound = used + free
+    if hard != resource.RLIM_INFINITY:
+        bound = min(bound, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (bound, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _meminfo_bytes(path: str, field: str) -> int:
+    """A ``field: N kB`` line of a /proc file, in bytes."""
+    with open(path) as lines:
+        for line in lines:
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+    raise ValueError(f"{field} not in {path}")
 
 
 def _init_specs(recipe: Recipe) -> list[dict[str, Any]] | None:
@@ -405,6 +466,7 @@ def build_parts(
     batch_transform = build_batch_transform(recipe, bundle)
     optimizer = build_optimizer(recipe, network)
     batches = build_batches(recipe, bundle, device, process)
+    check_batches(recipe, bundle, batches, process)
     scheduler = build_schedule(recipe, optimizer, recipe.train.total_steps(len(batches)))
     return TrainingParts(
         bundle=bundle,
@@ -419,6 +481,30 @@ def build_parts(
         callbacks=[*build_callbacks(recipe), *constraints, *schedule_callbacks(scheduler)],
         monitor_metric=monitor_metric(metrics),
     )
+
+
+def check_batches(recipe: Recipe, bundle: DataBundle, batches: Any, process: Any) -> None:
+    """An epoch must hold at least one batch; a batch larger than the training split gets a warning.
+
+    Raises:
+        DataError: the processes' batches together need more samples than the training split has.
+    """
+    size = len(bundle.train)  # type: ignore[arg-type]  # the built-in datasets and bundles are sized
+    per_step = recipe.train.batch_size * process.world_size
+    if len(batches) == 0:
+        processes = f" × {process.world_size} processes" if process.is_distributed else ""
+        raise DataError(
+            f"train.batch_size {recipe.train.batch_size}{processes} needs {per_step} training samples per step, "
+            f"but the training split has {size}; lower train.batch_size"
+            + (" or --nproc" if process.is_distributed else ", or add data")
+        )
+    if recipe.train.batch_size > size:
+        log.warning(
+            "train.batch_size %d is larger than the training split (%d samples): every step uses the whole "
+            "split; lower train.batch_size if that is not what you meant",
+            recipe.train.batch_size,
+            size,
+        )
 
 
 def build_evaluator(

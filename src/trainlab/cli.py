@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from trainlab.errors import TrainlabError
+from trainlab.summary_tables import metrics_table, print_summary
 
 app = typer.Typer(
     add_completion=False,
@@ -27,6 +28,8 @@ console = Console()
 error_console = Console(stderr=True)
 
 USER_ERROR = 2
+# Set for the processes of a data-parallel run (trainlab.train.launch); read here without importing torch.
+ERRORS_DIR_ENV = "TRAINLAB_ERRORS_DIR"
 
 
 def reports_user_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -39,6 +42,11 @@ def reports_user_errors(command: Callable[..., None]) -> Callable[..., None]:
         except TrainlabError as exc:
             # A run stopped by SIGTERM/SIGINT after checkpointing carries the signal's exit code.
             code = getattr(exc, "exit_code", USER_ERROR)
+            if os.environ.get(ERRORS_DIR_ENV):  # a process of a data-parallel run: its launcher says it, once
+                from trainlab.train.launch import report_from_process
+
+                if report_from_process(str(exc), code):
+                    raise typer.Exit(code) from None
             label = "[bold red]error:[/]" if code == USER_ERROR else "[bold yellow]stopped:[/]"
             error_console.print(f"{label} {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code) from None
@@ -86,6 +94,9 @@ def fit(
     ] = None,
     device: Annotated[str | None, _opt("cpu, cuda, mps or auto (train.device).", "--device")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress and no tables: only the closing line.")
+    ] = False,
     trust_code: Annotated[
         bool,
         typer.Option(
@@ -101,12 +112,6 @@ def fit(
     ] = None,
 ) -> None:
     """Train from a recipe, or from the quick form: trainlab fit --data mnist1d --model cnn1d --steps 6000."""
-    if nproc is not None and "RANK" not in os.environ:
-        from trainlab.train.distributed import launch
-
-        raise typer.Exit(launch(nproc, _without_nproc(_ARGV)))
-    from trainlab.api import fit as run_fit
-
     fields: dict[str, Any] = {
         "out": out,
         "name": name,
@@ -127,11 +132,31 @@ def fit(
         "eval_every": eval_every,
         "device": device,
     }
-    result = run_fit(recipe, overrides=set_, resume=resume, trust_code=trust_code, **fields)
+    if nproc is not None and "RANK" not in os.environ:
+        from trainlab.api import preflight
+        from trainlab.train.launch import launch
+
+        if nproc < 1:
+            raise TrainlabError(f"--nproc must be at least 1, got {nproc}")
+        # Check once here, so that a mistake is one message, not one per process.
+        preflight(recipe, overrides=set_, resume=resume, trust_code=trust_code, world_size=nproc, **fields)
+        raise typer.Exit(launch(nproc, _without_nproc(_ARGV)))
+    from trainlab.api import fit as run_fit
+
+    result = run_fit(
+        recipe,
+        overrides=set_,
+        resume=resume,
+        trust_code=trust_code,
+        verbose=0 if quiet or as_json else 1,
+        **fields,
+    )
+    if os.environ.get("RANK", "0") != "0":
+        return  # in a data-parallel run, rank 0 reports
     if as_json:
         print(json.dumps(result.summary, indent=2))
         return
-    _print_summary(result.summary)
+    print_summary(result.summary, console, tables=not quiet)
 
 
 @app.command()
@@ -161,7 +186,7 @@ def evaluate(
         print(json.dumps(results, indent=2))
         return
     for name, metrics in results.items():
-        console.print(_metrics_table(name, metrics))
+        console.print(metrics_table(name, metrics))
 
 
 @app.command()
@@ -258,33 +283,6 @@ def schedule_plot(
         curve, f"{parsed['name']} ({steps} steps)", out or Path(f"schedule-{parsed['name']}.png")
     )
     console.print(f"wrote {path}")
-
-
-def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
-    table = Table(title=title, show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in metrics.items():
-        if isinstance(value, float):
-            table.add_row(key, f"{value:.4f}")
-        elif isinstance(value, (int, str)):
-            table.add_row(key, str(value))
-    return table
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    run = summary["run"]
-    for split in ("train", "val", "test"):
-        if split in summary:
-            console.print(_metrics_table(split, summary[split]))
-    steps = f"{run['session_steps']} steps"
-    if run.get("resumed_from_step"):
-        steps += f" (resumed at step {run['resumed_from_step']}, now at {run['steps']})"
-    speed = f" ({run['steps_per_s']:.0f} steps/s)" if run["steps_per_s"] else ""
-    console.print(
-        f"{steps} in {run['wall_time_s']:.1f} s{speed}, {run['parameters']:,} parameters"
-        + (f"; run directory: {run['dir']}" if run["dir"] else "")
-    )
 
 
 def _without_nproc(args: list[str]) -> list[str]:

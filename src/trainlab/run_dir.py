@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import platform
+import tempfile
 import traceback
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from safetensors import SafetensorError
 from torch import nn
 
 from trainlab import _weights
@@ -57,7 +61,21 @@ class RunDirectory:
             )
         if path.exists() and not path.is_dir():
             raise TrainlabError(f"out: '{path}' is a file, not a directory; choose another --out")
-        path.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            # Prove the directory takes files now, not after training (read-only, immutable, /proc, ...).
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as exc:
+            if not existed:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            reason = exc.strerror or str(exc)
+            raise TrainlabError(
+                f"out: cannot write the run directory '{path}' ({reason}); choose another --out"
+                + (" or a shorter --name" if exc.errno == errno.ENAMETOOLONG else "")
+            ) from None
         return run
 
     @classmethod
@@ -103,7 +121,8 @@ class RunDirectory:
     def record_failure(self, error: BaseException, *, step: int) -> None:
         """Say why the run stopped: ``error.txt`` (the message; a traceback for a bug) and a summary.json
         whose ``status`` is ``interrupted`` (SIGTERM/SIGINT, resumable) or ``failed``."""
-        interrupted = isinstance(error, (TrainingInterrupted, KeyboardInterrupt))
+        # Ctrl-C and SIGTERM (TrainingInterrupted, KeyboardInterrupt or any BaseException that is not an Exception)
+        interrupted = isinstance(error, TrainingInterrupted) or not isinstance(error, Exception)
         message = str(error) or type(error).__name__
         text = message if isinstance(error, TrainlabError) else "".join(traceback.format_exception(error))
         write_text_atomic(self.path / ERROR, text.rstrip() + "\n")
@@ -119,7 +138,20 @@ class RunDirectory:
         path = self.path / WEIGHTS
         if not path.exists():
             raise TrainlabError(f"'{self.path}' has no {WEIGHTS}; was the run finished?")
-        missing, unexpected = _weights.load_weights(model, path)
+        try:
+            missing, unexpected = _weights.load_weights(model, path)
+        except SafetensorError as exc:
+            raise TrainlabError(
+                f"{path} is damaged or not a safetensors file ({exc}); re-run the training, or copy the "
+                f"weights back from where the run was made"
+            ) from None
+        except RuntimeError as exc:  # load_state_dict: shapes that differ from the recipe's model
+            first = next(
+                (line.strip() for line in str(exc).splitlines() if "size mismatch" in line), str(exc)
+            )
+            raise TrainlabError(
+                f"{path} does not fit the recipe's model ({first}); was recipe.yaml edited after the run?"
+            ) from None
         if missing or unexpected:
             raise TrainlabError(
                 f"{path} does not fit the recipe's model (missing {sorted(missing)[:5]}, unexpected "

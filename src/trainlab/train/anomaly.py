@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from trainlab.errors import TrainlabError
+from trainlab.summary_tables import short_number
 from trainlab.train.distributed import ProcessContext, any_rank
 
 Policy = Literal["raise", "skip", "rollback"]
@@ -242,3 +243,22 @@ def guard_for(
         return None
     spikes = SpikeDetector(spike_window, spike_zscore) if spike_zscore is not None else None
     return AnomalyGuard(policy, spikes=spikes, rollback_lr_factor=rollback_lr_factor)
+
+
+def divergence(history: Sequence[dict[str, Any]], factor: float = 100.0) -> str | None:
+    """Why a finished run looks diverged, or None.
+
+    Diverged: the last logged training loss is not finite, or it ended above where it started and
+    ``factor`` times above the best it reached. A run that plateaus, or whose loss falls near zero
+    and jitters there, stays clear of both.
+    """
+    losses = [record["loss"] for record in history if record.get("type") == "step"]
+    if len(losses) < 2:
+        return None
+    first, last, best = losses[0], losses[-1], min(losses)
+    if math.isfinite(last) and not (last > first and last > factor * best):
+        return None
+    return (
+        f"the training loss went from {short_number(first)} (best {short_number(best)}) to {short_number(last)}; "
+        "lower optimizer.lr, set train.grad_clip_norm, or add a warmup (schedule.warmup_steps)"
+    )

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
-
-from trainlab.errors import TrainlabError
 
 
 @dataclass(frozen=True)
@@ -53,7 +47,8 @@ def init_distributed(process: ProcessContext, device: torch.device) -> torch.dev
     """Join the process group torchrun prepared: nccl for CUDA, gloo for CPU. Returns this rank's device.
 
     Each process of a CUDA run owns the GPU of its local rank. On CPU the cores are split
-    between the local processes (workers × threads ≤ cores) unless the recipe set train.threads.
+    between the local processes (workers × threads ≤ cores; see ``trainlab.train.threads``)
+    unless the recipe set train.threads.
     """
     if not process.is_distributed:
         return device
@@ -63,11 +58,6 @@ def init_distributed(process: ProcessContext, device: torch.device) -> torch.dev
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return device
-
-
-def split_threads(process: ProcessContext) -> int:
-    """Intra-op threads per process so that the local processes together use every core once."""
-    return max(1, (os.cpu_count() or 1) // process.local_world_size)
 
 
 def wrap_data_parallel(model: nn.Module, process: ProcessContext, device: torch.device) -> nn.Module:
@@ -118,25 +108,3 @@ def shutdown(process: ProcessContext) -> None:
     if process.is_distributed and dist.is_initialized():
         with contextlib.suppress(Exception):
             dist.destroy_process_group()
-
-
-def launch(nproc: int, args: Sequence[str]) -> int:
-    """Run ``trainlab <args>`` in ``nproc`` local processes under torchrun; returns its exit code.
-
-    ``--standalone`` picks a free rendezvous port, so several such runs can share a machine.
-    """
-    if nproc < 1:
-        raise TrainlabError(f"--nproc must be at least 1, got {nproc}")
-    if shutil.which(sys.executable) is None:
-        raise TrainlabError(f"cannot find the Python interpreter {sys.executable} to launch workers")
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc-per-node={nproc}",
-        "-m",
-        "trainlab",
-        *args,
-    ]
-    return subprocess.run(command, check=False).returncode

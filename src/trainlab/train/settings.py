@@ -6,11 +6,23 @@ The recipe's ``train:`` section, and the one settings object the :class:`~trainl
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from trainlab.errors import ConfigError, Problem
+
+# Bounds that only a typo crosses (`steps: 1e30`); a run this long would never end.
+MAX_STEPS = 10**9
+MAX_EPOCHS = 10**6
 
 PositiveInt = Annotated[int, Field(ge=1)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
@@ -50,8 +62,10 @@ class TrainSettings(BaseModel):
     """Log the mean training loss every N steps; the only point where the loop syncs."""
     device: Literal["cpu", "cuda", "mps", "auto"] = "cpu"
     """Where to train; auto picks CUDA, then MPS, then CPU."""
-    threads: PositiveInt | None = None
-    """Torch intra-op threads; default: every core."""
+    threads: PositiveInt | Literal["auto"] = "auto"
+    """Torch intra-op threads; ``auto``: the cores other processes leave free at start-up (a resumed run
+    keeps its checkpoints' count, a data-parallel run splits the cores between its processes, and a
+    deterministic run keeps torch's count: OMP_NUM_THREADS, else every core)."""
     progress: bool = True
     """Show a progress bar when stdout is a terminal."""
     checkpoint_every: PositiveInt | None = None
@@ -70,12 +84,27 @@ class TrainSettings(BaseModel):
     rollback_lr_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
     """Multiplies the learning rate at each rollback."""
 
+    @field_validator("threads", mode="wrap")
+    @classmethod
+    def _one_message_for_threads(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> int | str:
+        # Without this, each half of the union reports its own error.
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ValueError(f"must be 'auto' or a number of threads, 1 or more (got {value!r})") from None
+
     @model_validator(mode="after")
     def _check_length(self) -> TrainSettings:
         if self.steps is not None and self.epochs is not None:
             raise ValueError("can't set both `train.steps` and `train.epochs`; keep one")
         if self.steps is None and self.epochs is None:
             raise ValueError("set `train.steps` or `train.epochs`")
+        for key, value, most in (("steps", self.steps, MAX_STEPS), ("epochs", self.epochs, MAX_EPOCHS)):
+            if value is not None and value > most:
+                raise ValueError(
+                    f"`train.{key}: {value:.3g}` is more than {most:,}, which no run here could finish; "
+                    f"is it a typo?"
+                )
         if self.grad_clip_norm is not None and self.grad_clip_value is not None:
             raise ValueError("can't set both `train.grad_clip_norm` and `train.grad_clip_value`; keep one")
         if self.nan_policy == "rollback" and self.checkpoint_every is None:

@@ -351,10 +351,13 @@ class Trainer:
 
     def _interruption(self, signum: int | None) -> TrainingInterrupted:
         signum = signum or signal.SIGTERM
-        where = f" in {self.checkpoints.directory}" if self.checkpoints is not None else ""
+        name = signal.Signals(signum).name
+        if self.checkpoints is None:
+            return TrainingInterrupted(f"stopped by {name} at step {self.step}", signum)
+        run_dir = self.checkpoints.directory.parent
         return TrainingInterrupted(
-            f"stopped by {signal.Signals(signum).name} at step {self.step}; checkpoint saved{where}. "
-            "Continue with `trainlab fit --resume <run dir>`",
+            f"stopped by {name} at step {self.step}; checkpoint saved in {self.checkpoints.directory}. "
+            f"Continue with `trainlab fit --resume {run_dir}`",
             signum,
         )
 

@@ -5,7 +5,7 @@ from trainlab.train.callbacks.base import HOOKS, Callback, CallbackHooks
 from trainlab.train.callbacks.early_stopping import EarlyStopping
 from trainlab.train.callbacks.ema import EMA
 from trainlab.train.callbacks.jsonl_logger import JsonlLogger
-from trainlab.train.callbacks.progress import ProgressBar
+from trainlab.train.callbacks.progress import LogLines, ProgressBar
 from trainlab.train.callbacks.swa import SWA, recompute_batch_norm
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "CallbackHooks",
     "EarlyStopping",
     "JsonlLogger",
+    "LogLines",
     "ProgressBar",
     "adaptive_clip_grad_",
     "recompute_batch_norm",
