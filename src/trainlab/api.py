@@ -28,7 +28,7 @@ from trainlab.summary_tables import print_summary
 from trainlab.train import JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
 from trainlab.train.anomaly import divergence
 from trainlab.train.callbacks import LogLines
-from trainlab.train.checkpoint import CheckpointManager
+from trainlab.train.checkpoint import CheckpointManager, load_state
 from trainlab.train.distributed import gather_objects, init_distributed, shutdown
 from trainlab.train.resume import restore_latest, resume_directory
 from trainlab.train.seed import set_deterministic
@@ -405,20 +405,29 @@ def evaluate(
     data: str | None = None,
     splits: Sequence[str] = ("test",),
     model: nn.Module | None = None,
+    overrides: Sequence[str] = (),
+    weights: str = "last",
     trust_code: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Evaluate a finished run's weights.
+    """Evaluate a finished run's weights, on its own data or on other data.
 
     Args:
         run_dir: A directory written by ``fit``.
         data: Evaluate on this registered dataset instead of the run's (same split and scaling options).
         splits: Which splits to evaluate.
         model: The module, when the run's model was passed from Python.
+        overrides: ``--set`` keys on the run's recipe, e.g. ``["data.path=new.csv"]`` to point it at new data.
+        weights: ``last`` (model.safetensors, the final step) or ``best`` (the checkpoint with the best
+            validation metric; needs ``train.checkpoint_every`` and ``train.eval_every`` in the run).
         trust_code: Consent to run the code the run's recipe references (``module:factory``).
 
     Returns:
         ``{split: {"loss": ..., <metric>: ...}}``.
     """
+    if weights not in ("last", "best"):
+        raise TrainlabError(
+            f"--weights {weights!r}: use last (the final weights) or best (the best checkpoint)"
+        )
     with trusting_code(trust_code):
         run = RunDirectory(run_dir)
         if not run.path.is_dir():
@@ -428,17 +437,22 @@ def evaluate(
             # Keep the run's split and scaling options; the old dataset's own options may not apply.
             split_options = {k: v for k, v in (raw.get("data") or {}).items() if k in DataSpec.model_fields}
             raw["data"] = {**split_options, "name": data}
+        apply_overrides(raw, overrides)
         recipe = validate_recipe(
             raw, source=str(run.path / "recipe.yaml"), skip=_skips(model is not None, False)
         )
         device = build.resolve_device(recipe.train.device)
         bundle = build.build_data(recipe)
         network = build.build_network(recipe, bundle, model).to(device)
-        run.load_weights(network)
+        metrics = build.build_metrics(recipe, bundle)
+        if weights == "best":
+            _load_best_checkpoint(
+                run, network, higher_is_better=_higher_is_better(build.monitor_metric(metrics))
+            )
+        else:
+            run.load_weights(network)
         build.check_model_fits_data(network, bundle, device)
-        evaluator = build.build_evaluator(
-            recipe, bundle, build.build_loss(recipe, bundle), build.build_metrics(recipe, bundle), device
-        )
+        evaluator = build.build_evaluator(recipe, bundle, build.build_loss(recipe, bundle), metrics, device)
         results = {}
         for split in splits:
             dataset = bundle.split(split)
@@ -448,6 +462,22 @@ def evaluate(
                 )
             results[split] = evaluator.evaluate(network, dataset)
         return results
+
+
+def _load_best_checkpoint(run: RunDirectory, network: nn.Module, *, higher_is_better: bool) -> None:
+    """Load the model weights of the run's best checkpoint (the one ``keep_last`` pruning always keeps)."""
+    manager = CheckpointManager(run.checkpoints_path, higher_is_better=higher_is_better)
+    best = manager.best()
+    if best is None:
+        reason = (
+            "it has no checkpoints" if not manager.complete() else "no checkpoint was scored on a validation"
+        )
+        raise TrainlabError(
+            f"--weights best: {reason} in '{run.checkpoints_path}'; the run needs train.checkpoint_every and "
+            "train.eval_every for that. Use --weights last for its final weights"
+        )
+    manager.verify(best)
+    network.load_state_dict(load_state(best.state_path)["model"])
 
 
 def _higher_is_better(metric: str) -> bool:

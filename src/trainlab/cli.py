@@ -164,6 +164,16 @@ def fit(
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `trainlab fit`.")],
     data: Annotated[str | None, _opt("Evaluate on this dataset instead of the run's.", "--data")] = None,
+    set_: Annotated[
+        list[str],
+        typer.Option(
+            "--set", help="Override a key of the run's recipe: --set data.path=new.csv (repeatable)."
+        ),
+    ] = [],
+    weights: Annotated[
+        str,
+        typer.Option("--weights", help="last: the final weights; best: the best checkpoint by validation."),
+    ] = "last",
     split: Annotated[list[str], typer.Option("--split", help="Split(s) to evaluate: train, val, test.")] = [
         "test"
     ],
@@ -181,7 +191,9 @@ def evaluate(
     bad = [s for s in split if s not in ("train", "val", "test")]
     if bad:
         raise TrainlabError(f"--split {bad[0]!r} is not a split; use train, val or test")
-    results = run_evaluate(run_dir, data=data, splits=split, trust_code=trust_code)
+    results = run_evaluate(
+        run_dir, data=data, splits=split, overrides=set_, weights=weights, trust_code=trust_code
+    )
     if as_json:
         print(json.dumps(results, indent=2))
         return

@@ -186,15 +186,22 @@ class CheckpointManager:
                     f"checkpoint '{file}' does not match the sha256 in its manifest (truncated?)"
                 )
 
+    def best(self, complete: list[CheckpointInfo] | None = None) -> CheckpointInfo | None:
+        """The complete checkpoint with the best monitored metric (the newest on a tie); None if none is scored."""
+        scored = [(info.metric, info) for info in (self.complete() if complete is None else complete)]
+        scored = [(metric, info) for metric, info in scored if metric is not None]
+        if not scored:
+            return None
+        pick = max if self.higher_is_better else min
+        return pick(scored, key=lambda scored_info: scored_info[0])[1]  # newest first: ties go to it
+
     def prune(self) -> None:
         """Keep the ``keep_last`` newest complete checkpoints and the best one; remove the rest."""
         complete = self.complete()
         keep = {info.path for info in complete[: self.keep_last]}
-        scored = [(info.metric, info) for info in complete if info.metric is not None]
-        if scored:
-            pick = max if self.higher_is_better else min
-            # Ties go to the newest, which is first in the list.
-            keep.add(pick(scored, key=lambda scored_info: scored_info[0])[1].path)
+        best = self.best(complete)
+        if best is not None:
+            keep.add(best.path)
         for info in complete:
             if info.path not in keep:
                 self._remove(info.path)
