@@ -49,8 +49,8 @@ class TrainSettings(BaseModel):
     """Clip every gradient element to [-value, value]."""
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     """Autocast precision: bf16 works on CPU and GPU, fp16 needs a CUDA device."""
-    seed: int = 0
-    """Seeds python, numpy and torch; the same seed gives the same run."""
+    seed: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    """Seeds python, numpy and torch; the same seed gives the same run (0 to 2^32 - 1, numpy's range)."""
     deterministic: bool = False
     """Ask torch for deterministic kernels (slower on GPU; needed for bit-identical resume)."""
     eval_every: PositiveInt | None = None
