@@ -1,6 +1,8 @@
-"""Shared fixtures for the data tests: a per-session dataset cache, so mnist1d is generated once."""
+"""Shared fixtures for the data tests: a per-session dataset cache (mnist1d is generated once), unreadable files."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import torch
@@ -35,3 +37,20 @@ def inputs() -> torch.Tensor:
     x = torch.randn(200, 3, 5, generator=generator) * torch.linspace(0.1, 10, 5) + 50.0
     x[:, 1, 2] = 7.0  # a constant position must not produce NaN
     return x
+
+
+@pytest.fixture
+def deny_reading(monkeypatch: pytest.MonkeyPatch):
+    """``deny_reading(path)`` makes opening ``path`` fail as chmod 000 does, also when tests run as root."""
+
+    def deny(target: Path) -> None:
+        real_open = Path.open
+
+        def guarded_open(self: Path, *args, **kwargs):
+            if self == target:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", guarded_open)
+
+    return deny

@@ -6,7 +6,7 @@ would make this package wait on itself. ``trainlab.data`` exports it.
 """
 
 # The dataset modules are imported for their registrations in trainlab.registry.DATASETS.
-from trainlab.data.sources import files, mnist1d, scikit_learn, synthetic  # noqa: F401
+from trainlab.data.sources import arrays, csv_table, mnist1d, scikit_learn, synthetic  # noqa: F401
 from trainlab.data.sources.raw import RawData
 
 __all__ = ["RawData"]
