@@ -169,3 +169,10 @@ def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path, delay):
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
     assert "Traceback" not in output
+
+
+def test_a_warmup_longer_than_the_run_is_named(tmp_path, capsys):
+    code, output = cli(capsys, *IRIS, "--steps", "30", "--schedule", "cosine", "--set", "schedule.warmup_steps=300",
+                       "--out", str(tmp_path / "r"))  # fmt: skip
+    assert_one_message(code, output, "schedule.warmup_steps: 300 is not shorter than the run (30 steps)")
+    assert not (tmp_path / "r").exists()

@@ -243,6 +243,18 @@ def build_schedule(recipe: Recipe, optimizer: torch.optim.Optimizer, total_steps
     if recipe.schedule is None:
         return None
     spec = recipe.schedule
+    warmup = spec.options.get("warmup_steps")
+    if isinstance(warmup, int) and warmup >= total_steps:
+        # The schedule would still be warming up when the run ends: it never reaches its base lr.
+        raise ConfigError(
+            [
+                Problem(
+                    "schedule.warmup_steps",
+                    f"{warmup} is not shorter than the run ({total_steps} steps), so the lr would never "
+                    f"reach optimizer.lr; lower it (a tenth of the run is common) or train longer",
+                )
+            ]
+        )
     return SCHEDULES.get(spec.name, key="schedule.name").build(optimizer, total_steps, **spec.options)
 
 
