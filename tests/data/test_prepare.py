@@ -7,8 +7,9 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from trainlab.data import DataBundle, Standardizer, load_data
-from trainlab.errors import ConfigError, UnknownNameError
+from trainlab.data import DataBundle, RawData, Standardizer, load_data
+from trainlab.data.prepare import bundle_from_raw
+from trainlab.errors import ConfigError, DataError, UnknownNameError
 from trainlab.registry import DATASETS
 
 
@@ -128,3 +129,48 @@ def test_unknown_option_and_bad_values_are_reported_together():
         "recipe.data.split_seed",
     }
     assert "did you mean 'noise'" in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# splits too small to hold data: an empty split would be evaluated and reported as scores of 0
+
+
+def small_csv(tmp_path, labels):
+    path = tmp_path / "small.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{2 * i},{label}\n" for i, label in enumerate(labels)))
+    return path
+
+
+def test_a_validation_split_left_empty_by_a_three_row_csv_is_an_error(tmp_path):
+    path = small_csv(tmp_path, [0, 1, 0])
+    with pytest.raises(ConfigError) as caught:
+        load_data("csv", path=path)
+    [problem] = caught.value.problems
+    assert problem.key == "data.val_fraction" and "holds out no sample of the 2 training samples" in str(
+        problem
+    )
+    assert "set data.val_fraction: 0 to train without a val split" in str(problem)
+    assert str(path) in str(caught.value)
+    bundle = load_data("csv", path=path, val_fraction=0.0)
+    assert bundle.val is None and bundle.info["sizes"] == {"train": 2, "val": 0, "test": 1}
+
+
+def test_a_test_split_left_empty_is_an_error_naming_test_fraction(tmp_path):
+    # One sample per class: a stratified split keeps each class's last sample for training.
+    path = small_csv(tmp_path, [0, 1, 2, 3, 4, 5])
+    with pytest.raises(ConfigError) as caught:
+        load_data("csv", path=path, val_fraction=0.0)
+    assert [problem.key for problem in caught.value.problems] == ["data.test_fraction"]
+    assert load_data("csv", path=path, val_fraction=0.0, test_fraction=0.0).test is None
+
+
+def test_an_empty_test_split_a_dataset_provides_is_an_error():
+    raw = RawData(
+        x_train=np.zeros((6, 2)),
+        y_train=np.arange(6) % 2,
+        x_test=np.zeros((0, 2)),
+        y_test=np.zeros(0, dtype=np.int64),
+        task="classification",
+    )
+    with pytest.raises(DataError, match=r"Data 'mine': the test split has no samples"):
+        bundle_from_raw(raw, name="mine", val_fraction=0.1, test_fraction=0.2, split_seed=0, scaling="none")

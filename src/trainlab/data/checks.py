@@ -33,7 +33,7 @@ def check_finite(
         DataError: naming the split, how many values, the first row and column, and the fix.
     """
     array = _numpy(values)
-    if array.dtype.kind not in "fc":  # integers and booleans cannot hold NaN or infinity
+    if array.dtype.kind not in "fc" or array.size == 0:  # integers and booleans cannot hold NaN or infinity
         return
     bad = ~np.isfinite(array.reshape(len(array), -1)) if array.ndim else ~np.isfinite(array)
     count = int(bad.sum())
@@ -66,7 +66,8 @@ def check_labels(
 
     Args:
         labels: Class labels of one split, shape ``(N,)``; float labels are accepted if whole.
-        num_classes: The number of classes, or None to check integrality and sign only.
+        num_classes: The number of classes, or None for labels that are still to be indexed as
+            classes (:func:`trainlab.data.classes.index_classes`): then any whole numbers pass.
         split: ``"train"``, ``"val"`` or ``"test"``, named in the message.
         dataset: The dataset's name (and file), named in the message.
 
@@ -98,13 +99,14 @@ def check_labels(
                 "fractional",
                 "Class labels must be integers 0..K-1; if the target is a continuous quantity, set the task to regression.",
             )
-    if (array < 0).any():
+    if num_classes is not None and (array < 0).any():
         _raise_bad_labels(
             where,
             array,
             array < 0,
             "negative",
-            "Class labels must be 0..K-1; shift them (e.g. map -1/1 labels to 0/1).",
+            "Class labels must be 0..K-1; shift them (e.g. map -1/1 labels to 0/1), or leave num_classes "
+            "unset so that the labels found become the classes.",
         )
     if num_classes is not None and (array >= num_classes).any():
         _raise_bad_labels(
@@ -113,7 +115,7 @@ def check_labels(
             array >= num_classes,
             f"not below num_classes={num_classes}",
             f"Class labels must be 0..{num_classes - 1}; raise num_classes to cover every class, "
-            "or remap the labels so they count from 0 without gaps.",
+            "or leave num_classes unset so that the labels found become the classes.",
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,11 @@ from torch.utils.data import TensorDataset
 
 from trainlab.data.bundle import DataBundle
 from trainlab.data.checks import check_split
+from trainlab.data.classes import check_classes, index_classes, index_known_classes
 from trainlab.data.sources.raw import RawData
 from trainlab.data.transforms.scaling import Scaling, fit_scaler
 from trainlab.data.transforms.splits import TEST_STREAM, VAL_STREAM, split_indices
-from trainlab.errors import ConfigError, Problem
+from trainlab.errors import ConfigError, DataError, Problem
 from trainlab.registry import DATASETS
 
 
@@ -26,6 +28,7 @@ def load_data(
     split_seed: int = 0,
     scaling: Scaling = "standardize",
     key: str = "data",
+    classes: Sequence[Any] | None = None,
     **options: Any,
 ) -> DataBundle:
     """Build the registered dataset ``name`` and turn it into train/val/test TensorDatasets.
@@ -51,6 +54,9 @@ def load_data(
             ``none``; fitted on train and applied to every split. The statistics are recorded in
             ``bundle.info["scaler"]`` so evaluation can re-apply them.
         key: The user's key for this section, used to name problems (``data.val_fraction``).
+        classes: For new data to evaluate a trained model on: the classes it was trained on, in
+            index order (its run's ``data.classes``). Labels are indexed against them rather than
+            among themselves, so a file with fewer classes keeps each label on its model output.
         **options: The dataset's own options, e.g. ``shuffle_seq=True`` or ``path="train.csv"``.
 
     Returns:
@@ -80,6 +86,7 @@ def load_data(
         split_seed=split_seed,
         scaling=scaling,
         key=key,
+        classes=classes,
     )
     bundle.info |= {"reference": entry.reference, "options": _json_ready(converted)}
     return bundle
@@ -95,8 +102,13 @@ def bundle_from_raw(
     split_seed: int,
     scaling: Scaling,
     key: str = "data",
+    classes: Sequence[Any] | None = None,
 ) -> DataBundle:
     """Check, split, scale and wrap ``raw``: the steps 2-5 of :func:`load_data`.
+
+    Classification labels become class indices ``0..K-1`` (see :func:`index_classes`) unless
+    ``raw`` declares its classes (``num_classes`` or ``class_names``); ``info["classes"]`` records
+    what each index stands for: its class name, or its label in the source.
 
     Args:
         raw: The arrays.
@@ -107,35 +119,62 @@ def bundle_from_raw(
         split_seed: Seed of the hold-out splits.
         scaling: The input scaling fitted on the training split and applied to every split.
         key: The user's key for this section, used to name problems.
+        classes: The classes of a trained model to index the labels against (see :func:`load_data`).
 
     Returns:
-        The DataBundle; ``info`` records sizes, how each split was made, and the scaling.
+        The DataBundle; ``info`` records sizes, how each split was made, the classes and the scaling.
+
+    Raises:
+        ConfigError: a split fraction that leaves a split empty, named by its key.
+        DataError: non-finite values, invalid labels, or labels of a single class.
     """
     source = name + (f" ({raw.info['path']})" if "path" in raw.info else "")
     classification = raw.task == "classification"
-    given = raw.splits() + ([("val", *val)] if val is not None else [])
-    for split, inputs, targets in given:
-        check_split(inputs, targets, split=split, task=raw.task, num_classes=raw.num_classes, dataset=source)
-    num_classes = raw.num_classes
-    if classification and num_classes is None:
-        num_classes = 1 + max(int(np.max(targets, initial=0)) for _, _, targets in given)
+    inputs = {split: x for split, x, _ in raw.splits()} | ({"val": val[0]} if val is not None else {})
+    targets = {split: y for split, _, y in raw.splits()} | ({"val": val[1]} if val is not None else {})
+    for split, split_inputs in inputs.items():
+        if len(split_inputs) == 0:
+            raise DataError(
+                f"Data '{source}': the {split} split has no samples; give it samples, or leave it out"
+            )
+    declared = (
+        raw.num_classes if raw.num_classes is not None or raw.class_names is None else len(raw.class_names)
+    )
+    for split in inputs:
+        check_split(
+            inputs[split], targets[split], split=split, task=raw.task, num_classes=declared, dataset=source
+        )
+    origin = raw.info.get("labels_from", f"Data '{source}', labels")
+    known = None
+    if classification and classes is not None:
+        # Data to evaluate on: one class, or a few, is fine; labels the model lacks are not.
+        known = list(classes)
+        targets = index_known_classes(targets, known, names=raw.class_names, origin=origin)
+    elif classification:
+        found, targets = index_classes(targets, declared)
+        known = found if raw.class_names is None else list(raw.class_names)
+        check_classes(
+            targets["train"],
+            known,
+            origin=origin,
+            inferred=bool(raw.info.get("task_inferred")) and declared is None,
+        )
 
     # The test split comes off the whole data first, then validation off what remains, so the
     # test set of a dataset never depends on val_fraction.
-    x, y, x_test, y_test = raw.x_train, raw.y_train, raw.x_test, raw.y_test
+    x, y, x_test, y_test = inputs["train"], targets["train"], inputs.get("test"), targets.get("test")
     test_split = "dataset" if raw.has_test else "carved" if test_fraction > 0 else "none"
     if test_split == "carved":
         x, y, x_test, y_test = _hold_out(x, y, test_fraction, split_seed, TEST_STREAM, classification)
     if val is None:
         x, y, x_val, y_val = _hold_out(x, y, val_fraction, split_seed, VAL_STREAM, classification)
     else:
-        x_val, y_val = val
-    if len(x) == 0:
-        problem = Problem(
-            f"{key}.val_fraction" if key else "val_fraction",
-            f"leaves no training data from {len(raw.x_train)} samples; lower it (or test_fraction)",
+        x_val, y_val = inputs["val"], targets["val"]
+    empty = _emptied_split(len(x), x_test if test_split == "carved" else None, x_val if val is None else None)
+    if empty is not None:
+        raise ConfigError(
+            [_empty_split_problem(empty, key, len(raw.x_train), len(x))], source=f"dataset '{source}'"
         )
-        raise ConfigError([problem], source=f"dataset '{name}'")
 
     target_dtype = np.int64 if classification else np.float32
     train_inputs = _tensor(x, np.float32)
@@ -159,6 +198,7 @@ def bundle_from_raw(
         "test_split": test_split,
         "test_fraction": test_fraction if test_split == "carved" else None,
         "stratified": classification,
+        "classes": known,
         "scaling": scaling,
         "scaler": scaler.to_info() if scaler else None,
     }
@@ -169,7 +209,7 @@ def bundle_from_raw(
         val=held_out["val"],
         test=held_out["test"],
         input_shape=raw.input_shape,
-        num_classes=num_classes,
+        num_classes=len(known) if known is not None else None,
         target_shape=() if classification else tuple(y.shape[1:]),
         class_names=raw.class_names,
         info=info,
@@ -198,6 +238,35 @@ def _hold_out(
         return x, y, None, None
     kept, held = split_indices(len(x), fraction, seed=seed, stream=stream, labels=y if stratify else None)
     return x[kept], y[kept], x[held], y[held]
+
+
+def _emptied_split(train: int, test: np.ndarray | None, val: np.ndarray | None) -> str | None:
+    """The first split a hold-out left without samples: ``"train"``, ``"test"`` or ``"val"``."""
+    if train == 0:
+        return "train"
+    for split, held in (("test", test), ("val", val)):
+        if held is not None and len(held) == 0:
+            return split
+    return None
+
+
+def _empty_split_problem(split: str, key: str, total: int, kept: int) -> Problem:
+    """The problem with the fraction that emptied ``split``, and what to change."""
+    prefix = f"{key}." if key else ""
+    if split == "train":
+        return Problem(
+            prefix + "val_fraction",
+            f"leaves no training data from {total} samples; lower it (or {prefix}test_fraction)",
+        )
+    option = prefix + ("val_fraction" if split == "val" else "test_fraction")
+    pool = f"the {kept} training samples" if split == "val" else f"the {total} samples"
+    return Problem(
+        option,
+        f"holds out no sample of {pool}: the split is stratified by class, and a class keeps its last "
+        f"sample for training, so with one sample in every class there is nothing to hold out. An empty "
+        f"{split} split would be reported as scores of 0. Add samples, or set {option}: 0 to train "
+        f"without a {split} split.",
+    )
 
 
 def _tensor(array: np.ndarray, dtype: type) -> torch.Tensor:

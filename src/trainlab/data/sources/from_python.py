@@ -154,10 +154,10 @@ def _from_dataset(
     first_input, first_target = _first_sample(train)
     task = task or ("classification" if _is_integer(first_target) else "regression")
     classification = task == "classification"
+    declared = getattr(train, "classes", None)
     if classification and num_classes is None:
         # torchvision-style datasets declare their classes; for any other Dataset, finding the
         # largest label would take a full pass over the data (and its transforms).
-        declared = getattr(train, "classes", None)
         if not isinstance(declared, (list, tuple)):
             raise ConfigError(
                 [
@@ -199,6 +199,7 @@ def _from_dataset(
         "val_split": made["val"],
         "test_split": made["test"],
         "stratified": False,
+        "classes": _class_list(declared, num_classes) if classification else None,
         "scaling": "none",
         "scaler": None,
     }
@@ -248,6 +249,13 @@ def _check_sample_shape(inputs: torch.Tensor, expected: tuple[int, ...], split: 
             f"Data '{name}', {split} split: samples have shape {tuple(inputs.shape[1:])} but the train "
             f"samples have {tuple(expected)}; every split needs samples of one shape."
         )
+
+
+def _class_list(declared: Any, num_classes: int | None) -> list[Any]:
+    """What each class index of a generic Dataset stands for: its declared class, or the index itself."""
+    if isinstance(declared, (list, tuple)) and len(declared) == num_classes:
+        return [str(name) for name in declared]
+    return list(range(num_classes or 0))
 
 
 def _first_sample(dataset: Dataset) -> tuple[Any, Any]:
