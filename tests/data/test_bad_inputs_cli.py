@@ -149,3 +149,9 @@ def test_an_unreadable_file(capsys, tmp_path, deny_reading):
     deny_reading(path)
     code, output, run = fit(capsys, tmp_path, "csv", path)
     assert_refused(code, output, run, f"{path} cannot be read: permission denied")
+
+
+def test_a_path_too_long_for_the_file_system(capsys, tmp_path):
+    path = tmp_path / ("a" * 300 + ".csv")
+    code, output, run = fit(capsys, tmp_path, "csv", path)
+    assert_refused(code, output, run, "data.path: the path is too long for the file system", str(path)[:60])

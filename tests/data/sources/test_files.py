@@ -40,6 +40,28 @@ def test_a_directory_is_named_as_one(name, tmp_path):
         load_data(name, path=tmp_path)
 
 
+def test_a_device_is_not_a_data_file():
+    with pytest.raises(
+        DataError, match=r"data\.path: /dev/null is not a regular file \(a device, pipe or socket\)"
+    ):
+        load_data("csv", path="/dev/null")
+
+
+def test_a_dangling_link_names_its_target(tmp_path):
+    (tmp_path / "data.csv").symlink_to(tmp_path / "moved.csv")
+    with pytest.raises(
+        DataError, match=r"data\.csv is a link to .*moved\.csv, which does not exist\. Fix the path"
+    ):
+        load_data("csv", path=tmp_path / "data.csv")
+
+
+def test_a_path_too_long_for_the_file_system_is_one_message(tmp_path):
+    with pytest.raises(
+        DataError, match=r"data\.path: the path is too long for the file system \(\d+ characters"
+    ):
+        load_data("npz", path=tmp_path / ("a" * 300 + ".npz"))
+
+
 @pytest.mark.parametrize("name", FILE_DATASETS)
 def test_an_unreadable_file_is_named_with_the_fix(name, tmp_path, deny_reading):
     path = tmp_path / f"secret.{name}"

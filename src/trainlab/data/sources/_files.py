@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -47,13 +50,27 @@ def existing_file(path: Path | str, option: str = "path") -> Path:
     given = Path(path).expanduser()
     resolved = given if given.is_absolute() else Path.cwd() / given
     key = f"data.{option}"
-    if resolved.is_dir():
+    try:
+        mode = resolved.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        if resolved.is_symlink():
+            missing = f"{resolved} is a link to {os.readlink(resolved)}, which does not exist"
+        else:
+            relative = "" if given.is_absolute() else f" (relative to the working directory {Path.cwd()})"
+            missing = f"the file {resolved} does not exist{relative}"
+        raise DataError(f"{key}: {missing}. Fix the path in {key}, or give an absolute path.") from None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise DataError(
+                f"{key}: the path is too long for the file system ({len(str(resolved))} characters; a "
+                f"name may have at most 255 bytes): {str(resolved)[:60]}...; shorten it"
+            ) from None
+        raise DataError(f"{key}: {resolved} cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
         raise DataError(f"{key}: {resolved} is a directory; name the data file inside it")
-    if not resolved.is_file():
-        relative = "" if given.is_absolute() else f" (relative to the working directory {Path.cwd()})"
+    if not stat.S_ISREG(mode):
         raise DataError(
-            f"{key}: the file {resolved} does not exist{relative}. "
-            f"Fix the path in {key}, or give an absolute path."
+            f"{key}: {resolved} is not a regular file (a device, pipe or socket); name a data file"
         )
     return resolved
 
