@@ -255,6 +255,7 @@ class Registry:
         """
         if is_reference(name):
             return self._reference_entry(name, key=key or self.kind)
+        self._load_providers()
         canonical = self._aliases.get(str(name).lower())
         if canonical is None:
             raise UnknownNameError(self.unknown_name_message(str(name), key=key))
@@ -272,6 +273,7 @@ class Registry:
         )
 
     def unknown_name_message(self, name: str, *, key: str = "") -> str:
+        self._load_providers()
         where = f"{key}: " if key else ""
         # Offer each entry once: its closest-matching spelling, name or alias.
         closest: dict[str, str] = {}
@@ -289,6 +291,7 @@ class Registry:
 
     def list(self, pattern: str = "*") -> list[Entry]:
         """Entries whose name or alias matches the shell-style ``pattern``, sorted by name."""
+        self._load_providers()
         pattern = pattern.lower()
         return [
             e
@@ -297,16 +300,25 @@ class Registry:
         ]
 
     def names(self) -> builtins.list[str]:  # `list` in this class is the method above
+        self._load_providers()
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
+        self._load_providers()
         return isinstance(name, str) and name.lower() in self._aliases
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.list())
 
     def __len__(self) -> int:
+        self._load_providers()
         return len(self._entries)
+
+    def _load_providers(self) -> None:
+        """A built-in kind's registry reads complete: its providers are imported on first lookup, so
+        code that holds ``OPTIMIZERS`` (say) sees every optimizer whatever was imported before."""
+        if REGISTRIES.get(self.kind) is self:
+            _load_builtin_components()
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {len(self)} entries)"
@@ -380,9 +392,21 @@ BUILTIN_PROVIDERS = (
 )
 
 
+_providers_state = "unloaded"  # then "loading" (a provider's own lookups see what is there so far), "loaded"
+
+
 def _load_builtin_components() -> None:
-    for provider in BUILTIN_PROVIDERS:
-        importlib.import_module(provider)
+    global _providers_state
+    if _providers_state != "unloaded":
+        return
+    _providers_state = "loading"
+    try:
+        for provider in BUILTIN_PROVIDERS:
+            importlib.import_module(provider)
+        _providers_state = "loaded"
+    except BaseException:
+        _providers_state = "unloaded"
+        raise
 
 
 # ---------------------------------------------------------------------------------------------
