@@ -176,3 +176,32 @@ def test_a_warmup_longer_than_the_run_is_named(tmp_path, capsys):
                        "--out", str(tmp_path / "r"))  # fmt: skip
     assert_one_message(code, output, "schedule.warmup_steps: 300 is not shorter than the run (30 steps)")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["schedule", "plot", "cosine", "--out", "s.txt"], "--out 's.txt': write a .png, .svg or .pdf file"),
+        (
+            ["schedule", "plot", "cosine", "--lr", "-1"],
+            "--lr -1.0: the base learning rate must be a positive number",
+        ),
+        (["schedule", "plot", "cosine", "--steps", "0"], "--steps 0: a schedule needs at least 1 step"),
+        (["playground", "--out", "race.txt"], "--out 'race.txt': write a .png, .svg or .pdf file"),
+    ],
+)
+def test_plot_commands_name_a_bad_flag(tmp_path, capsys, monkeypatch, args, named):
+    monkeypatch.chdir(tmp_path)
+    code, output = cli(capsys, *args)
+    assert_one_message(code, output, named)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_schedule_over_a_huge_run_is_sampled(capsys):
+    code, output = cli(
+        capsys, "schedule", "plot", "{name: cosine, warmup_steps: 100}", "--steps", "100000000", "--json"
+    )
+    assert code == 0
+    curve = json.loads(output)
+    assert len(curve["step"]) == 10_000 and curve["step"][:3] == [0, 1, 2] and curve["step"][-1] == 99_999_999
+    assert curve["lr"][0] == pytest.approx(1 / 101) and curve["lr"][100] == pytest.approx(1.0)

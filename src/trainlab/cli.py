@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -248,10 +249,12 @@ def playground(
 ) -> None:
     """Race optimizers on a 2-D test function: contour plot with trajectories, table of steps to tolerance."""
     from trainlab.playground import get_function, plot_trajectories, run_playground
+    from trainlab.playground.figures import check_figure_path
 
     names = [n.strip() for n in optimizers.split(",") if n.strip()]
     if not names:
         raise TrainlabError("--optimizers: name at least one optimizer, e.g. --optimizers sgd,adam")
+    check_figure_path(out)  # before the race, not after it
     test_function = get_function(function)
     trajectories = run_playground(test_function, names, steps=steps, tolerance=tolerance, lr=lr)
     written = plot_trajectories(test_function, trajectories, out)
@@ -278,7 +281,9 @@ def schedule_plot(
     ],
     steps: Annotated[int, typer.Option("--steps", help="Total optimizer steps.")] = 1000,
     lr: Annotated[float, typer.Option("--lr", help="Base learning rate.")] = 1.0,
-    out: Annotated[Path | None, _opt("PNG file to write (default schedule-<name>.png).", "--out")] = None,
+    out: Annotated[
+        Path | None, _opt("Plot file, .png, .svg or .pdf (default schedule-<name>.png).", "--out")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the curve as JSON instead of drawing it.")
     ] = False,
@@ -286,6 +291,10 @@ def schedule_plot(
     """Draw a schedule's learning-rate curve (and momentum, where it changes)."""
     from trainlab.playground.schedule_plot import parse_spec, plot_schedule, schedule_curve
 
+    if steps < 1:
+        raise TrainlabError(f"--steps {steps}: a schedule needs at least 1 step")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise TrainlabError(f"--lr {lr}: the base learning rate must be a positive number, e.g. --lr 0.1")
     parsed = parse_spec(spec)
     curve = schedule_curve(parsed, steps, lr)
     if as_json:

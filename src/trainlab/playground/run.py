@@ -9,7 +9,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
-from trainlab.errors import ConfigError, Problem, TrainlabError
+from trainlab.errors import ConfigError, Problem
+from trainlab.playground.figures import check_figure_path, pyplot, save_figure
 from trainlab.playground.functions import TestFunction
 from trainlab.registry import OPTIMIZERS
 
@@ -158,13 +159,8 @@ def plot_trajectories(function: TestFunction, trajectories: list[Trajectory], ou
     Raises:
         TrainlabError: an unsupported file suffix.
     """
-    out = Path(out)
-    if out.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise TrainlabError(f"--out '{out}': write a .png, .svg or .pdf file")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    check_figure_path(out)
+    plt = pyplot()
 
     (x_min, x_max), (y_min, y_max) = function.bounds
     xs, ys = torch.meshgrid(
@@ -198,10 +194,7 @@ def plot_trajectories(function: TestFunction, trajectories: list[Trajectory], ou
     axes.set_ylim(y_min, y_max)
     axes.set_title(f"{function.name}: {function.formula}", fontsize=10)
     axes.legend(loc="best", fontsize=8)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=120, bbox_inches="tight")
-    plt.close(figure)
-    return out
+    return save_figure(figure, out, bbox_inches="tight")
 
 
 def final_value(trajectory: Trajectory) -> float:

@@ -10,6 +10,7 @@ import torch
 
 from trainlab.errors import ConfigError, Problem
 from trainlab.nn._spec import check_spec
+from trainlab.playground.figures import check_figure_path, pyplot, save_figure
 from trainlab.registry import get_registry
 
 
@@ -27,35 +28,47 @@ def parse_spec(text: str) -> dict[str, Any]:
     return dict(value)
 
 
+# A plot of a long run shows this many points: its first steps exactly (warmup lives there), then an
+# even sample, so that `--steps 100000000` takes a moment instead of minutes and gigabytes.
+EXACT_STEPS = 1000
+MAX_POINTS = 10_000
+
+
 def schedule_curve(
     spec: str | Mapping[str, Any], total_steps: int, lr: float = 1.0
 ) -> dict[str, list[float]]:
-    """The learning rate at every step (and the momentum, when the schedule changes it), on an SGD optimizer."""
+    """The learning rate (and the momentum, when the schedule changes it) on an SGD optimizer.
+
+    Every step for a run of up to ``MAX_POINTS`` steps; beyond that the first ``EXACT_STEPS``
+    steps and an even sample of the rest. Each schedule is ``base_lr * factor(step)`` with a pure
+    ``factor`` (see ``trainlab.schedules``), so a sampled step costs what any step does.
+    """
     entry, options = check_spec(
         get_registry("schedule"), spec, key="schedule", provided=("optimizer", "total_steps")
     )
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
     scheduler = entry.factory(optimizer, total_steps, **options)
-    lrs, momenta = [], []
-    for _ in range(total_steps):
-        lrs.append(optimizer.param_groups[0]["lr"])
-        momenta.append(optimizer.param_groups[0]["momentum"])
-        optimizer.step()
-        scheduler.step()
-    curve = {"step": list(range(total_steps)), "lr": lrs}
+    steps = _sampled_steps(total_steps)
+    lrs = [lr * scheduler.factor(step) for step in steps]
+    momenta = [scheduler.momentum(step) if scheduler.momentum else 0.9 for step in steps]
+    curve = {"step": steps, "lr": lrs}
     if len(set(momenta)) > 1:
         curve["momentum"] = momenta
     return curve
 
 
+def _sampled_steps(total_steps: int) -> list[int]:
+    if total_steps <= MAX_POINTS:
+        return list(range(total_steps))
+    spacing = (total_steps - 1 - EXACT_STEPS) / (MAX_POINTS - EXACT_STEPS - 1)
+    sampled = {EXACT_STEPS + round(i * spacing) for i in range(MAX_POINTS - EXACT_STEPS)}
+    return [*range(EXACT_STEPS), *sorted(sampled)]
+
+
 def plot_schedule(curve: Mapping[str, list[float]], title: str, path: str | Path) -> Path:
-    """Draw the curve (momentum on a second axis when present) to a PNG at ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 3.5))
+    """Draw the curve (momentum on a second axis when present) to ``path`` (.png, .svg or .pdf)."""
+    check_figure_path(path)
+    figure, axis = pyplot().subplots(figsize=(7, 3.5))
     axis.plot(curve["step"], curve["lr"], color="tab:blue", label="lr")
     axis.set_xlabel("step")
     axis.set_ylabel("learning rate", color="tab:blue")
@@ -65,7 +78,4 @@ def plot_schedule(curve: Mapping[str, list[float]], title: str, path: str | Path
         second.set_ylabel("momentum", color="tab:orange")
     axis.set_title(title)
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)
