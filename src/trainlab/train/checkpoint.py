@@ -188,8 +188,8 @@ class CheckpointManager:
 
     def best(self, complete: list[CheckpointInfo] | None = None) -> CheckpointInfo | None:
         """The complete checkpoint with the best monitored metric (the newest on a tie); None if none is scored."""
-        scored = [(info.metric, info) for info in (self.complete() if complete is None else complete)]
-        scored = [(metric, info) for metric, info in scored if metric is not None]
+        candidates = self.complete() if complete is None else complete
+        scored = [(info.metric, info) for info in candidates if info.metric is not None]
         if not scored:
             return None
         pick = max if self.higher_is_better else min
