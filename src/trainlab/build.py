@@ -245,15 +245,13 @@ def build_schedule(recipe: Recipe, optimizer: torch.optim.Optimizer, total_steps
     spec = recipe.schedule
     warmup = spec.options.get("warmup_steps")
     if isinstance(warmup, int) and warmup >= total_steps:
-        # The schedule would still be warming up when the run ends: it never reaches its base lr.
-        raise ConfigError(
-            [
-                Problem(
-                    "schedule.warmup_steps",
-                    f"{warmup} is not shorter than the run ({total_steps} steps), so the lr would never "
-                    f"reach optimizer.lr; lower it (a tenth of the run is common) or train longer",
-                )
-            ]
+        # Still warming up when the run ends, it never reaches its base lr. A warning, not an error:
+        # a short smoke run of a real recipe (--steps 10) is a legitimate thing to ask for.
+        log.warning(
+            "schedule.warmup_steps %d is not shorter than the run (%d steps), so the lr never reaches "
+            "optimizer.lr; lower it (a tenth of the run is common) or train longer",
+            warmup,
+            total_steps,
         )
     return SCHEDULES.get(spec.name, key="schedule.name").build(optimizer, total_steps, **spec.options)
 
