@@ -7,6 +7,7 @@ command line's ``--help`` do not pay for torch and every component module up fro
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -61,9 +62,12 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
-    if module is None:
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"trainlab.{name}") is not None:
+        value = importlib.import_module(f"trainlab.{name}")  # a subpackage, as after `import trainlab.<name>`
+    else:
         raise AttributeError(f"module 'trainlab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later lookups skip this function
     return value
 
