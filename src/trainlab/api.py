@@ -388,9 +388,9 @@ def _summary(
             "classes": bundle.info.get("classes"),
             "num_outputs": bundle.num_outputs,
             "sizes": {
-                split: len(ds)
+                split: bundle.size(split)
                 for split in ("train", "val", "test")
-                if (ds := bundle.split(split)) is not None
+                if bundle.split(split) is not None
             },
             "scaling": bundle.info.get("scaling", "none"),
         },

@@ -268,7 +268,7 @@ def check_model_fits_data(model: nn.Module, bundle: DataBundle, device: torch.de
 
     Catches a wrong ``num_outputs`` or input layout before any training, with the fix named.
     """
-    sample = [bundle.train[i] for i in range(min(2, len(bundle.train)))]
+    sample = [bundle.train[i] for i in range(min(2, bundle.size("train")))]
     if not sample:
         raise DataError("the training split is empty; lower data.val_fraction or add data")
     inputs = torch.stack([torch.as_tensor(x) for x, _ in sample]).to(device)
@@ -322,10 +322,10 @@ def apply_imbalance(recipe: Recipe, bundle: DataBundle) -> DataBundle:
                 )
             ]
         )
-    bundle.train = make_long_tailed(bundle.train, bundle.num_classes, spec.ratio, spec.profile, spec.seed)
+    bundle.train = make_long_tailed(bundle.train, bundle.num_outputs, spec.ratio, spec.profile, spec.seed)
     counts = train_class_counts(bundle)
     bundle.info["imbalance"] = {"ratio": spec.ratio, "profile": spec.profile, "train_class_counts": counts}
-    bundle.info.setdefault("sizes", {})["train"] = len(bundle.train)
+    bundle.info.setdefault("sizes", {})["train"] = bundle.size("train")
     return bundle
 
 
@@ -333,7 +333,7 @@ def train_class_counts(bundle: DataBundle) -> list[int] | None:
     """Training samples per class, for class-weighted losses; None for regression or non-tensor data."""
     if bundle.task != "classification" or not isinstance(bundle.train, TensorDataset):
         return None
-    return class_counts(bundle.train.tensors[1], bundle.num_classes)
+    return class_counts(bundle.train.tensors[1], bundle.num_outputs)  # a classifier's outputs are its classes
 
 
 def attach_loss(loss_fn: nn.Module, model: nn.Module) -> None:
@@ -499,7 +499,7 @@ def check_batches(recipe: Recipe, bundle: DataBundle, batches: Any, process: Any
     Raises:
         DataError: the processes' batches together need more samples than the training split has.
     """
-    size = len(bundle.train)  # type: ignore[arg-type]  # the built-in datasets and bundles are sized
+    size = bundle.size("train")
     per_step = recipe.train.batch_size * process.world_size
     if len(batches) == 0:
         processes = f" × {process.world_size} processes" if process.is_distributed else ""

@@ -65,6 +65,22 @@ class DataBundle:
             size *= dim
         return size
 
+    def size(self, name: str) -> int:
+        """Samples in a split; 0 when there is no such split.
+
+        Raises:
+            DataError: a split that does not know its length (an iterable Dataset).
+        """
+        dataset = self.split(name)
+        if dataset is None:
+            return 0
+        length = _length(dataset)
+        if length is None:
+            raise DataError(
+                f"the {name} split ({type(dataset).__name__}) has no len(); trainlab needs map-style Datasets"
+            )
+        return length
+
     def split(self, name: str) -> Dataset | None:
         if name not in ("train", "val", "test"):
             raise ValueError(f"unknown split {name!r}; expected train, val or test")
