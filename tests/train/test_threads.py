@@ -156,7 +156,7 @@ def write(path, text):
 
 
 def test_a_cgroup_v2_quota_is_the_smallest_on_the_way_up(tmp_path):
-    write(tmp_path / "self", "0::/outer/inner\n")
+    write(tmp_path / "self", "not a cgroup line\n0::/outer/inner\n")
     write(tmp_path / "root" / "outer" / "inner" / "cpu.max", "max 100000\n")
     write(tmp_path / "root" / "outer" / "cpu.max", "150000 100000\n")
     write(tmp_path / "root" / "cpu.max", "400000 100000\n")
