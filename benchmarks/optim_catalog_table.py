@@ -3,17 +3,16 @@
 python benchmarks/optim_catalog_table.py
 """
 
-from trainlab.registry import OPTIMIZERS
+import torch
+
+import trainlab
+from trainlab.optim import chosen_implementation
 
 
 def main() -> None:
     print("| name | description | reference | weight_decay_mode default | default implementation (CPU) |")
     print("|---|---|---|---|---|")
-    import torch
-
-    from trainlab.optim import chosen_implementation
-
-    for entry in OPTIMIZERS:
+    for entry in trainlab.catalog("optimizer"):
         mode = entry.parameters().get("weight_decay_mode")
         default_mode = mode.default if mode is not None else "—"
         try:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from trainlab.optim import AdaBelief, Lamb, Lars, Lion, ScheduleFreeAdamW, ScheduleFreeSGD
-from trainlab.optim._flat_layout import FlatLayout
+from trainlab.optim._segments import ONE_TENSOR, Segments
 
 OURS = {
     "lion": lambda params, **kw: Lion(params, **{"lr": 1e-2, "weight_decay": 0.1, **kw}),
@@ -72,16 +72,24 @@ def step_beside_the_loop(name, steps, edit, params=None):
     return params
 
 
-def test_layout_puts_equal_sizes_together_and_reduces_per_tensor():
-    tensors = [torch.randn(4, 3), torch.randn(3), torch.randn(12), torch.randn(3)]
-    layout = FlatLayout(tensors)
-    assert [size for _, _, size in layout.blocks] == [3, 12]
-    flat = torch.cat([tensors[i].reshape(-1) for i in layout.order])
-    expected = torch.stack([tensors[i].norm() for i in layout.order])
-    torch.testing.assert_close(layout.norms(flat), expected)
-    for view, tensor in zip(layout.views(flat), tensors, strict=True):
-        assert view.shape == tensor.shape
-        torch.testing.assert_close(view, tensor)
+def test_segments_give_each_tensor_its_norm_and_its_own_value():
+    tensors = [torch.randn(4, 3), torch.randn(3), torch.randn(12), torch.randn(()), torch.randn(2, 2, 2)]
+    segments = Segments([t.shape for t in tensors])
+    flat = torch.cat([t.reshape(-1) for t in tensors])
+    torch.testing.assert_close(segments.norms(flat), torch.stack([t.norm() for t in tensors]))
+    for view, tensor in zip(segments.views(flat), tensors, strict=True):
+        assert torch.equal(view, tensor)
+    values = torch.arange(len(tensors), dtype=torch.float32) + 1.0
+    expected = torch.cat([torch.full((t.numel(),), float(v)) for t, v in zip(tensors, values, strict=True)])
+    assert torch.equal(segments.expand(values), expected)
+    assert segments.expand(0.5) == 0.5  # the same value for every tensor stays a number
+
+
+def test_one_tensor_is_the_one_segment_case():
+    tensor = torch.randn(4, 3)
+    torch.testing.assert_close(ONE_TENSOR.norms(tensor), tensor.norm())
+    per_tensor = torch.tensor(2.0)
+    assert torch.equal(ONE_TENSOR.expand(per_tensor) * tensor, 2.0 * tensor)
 
 
 @pytest.mark.parametrize("name", sorted(OURS))
@@ -329,23 +337,3 @@ def test_non_contiguous_parameters_keep_their_memory_layout(name):
     transposed = torch.randn(4, 3).t().requires_grad_()
     run(OURS[name]([transposed, *params]), [transposed, *params], 2)
     assert not transposed.is_contiguous()
-
-
-def test_gathering_stacks_runs_of_equal_shapes_and_copies_the_rest():
-    # Equal sizes with different shapes share a block; equal shapes within it are stacked together.
-    tensors = [
-        torch.randn(4, 3),
-        torch.randn(12),
-        torch.randn(3),
-        torch.randn(4, 3),
-        torch.randn(3, 4),
-        torch.randn(3),
-        torch.randn(()),
-        torch.randn(4, 3).t(),
-    ]  # the last one is not contiguous
-    layout = FlatLayout(tensors)
-    flat = torch.full((layout.numel,), float("nan"))
-    layout.gatherer(flat)(tensors)
-    torch.testing.assert_close(flat, torch.cat([tensors[i].reshape(-1) for i in layout.order]))
-    for view, tensor in zip(layout.views(flat), tensors, strict=True):
-        assert torch.equal(view, tensor)

@@ -24,7 +24,7 @@ def test_first_step_by_hand_uses_the_layer_trust_ratio():
 def test_second_step_by_hand():
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-6
     w = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
-    optimizer = Lamb([w], lr=lr, eps=eps, max_trust=None)
+    optimizer = Lamb([w], lr=lr, eps=eps, weight_decay=0.0, max_trust=None)
     w.grad = torch.tensor([1.0], dtype=torch.float64)
     optimizer.step()
     w1 = w.item()
@@ -47,7 +47,7 @@ def test_zero_weights_take_an_untrusted_adam_step():
 
 def test_max_trust_clamps_the_weight_norm():
     w = torch.tensor([300.0, 400.0], dtype=torch.float64, requires_grad=True)
-    optimizer = Lamb([w], lr=1.0, max_trust=10.0)
+    optimizer = Lamb([w], lr=1.0, weight_decay=0.0, max_trust=10.0)
     w.grad = torch.tensor([1.0, 0.0], dtype=torch.float64)
     optimizer.step()
     # u ≈ (1, 0): step length min(‖w‖, 10) = 10

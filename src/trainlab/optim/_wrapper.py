@@ -31,7 +31,7 @@ class OptimizerShell(torch.optim.Optimizer):
         self._warned_capturable_if_run_uncaptured = True
 
     @property
-    def param_groups(self) -> list[dict[str, Any]]:  # type: ignore[override]
+    def param_groups(self) -> list[dict[str, Any]]:
         if len(self.inner) == 1:
             return self.inner[0].param_groups
         return [group for optimizer in self.inner for group in optimizer.param_groups]
@@ -69,10 +69,10 @@ class OptimizerShell(torch.optim.Optimizer):
     def load_shell_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`shell_state_dict` returned."""
 
-    def state_dict(self) -> dict[str, Any]:  # type: ignore[override]
+    def state_dict(self) -> dict[str, Any]:
         return {"inner": [o.state_dict() for o in self.inner], "shell": self.shell_state_dict()}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:  # type: ignore[override]
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         for optimizer, inner_state in zip(self.inner, state_dict["inner"], strict=True):
             optimizer.load_state_dict(inner_state)
         self.load_shell_state_dict(state_dict["shell"])

@@ -6,15 +6,20 @@ from typing import Any
 
 import torch
 
-from trainlab.optim._common import Params, PositiveFloat, catalog_options
+from trainlab.optim._catalog import Params, PositiveFloat, registered
 from trainlab.optim._full_batch import FlatParams, first_step_length, needs_closure
-from trainlab.registry import OPTIMIZERS
 
 
+@registered(
+    "bfgs",
+    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 6 (BFGS, Algorithm 6.1)",
+    flags={"family": "quasi_newton", "needs_closure": True, "full_batch": True, "ours": True},
+    hidden=("tolerance_grad",),
+)
 class BFGS(torch.optim.Optimizer):
-    r"""BFGS (Broyden, Fletcher, Goldfarb, Shanno 1970); Nocedal & Wright 2006, Algorithm 6.1.
+    r"""BFGS: dense inverse-Hessian quasi-Newton with a strong-Wolfe line search; small full-batch problems.
 
-    Each step: direction p = −H g, a step length α satisfying the strong Wolfe conditions, then
+    BFGS (Broyden, Fletcher, Goldfarb, Shanno 1970); Nocedal & Wright 2006, Algorithm 6.1. Each step: direction p = −H g, a step length α satisfying the strong Wolfe conditions, then
     with s = α p and y = g_{new} − g, ρ = 1/(yᵀs), the inverse-Hessian update (eq. 6.17)
 
     .. math::
@@ -32,7 +37,7 @@ class BFGS(torch.optim.Optimizer):
 
     needs_closure = True
 
-    def __init__(self, params: Params, lr: float = 1.0, tolerance_grad: float = 1e-12):
+    def __init__(self, params: Params, lr: PositiveFloat = 1.0, tolerance_grad: float = 1e-12):
         super().__init__(params, dict(lr=lr, tolerance_grad=tolerance_grad))
 
     @torch.no_grad()
@@ -68,19 +73,3 @@ class BFGS(torch.optim.Optimizer):
             state["inverse_hessian"] = H
         state["step"] = state.get("step", 0) + 1
         return torch.tensor(loss)
-
-
-@OPTIMIZERS.register(
-    "bfgs",
-    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 6 (BFGS, Algorithm 6.1)",
-    flags={"family": "quasi_newton", "needs_closure": True, "full_batch": True, "ours": True},
-)
-@catalog_options
-def bfgs(params: Params, lr: PositiveFloat = 1.0) -> torch.optim.Optimizer:
-    """BFGS: dense inverse-Hessian quasi-Newton with a strong-Wolfe line search; small full-batch problems.
-
-    Args:
-        params: Parameters, ``(name, parameter)`` pairs or parameter groups.
-        lr: Initial trial step length of the line search.
-    """
-    return BFGS(params, lr=lr)

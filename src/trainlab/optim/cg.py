@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import torch
-from pydantic import Field
 
-from trainlab.optim._common import Params, PositiveFloat, catalog_options
+from trainlab.optim._catalog import Params, PositiveFloat, PositiveInt, registered
 from trainlab.optim._full_batch import FlatParams, first_step_length, needs_closure
-from trainlab.registry import OPTIMIZERS
 
 
+@registered(
+    "cg",
+    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 5.2 (Fletcher–Reeves, Polak–Ribière)",
+    aliases=("conjugate_gradient",),
+    flags={"family": "conjugate_gradient", "needs_closure": True, "full_batch": True, "ours": True},
+    hidden=("tolerance_grad",),
+)
 class ConjugateGradient(torch.optim.Optimizer):
-    r"""Nonlinear conjugate gradient; Nocedal & Wright 2006, Algorithm 5.4 and eq. 5.41–5.45.
+    r"""Nonlinear conjugate gradient, Polak–Ribière+ or Fletcher–Reeves, with restarts; full batch.
+
+    Nocedal & Wright 2006, Algorithm 5.4 and eq. 5.41–5.45:
 
     .. math::
         d_0 = −g_0, \quad x_{k+1} = x_k + α_k d_k, \quad d_{k+1} = −g_{k+1} + β_{k+1} d_k \\
@@ -38,9 +45,9 @@ class ConjugateGradient(torch.optim.Optimizer):
     def __init__(
         self,
         params: Params,
-        lr: float = 1.0,
-        beta: str = "pr+",
-        restart_every: int | None = None,
+        lr: PositiveFloat = 1.0,
+        beta: Literal["pr+", "fr"] = "pr+",
+        restart_every: PositiveInt | None = None,
         tolerance_grad: float = 1e-12,
     ):
         if beta not in ("pr+", "fr"):
@@ -85,27 +92,3 @@ class ConjugateGradient(torch.optim.Optimizer):
         _, _, t, _ = flat.wolfe_step(x, loss, g, d, t, c2=0.1)
         state.update(previous_grad=g, direction=d, step_length=t, step=k + 1)
         return torch.tensor(loss)
-
-
-@OPTIMIZERS.register(
-    "cg",
-    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 5.2 (Fletcher–Reeves, Polak–Ribière)",
-    aliases=("conjugate_gradient",),
-    flags={"family": "conjugate_gradient", "needs_closure": True, "full_batch": True, "ours": True},
-)
-@catalog_options
-def cg(
-    params: Params,
-    lr: PositiveFloat = 1.0,
-    beta: Literal["pr+", "fr"] = "pr+",
-    restart_every: Annotated[int, Field(ge=1)] | None = None,
-) -> torch.optim.Optimizer:
-    """Nonlinear conjugate gradient, Polak–Ribière+ or Fletcher–Reeves, with restarts; full batch.
-
-    Args:
-        params: Parameters, ``(name, parameter)`` pairs or parameter groups.
-        lr: Initial trial step length of the first line search.
-        beta: pr+ (Polak–Ribière+, default) or fr (Fletcher–Reeves).
-        restart_every: Steps between restarts (default: the number of parameters).
-    """
-    return ConjugateGradient(params, lr=lr, beta=beta, restart_every=restart_every)

@@ -8,7 +8,7 @@ import torch
 from pydantic import Field
 
 from trainlab.errors import ConfigError
-from trainlab.optim._common import ParamGroupSpec, Params, run_update
+from trainlab.optim._param_groups import ParamGroupSpec, Params
 from trainlab.optim._wrapper import OptimizerShell
 from trainlab.registry import OPTIMIZERS
 
@@ -54,7 +54,11 @@ class Lookahead(OptimizerShell):
         loss = self.base.step(closure) if closure is not None else self.base.step()
         self.fast_steps += 1
         if self.fast_steps % self.k == 0:
-            run_update(_pull, self.foreach, self.slow, self.params(), alpha=self.alpha)
+            if self.foreach:
+                _pull(self.slow, self.params(), alpha=self.alpha)
+            else:
+                for slow, fast in zip(self.slow, self.params(), strict=True):
+                    _pull([slow], [fast], alpha=self.alpha)
         return loss
 
     def shell_state_dict(self) -> dict[str, Any]:

@@ -6,21 +6,21 @@ from typing import Any
 
 import torch
 
-from trainlab.optim._common import (
-    Beta,
-    NonNegativeFloat,
-    Params,
-    PositiveFloat,
-    catalog_options,
-    fused_supported,
-)
+from trainlab.optim._catalog import Beta, NonNegativeFloat, Params, PositiveFloat, registered
+from trainlab.optim._implementation import fused_supported
 from trainlab.optim._wrapper import OptimizerShell
-from trainlab.registry import OPTIMIZERS
 
 
+@registered(
+    "muon",
+    reference="Jordan et al. 2024, Muon: An optimizer for hidden layers in neural networks "
+    "(https://kellerjordan.github.io/posts/muon/)",
+    flags={"family": "orthogonal", "routes_to": "adamw"},
+)
 class MuonWithAdamW(OptimizerShell):
-    """torch's Muon on the 2-D weight matrices and AdamW on the rest (biases, norms, convolutions).
+    """Muon: orthogonalized momentum for 2-D weights; every other parameter goes to AdamW.
 
+    torch's Muon on the 2-D weight matrices and AdamW on the rest (biases, norms, convolutions).
     Muon orthogonalizes the momentum of each weight matrix with Newton–Schulz iterations, so it is
     defined for 2-D tensors only. ``routing`` records which optimizer got how many tensors and
     parameters; the run summary shows it.
@@ -28,23 +28,24 @@ class MuonWithAdamW(OptimizerShell):
     Args:
         params: Parameters or parameter groups; each group is split by tensor rank.
         lr: Muon's learning rate.
-        momentum: Muon's momentum.
-        weight_decay: Decoupled decay for both optimizers (groups may override it).
-        adamw_lr: Learning rate of the AdamW part.
+        momentum: Muon's Nesterov momentum.
+        weight_decay: Decoupled decay rate for both parts (groups may override it).
+        adamw_lr: Learning rate for the parameters routed to AdamW.
         adamw_betas: AdamW's betas.
     """
 
     def __init__(
         self,
         params: Params,
-        lr: float = 0.02,
-        momentum: float = 0.95,
-        weight_decay: float = 0.0,
-        adamw_lr: float = 1e-3,
-        adamw_betas: tuple[float, float] = (0.9, 0.999),
+        lr: PositiveFloat = 0.02,
+        momentum: Beta = 0.95,
+        weight_decay: NonNegativeFloat = 0.0,
+        adamw_lr: PositiveFloat = 1e-3,
+        adamw_betas: tuple[Beta, Beta] = (0.9, 0.999),
     ):
-        groups = [g if isinstance(g, dict) else {"params": [g]} for g in params]
-        muon_groups, adamw_groups = [], []
+        groups: list[dict[str, Any]] = [g if isinstance(g, dict) else {"params": [g]} for g in params]
+        muon_groups: list[dict[str, Any]] = []
+        adamw_groups: list[dict[str, Any]] = []
         for group in groups:
             options = {k: v for k, v in group.items() if k != "params"}
             matrices = [p for p in group["params"] if p.ndim == 2]
@@ -89,40 +90,3 @@ class MuonWithAdamW(OptimizerShell):
 def _count(groups: list[dict[str, Any]]) -> dict[str, int]:
     params = [p for g in groups for p in g["params"]]
     return {"tensors": len(params), "parameters": sum(p.numel() for p in params)}
-
-
-@OPTIMIZERS.register(
-    "muon",
-    reference="Jordan et al. 2024, Muon: An optimizer for hidden layers in neural networks "
-    "(https://kellerjordan.github.io/posts/muon/)",
-    flags={"family": "orthogonal", "routes_to": "adamw"},
-)
-@catalog_options
-def muon(
-    params: Params,
-    lr: PositiveFloat = 0.02,
-    momentum: Beta = 0.95,
-    weight_decay: NonNegativeFloat = 0.0,
-    adamw_lr: PositiveFloat = 1e-3,
-    adamw_beta1: Beta = 0.9,
-    adamw_beta2: Beta = 0.999,
-) -> torch.optim.Optimizer:
-    """Muon: orthogonalized momentum for 2-D weights; every other parameter goes to AdamW.
-
-    Args:
-        params: Parameters, ``(name, parameter)`` pairs or parameter groups.
-        lr: Muon's learning rate.
-        momentum: Muon's Nesterov momentum.
-        weight_decay: Decoupled decay rate for both parts.
-        adamw_lr: Learning rate for the parameters routed to AdamW.
-        adamw_beta1: AdamW's beta1.
-        adamw_beta2: AdamW's beta2.
-    """
-    return MuonWithAdamW(
-        params,
-        lr=lr,
-        momentum=momentum,
-        weight_decay=weight_decay,
-        adamw_lr=adamw_lr,
-        adamw_betas=(adamw_beta1, adamw_beta2),
-    )

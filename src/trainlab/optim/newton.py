@@ -8,13 +8,26 @@ from typing import Any
 
 import torch
 
-from trainlab.optim._common import NonNegativeFloat, Params, PositiveFloat, catalog_options
+from trainlab.optim._catalog import NonNegativeFloat, Params, PositiveFloat, registered
 from trainlab.optim._full_batch import FlatParams, as_float, needs_closure
-from trainlab.registry import OPTIMIZERS
 
 
+@registered(
+    "newton",
+    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 3.3-3.4 (Newton with Hessian modification)",
+    flags={
+        "family": "second_order",
+        "second_order": True,
+        "needs_closure": True,
+        "full_batch": True,
+        "ours": True,
+    },
+    hidden=("tolerance_grad",),
+)
 class Newton(torch.optim.Optimizer):
-    r"""Damped Newton's method; Nocedal & Wright 2006, ch. 3.4 (Hessian modification) and 3.1 (backtracking).
+    r"""Damped Newton: exact Hessian (torch autograd, vmapped rows), Cholesky solve, backtracking; tiny full-batch problems.
+
+    Nocedal & Wright 2006, ch. 3.4 (Hessian modification) and 3.1 (backtracking):
 
     .. math::
         (∇^2 f(x) + λ I)\, p = −∇f(x), \qquad x ← x + α p
@@ -31,13 +44,19 @@ class Newton(torch.optim.Optimizer):
     Args:
         params: Parameters (all groups are treated as one vector).
         lr: Initial step length α (1 is the pure Newton step).
-        damping: Initial λ.
+        damping: Initial shift λ of the Hessian, raised until it is positive definite.
         tolerance_grad: Stop stepping once ‖g‖∞ is below this.
     """
 
     needs_closure = True
 
-    def __init__(self, params: Params, lr: float = 1.0, damping: float = 1e-8, tolerance_grad: float = 1e-12):
+    def __init__(
+        self,
+        params: Params,
+        lr: PositiveFloat = 1.0,
+        damping: NonNegativeFloat = 1e-8,
+        tolerance_grad: float = 1e-12,
+    ):
         super().__init__(params, dict(lr=lr, damping=damping, tolerance_grad=tolerance_grad))
 
     @torch.no_grad()
@@ -106,7 +125,7 @@ def _damped_solve(hessian: torch.Tensor, g: torch.Tensor, damping: float) -> tor
 def _call_with_graph(closure: Any) -> Any:
     """Call ``closure(create_graph=True)``, so that the gradients it leaves can be differentiated again."""
     try:
-        parameters = inspect.signature(closure).parameters.values()
+        parameters = list(inspect.signature(closure).parameters.values())
     except (TypeError, ValueError):
         parameters = []
     if not any(p.name == "create_graph" or p.kind is p.VAR_KEYWORD for p in parameters):
@@ -116,28 +135,3 @@ def _call_with_graph(closure: Any) -> Any:
             "loss.backward(create_graph=create_graph); return loss (the trainer's closure does)"
         )
     return closure(create_graph=True)
-
-
-@OPTIMIZERS.register(
-    "newton",
-    reference="Nocedal & Wright 2006, Numerical Optimization, ch. 3.3-3.4 (Newton with Hessian modification)",
-    flags={
-        "family": "second_order",
-        "second_order": True,
-        "needs_closure": True,
-        "full_batch": True,
-        "ours": True,
-    },
-)
-@catalog_options
-def newton(
-    params: Params, lr: PositiveFloat = 1.0, damping: NonNegativeFloat = 1e-8
-) -> torch.optim.Optimizer:
-    """Damped Newton: exact Hessian (torch autograd, vmapped rows), Cholesky solve, backtracking; tiny full-batch problems.
-
-    Args:
-        params: Parameters, ``(name, parameter)`` pairs or parameter groups.
-        lr: Initial step length (1 is the pure Newton step).
-        damping: Initial shift λ of the Hessian, raised until it is positive definite.
-    """
-    return Newton(params, lr=lr, damping=damping)

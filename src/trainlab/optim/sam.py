@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import torch
 from pydantic import Field
 
-from trainlab.optim._common import ParamGroupSpec, Params, PositiveFloat
+from trainlab.optim._catalog import PositiveFloat
+from trainlab.optim._param_groups import ParamGroupSpec, Params
 from trainlab.optim._wrapper import OptimizerShell
 from trainlab.optim.lookahead import build_inner
 from trainlab.registry import OPTIMIZERS
@@ -58,13 +59,14 @@ class SAM(OptimizerShell):
         params = [p for p in self.params() if p.grad is not None]
         if not params:
             return self.base.step()
-        grads = [p.grad for p in params]
+        grads = [p.grad for p in params if p.grad is not None]
+        perturbation: list[torch.Tensor]
         if self.adaptive:
             scale = torch._foreach_abs(params)
             torch._foreach_add_(scale, self.eta)
             scaled = torch._foreach_mul(grads, scale)  # T_w g
             norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(scaled)))
-            perturbation = torch._foreach_mul(scaled, scale)  # T_w² g
+            perturbation = list(torch._foreach_mul(scaled, scale))  # T_w² g
         else:
             norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
             perturbation = [g.clone() for g in grads]
