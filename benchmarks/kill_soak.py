@@ -3,12 +3,15 @@
 Every run is ``trainlab fit`` in a subprocess, killed with SIGKILL, then continued with
 ``trainlab fit --resume`` until that exits 0. A kill lands in one of three ways:
 
-- ``time``: at a random moment in a window of the run (``--window``, as fractions of the
-  uninterrupted run's time from writing recipe.yaml to writing summary.json: start-up, which a
-  loaded machine can stretch to most of the wall time, is left out);
+- ``time``: at a random moment in a window of the run (``--window``, as fractions of its steps).
+  The moment is placed by the run's own pace: the last checkpoint before the drawn step, plus
+  the remaining steps at the pace between the two checkpoints before that. A loaded machine
+  changes the pace from run to run, and can stretch start-up to most of the wall time, so a
+  fraction of the reference's wall time would land anywhere;
 - ``write``: the moment a checkpoint folder appears without its manifest (mid-write);
-- ``final``: a random moment after the last step's checkpoint is complete, which covers the final
-  evaluation, the ``model.safetensors`` write and the ``summary.json`` write.
+- ``final``: half of them at a random moment after the last step's checkpoint is complete (within
+  the reference's time for the final evaluation and writes, scaled by the run's pace), half the
+  moment the temporary file of ``model.safetensors`` or ``summary.json`` appears.
 
 Each resumed run must end bit-identical to an uninterrupted reference: model.safetensors and
 metrics.jsonl byte for byte, and the last step's checkpoint tensor for tensor. Every complete
@@ -110,22 +113,30 @@ class Timeline:
     """Seconds from launch to each event of an uninterrupted run."""
 
     recipe: float
+    first_checkpoint: float
     final_checkpoint: float
     weights: float
     summary: float
     exit: float
 
+    def pace(self, steps: int, every: int) -> float:
+        """Seconds per step between the first and the last checkpoint."""
+        return (self.final_checkpoint - self.first_checkpoint) / max(steps - every, 1)
 
-def final_manifest(run: Path, steps: int) -> Path:
-    return run / "checkpoints" / f"step-{steps:08d}" / "manifest.json"
+
+def manifest(run: Path, step: int) -> Path:
+    return run / "checkpoints" / f"step-{step:08d}" / "manifest.json"
 
 
-def watch_reference(process: subprocess.Popen, run: Path, steps: int, launched: float) -> Timeline:
-    """Poll the reference run's directory until it exits, noting when its last files appear."""
+def watch_reference(
+    process: subprocess.Popen, run: Path, steps: int, every: int, launched: float
+) -> Timeline:
+    """Poll the reference run's directory until it exits, noting when its files appear."""
     seen: dict[str, float] = {}
     watched = {
         "recipe": run / "recipe.yaml",
-        "final_checkpoint": final_manifest(run, steps),
+        "first_checkpoint": manifest(run, every),
+        "final_checkpoint": manifest(run, steps),
         "weights": run / "model.safetensors",
         "summary": run / "summary.json",
     }
@@ -143,7 +154,7 @@ def mid_write(run: Path) -> bool:
     checkpoints = run / "checkpoints"
     if not checkpoints.is_dir():
         return False
-    for folder in checkpoints.iterdir():
+    for folder in checkpoints.glob("step-*"):
         if folder.is_dir() and (
             not (folder / "manifest.json").exists() or any(p.suffix == ".tmp" for p in folder.iterdir())
         ):
@@ -155,7 +166,7 @@ def phase_at_kill(run: Path, steps: int) -> str:
     """Where the killed run was, judged from what it left on disk."""
     if not (run / "recipe.yaml").exists():
         return "start-up"
-    if not final_manifest(run, steps).exists():
+    if not manifest(run, steps).exists():
         return "training"
     if (run / "summary.json").exists():
         return "finished"
@@ -178,7 +189,7 @@ def kill_when_writing(process: subprocess.Popen, run: Path, skip_writes: int, ti
     checkpoints = run / "checkpoints"
     while process.poll() is None and time.monotonic() < deadline:
         if checkpoints.is_dir():
-            for folder in list(checkpoints.iterdir()):
+            for folder in list(checkpoints.glob("step-*")):
                 if folder.name not in seen and not (folder / "manifest.json").exists():
                     seen.add(folder.name)
                     if len(seen) > skip_writes:
@@ -188,12 +199,66 @@ def kill_when_writing(process: subprocess.Popen, run: Path, skip_writes: int, ti
     kill(process)
 
 
-def kill_after(process: subprocess.Popen, appears: Path, delay: float, timeout: float) -> None:
-    """SIGKILL ``delay`` seconds after the file ``appears`` exists (or not at all if the run ends first)."""
-    deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline and not appears.exists():
+def appearance(process: subprocess.Popen, path: Path, deadline: float) -> float | None:
+    """When ``path`` exists (monotonic seconds), or None if the run ends or the deadline passes first."""
+    while not path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            return None
         time.sleep(0.0005)
-    time.sleep(delay)
+    return time.monotonic()
+
+
+def run_pace(process: subprocess.Popen, run: Path, step: int, every: int, deadline: float) -> float | None:
+    """Seconds per step of this run between the checkpoints of ``step - every`` and ``step``.
+
+    Returns when the checkpoint of ``step`` is complete (None if the pace could not be seen).
+    """
+    before = appearance(process, manifest(run, step - every), deadline) if step > every else None
+    after = appearance(process, manifest(run, step), deadline)
+    return None if before is None or after is None else (after - before) / every
+
+
+def kill_at_step(
+    process: subprocess.Popen, run: Path, target: float, every: int, reference_pace: float, deadline: float
+) -> None:
+    """SIGKILL when the run should be at step ``target``, judged by its own pace."""
+    anchor = int(target // every) * every
+    if anchor == 0:
+        pace, reached = reference_pace, appearance(process, run / "recipe.yaml", deadline)
+    else:
+        pace, reached = run_pace(process, run, anchor, every, deadline) or reference_pace, 0.0
+    if reached is None:
+        return
+    time.sleep((target - anchor) * pace)
+    if process.poll() is None:
+        kill(process)
+
+
+def kill_when_appears(process: subprocess.Popen, run: Path, patterns: list[str], deadline: float) -> None:
+    """SIGKILL as soon as a file matching one of ``patterns`` exists in ``run``."""
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(next(run.glob(pattern), None) for pattern in patterns):
+            kill(process)
+            return
+        time.sleep(0.0002)
+
+
+def kill_in_final_phase(
+    process: subprocess.Popen,
+    run: Path,
+    fraction: float,
+    timeline: Timeline,
+    steps: int,
+    every: int,
+    deadline: float,
+) -> None:
+    """SIGKILL ``fraction`` of the way through the final evaluation and writes, judged by the run's pace."""
+    pace = run_pace(process, run, steps - (steps - 1) % every - 1, every, deadline)
+    if appearance(process, manifest(run, steps), deadline) is None:
+        return
+    reference_pace = timeline.pace(steps, every)
+    scale = pace / reference_pace if pace and reference_pace > 0 else 1.0
+    time.sleep(fraction * (timeline.summary - timeline.final_checkpoint) * scale)
     if process.poll() is None:
         kill(process)
 
@@ -274,7 +339,7 @@ def main() -> int:
 
     hog = start_hog(args.hog, args.hog_seconds)
     try:
-        return soak(args, recipe, workdir, steps, window, rng)
+        return soak(args, recipe, workdir, steps, settings["checkpoint_every"], window, rng)
     finally:
         stop_hog(hog)
 
@@ -284,6 +349,7 @@ def soak(
     recipe: Path,
     workdir: Path,
     steps: int,
+    every: int,
     window: tuple[float, float],
     rng: random.Random,
 ) -> int:
@@ -298,11 +364,10 @@ def soak(
         stderr=subprocess.PIPE,
         text=True,
     )
-    timeline = watch_reference(process, reference, steps, launched)
+    timeline = watch_reference(process, reference, steps, every, launched)
     if process.returncode != 0:
         print(process.stderr.read() if process.stderr else "", file=sys.stderr)
         return 1
-    final_phase = max(timeline.summary - timeline.final_checkpoint, 0.01)
     print(
         f"reference run: {timeline.exit:.1f} s (recipe.yaml at {timeline.recipe:.1f} s, last checkpoint at "
         f"{timeline.final_checkpoint:.1f} s, "
@@ -321,21 +386,24 @@ def soak(
         process = subprocess.Popen(
             fit_command(str(recipe), "--out", str(run)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        deadline = time.monotonic() + 4 * timeline.exit
         if kind == "write":
             skip = rng.randrange(0, 4)
             how = f"at checkpoint write #{skip + 1}"
             kill_when_writing(process, run, skip, timeout=4 * timeline.exit)
+        elif kind == "final" and rng.random() < 0.5:
+            fraction = rng.uniform(0.0, 1.0)
+            how = f"{fraction:.0%} into the final phase"
+            kill_in_final_phase(process, run, fraction, timeline, steps, every, deadline)
         elif kind == "final":
-            delay = rng.uniform(0.0, 1.2 * final_phase)
-            how = f"{delay * 1000:.0f} ms after last ckpt"
-            kill_after(process, final_manifest(run, steps), delay, timeout=4 * timeline.exit)
+            # The writes take milliseconds, too short to hit by timing: watch for their temporary files.
+            written = rng.choice(["model.safetensors", "summary.json"])
+            how = f"writing {written}"
+            kill_when_appears(process, run, [f".{written}.*.tmp", written], deadline)
         else:
-            # Counted from the run directory's recipe.yaml: on a loaded machine start-up alone can
-            # take most of the wall time, and a kill there only restarts the run from step 0.
-            fraction = rng.uniform(*window)
-            delay = fraction * (timeline.summary - timeline.recipe)
-            how = f"at {fraction:.0%} ({delay:.2f} s)"
-            kill_after(process, run / "recipe.yaml", delay, timeout=4 * timeline.exit)
+            target = rng.uniform(*window) * steps
+            how = f"at step ~{target:.0f}"
+            kill_at_step(process, run, target, every, timeline.pace(steps, every), deadline)
         during = mid_write(run)
         caught_mid_write += during
         phase = phase_at_kill(run, steps)

@@ -62,22 +62,38 @@ def cnn_fit(out, *extra, **kwargs):
     return trainlab.fit(data="mnist1d", model="cnn1d", out=str(out), overrides=overrides, **kwargs)
 
 
-def test_a_resume_keeps_the_thread_count_of_the_run_it_continues(tmp_path, restore_threads):
-    torch.set_num_threads(2)
-    cnn_fit(tmp_path / "reference")
-    torch.set_num_threads(1)
-    cnn_fit(tmp_path / "one_thread")
-    # Otherwise this test could not tell a resume with the wrong thread count from a right one.
-    assert files_of(tmp_path / "one_thread") != files_of(tmp_path / "reference")
+@pytest.fixture(scope="module")
+def two_threads(tmp_path_factory):
+    """The run with 2 threads; checked to differ from the same run with 1."""
+    root, before = tmp_path_factory.mktemp("threads"), torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        cnn_fit(root / "two")
+        torch.set_num_threads(1)
+        cnn_fit(root / "one")
+    finally:
+        torch.set_num_threads(before)
+    # Otherwise these tests could not tell a resume with the wrong thread count from a right one.
+    assert files_of(root / "one") != files_of(root / "two")
+    return files_of(root / "two")
 
+
+@pytest.mark.parametrize(
+    ("killed_at", "resumed_from"),
+    [(8, 5), (3, None)],  # after the checkpoint of step 5; before any checkpoint (a restart)
+)
+def test_a_resume_keeps_the_thread_count_of_the_run_it_continues(
+    tmp_path, restore_threads, two_threads, killed_at, resumed_from
+):
     torch.set_num_threads(2)
     with pytest.raises(RuntimeError, match="killed"):
-        cnn_fit(tmp_path / "run", callbacks=[CrashAt(8)])
+        cnn_fit(tmp_path / "run", callbacks=[CrashAt(killed_at)])
     # The resuming process would default to another count: a busy machine, OMP_NUM_THREADS, a cpuset.
     torch.set_num_threads(1)
-    trainlab.fit(resume=tmp_path / "run")
+    result = trainlab.fit(resume=tmp_path / "run")
+    assert result.summary["run"]["resumed_from_step"] == resumed_from
     assert torch.get_num_threads() == 2
-    assert files_of(tmp_path / "run") == files_of(tmp_path / "reference")
+    assert files_of(tmp_path / "run") == two_threads
 
 
 def test_a_thread_count_set_on_resume_wins_and_is_warned_about(tmp_path, restore_threads, caplog):

@@ -239,6 +239,8 @@ def _run(
             keep_last=settings.keep_last,
             higher_is_better=_higher_is_better(parts.monitor_metric),
         )
+        if resume_dir is None and settings.checkpoint_every and process.is_main:
+            checkpoints.record_start()  # a resume before the first checkpoint still knows the thread count
 
     trainer = Trainer(
         parts.model,

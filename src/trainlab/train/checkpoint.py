@@ -4,7 +4,8 @@ A checkpoint is a folder ``checkpoints/step-00000100/`` holding ``state.pt`` and
 The folder counts as complete only once its manifest exists and the sha256 it records matches
 the state file, so a process killed at any instant leaves either a complete checkpoint or one
 that resume ignores (and removes). The manifest also records the torch thread count of the
-process that wrote it, which a resumed run reuses (see ``trainlab.train.threads``).
+process that wrote it, which a resumed run reuses (see ``trainlab.train.threads``); so does
+``started.json``, written when the run starts, for a run killed before its first checkpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from trainlab.errors import TrainlabError
 
 STATE = "state.pt"
 MANIFEST = "manifest.json"
+STARTED = "started.json"
 PREFIX = "step-"
 
 # Globals a checkpoint may reference beyond torch's own weights-only set (tensors, dicts, lists,
@@ -142,6 +144,24 @@ class CheckpointManager:
         info = CheckpointInfo(folder, step, recorded_metric, threads)
         self.prune()
         return info
+
+    def record_start(self) -> None:
+        """Note this process's torch thread count before any checkpoint exists.
+
+        A run killed before its first checkpoint starts again from step 0 when resumed; with this
+        record it does so with the thread count the killed process had, and rounds as it did.
+        """
+        write_json_atomic(self.directory / STARTED, {"threads": torch.get_num_threads()})
+
+    def recorded_threads(self) -> int | None:
+        """The torch thread count of the newest complete checkpoint, else of the run's start; None if unknown."""
+        newest = self.complete()
+        if newest:
+            return newest[0].threads
+        try:
+            return int(json.loads((self.directory / STARTED).read_text())["threads"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def complete(self) -> list[CheckpointInfo]:
         """Checkpoints whose manifest exists, newest first (file hashes are checked on load)."""

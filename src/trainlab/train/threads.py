@@ -128,9 +128,9 @@ def choose_threads(
 
 
 def recorded_threads(checkpoints: Path) -> int | None:
-    """The torch thread count the newest complete checkpoint in ``checkpoints`` was written with."""
-    newest = CheckpointManager(checkpoints).complete()
-    return newest[0].threads if newest else None
+    """The torch thread count the newest complete checkpoint in ``checkpoints`` was written with
+    (before the first one, the count the run started with)."""
+    return CheckpointManager(checkpoints).recorded_threads()
 
 
 def free_cores(cores: int, busy: float, *, cpus: int | None = None, affinity: int | None = None) -> int:
