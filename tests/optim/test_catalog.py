@@ -128,7 +128,10 @@ def test_every_optimizer_trains_the_mnist1d_cnn_from_the_recipe(name):
     full_batch = OPTIMIZERS.get(name).flags.get("full_batch", False)
     recipe["optimizer"] = {"name": name}
     recipe["data"]["val_fraction"] = 0.9
-    recipe["train"].update(steps=10, batch_size=400 if full_batch else 100, eval_every=None, log_every=1)
+    # One intra-op thread: on a busy machine, waiting threads would stall every op.
+    recipe["train"].update(
+        steps=10, batch_size=400 if full_batch else 100, eval_every=None, log_every=1, threads=1
+    )
     if name == "newton":
         # The exact 5,210² Hessian costs 5,210 backward passes per step, each over the whole batch:
         # one step on a 16-sample training split keeps this test near 20 s on two CPU cores.
