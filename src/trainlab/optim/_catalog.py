@@ -261,7 +261,18 @@ def _catalog_options(spec: OptimizerSpec, class_args: dict[str, inspect.Paramete
         if ours
         else {}
     )
-    found: list[tuple[str, Any, Any, str]] = []  # name, default, type from the class, doc from the class
+    options: list[_CatalogOption] = []
+
+    def offer(name: str, default: Any, class_type: Any = None, class_doc: str = "") -> None:
+        glossary = GLOSSARY.get(name)
+        option_type = spec.types.get(name) or class_type or (glossary.type if glossary else None)
+        doc = spec.docs.get(name) or class_doc or (glossary.doc if glossary else "")
+        if option_type is None or not doc:
+            raise ValueError(
+                f"optimizer '{spec.name}': option {name!r} needs a type and a doc (add it to GLOSSARY)"
+            )
+        options.append(_CatalogOption(name, spec.defaults.get(name, default), option_type, doc))
+
     for name, p in class_args.items():
         if name in NOT_OFFERED or name in spec.hidden or name in spec.fixed:
             continue
@@ -270,38 +281,18 @@ def _catalog_options(spec: OptimizerSpec, class_args: dict[str, inspect.Paramete
         if name in PAIRS:
             element_types = typing.get_args(hints[name]) if name in hints else (None, None)
             for option, default, element_type in zip(PAIRS[name], p.default, element_types, strict=True):
-                found.append((option, default, element_type, ""))
+                offer(option, default, element_type)
         elif name in spec.translated:
-            translated = spec.translated[name]
-            found.append((translated.name, translated.default, None, ""))
+            offer(spec.translated[name].name, spec.translated[name].default)
         else:
-            found.append((name, p.default, hints.get(name), class_docs.get(name, "")))
+            offer(name, p.default, hints.get(name), class_docs.get(name, ""))
     if "foreach" in class_args or "fused" in class_args:
-        found.append(("implementation", "auto", None, ""))
+        offer("implementation", "auto")
     if spec.weight_decay_mode is not None:
-        found.append(
-            (
-                "weight_decay",
-                class_args["weight_decay"].default if "weight_decay" in class_args else 0.0,
-                None,
-                "",
-            )
-        )
-        found.append(("weight_decay_mode", spec.weight_decay_mode, None, ""))
-    found.append(("param_groups", None, None, ""))
-    found.append(("decay_norm_and_bias", False, None, ""))
-    options = []
-    for name, default, class_type, class_doc in found:
-        glossary = GLOSSARY.get(name)
-        option_type = spec.types.get(
-            name, class_type if class_type is not None else getattr(glossary, "type", None)
-        )
-        doc = spec.docs.get(name) or class_doc or getattr(glossary, "doc", "")
-        if option_type is None or not doc:
-            raise ValueError(
-                f"optimizer '{spec.name}': option {name!r} needs a type and a doc (add it to GLOSSARY)"
-            )
-        options.append(_CatalogOption(name, spec.defaults.get(name, default), option_type, doc))
+        offer("weight_decay", class_args["weight_decay"].default if "weight_decay" in class_args else 0.0)
+        offer("weight_decay_mode", spec.weight_decay_mode)
+    offer("param_groups", None)
+    offer("decay_norm_and_bias", False)
     return options
 
 
