@@ -62,7 +62,7 @@ def adabelief_update(
     exp_avg.lerp_(grad, 1.0 - beta1)
     residual = grad - exp_avg
     exp_avg_var.mul_(beta2).addcmul_(residual, residual, value=1.0 - beta2).add_(eps)
-    s_hat = torch.div(exp_avg_var, 1.0 - beta2**step, out=residual)  # the residual's memory, reused
+    s_hat = exp_avg_var / (1.0 - beta2**step)
     param.addcdiv_(exp_avg, s_hat.sqrt_().add_(eps), value=-lr / (1.0 - beta1**step))  # α m̂ = α m/(1 − β1^t)
 
 

@@ -58,7 +58,8 @@ def lamb_update(
     exp_avg.lerp_(grad, 1.0 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
     m_hat = exp_avg / (1.0 - beta1**step)
-    update = m_hat.div_((exp_avg_sq / (1.0 - beta2**step)).sqrt_().add_(eps))  # r_t = m̂/(√v̂ + ε)
+    v_hat = exp_avg_sq / (1.0 - beta2**step)
+    update = m_hat.div_(v_hat.sqrt_().add_(eps))  # r_t = m̂/(√v̂ + ε)
     if decoupled and not is_zero(decay):
         update.add_(decay * param)
     weight_norm = segments.norms(param)
