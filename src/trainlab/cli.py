@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from trainlab.commands import register_all
+from trainlab.commands.support import console, reports_user_errors
+from trainlab.commands.support import option as _opt
 from trainlab.errors import TrainlabError
 from trainlab.summary_tables import metrics_table, print_summary
 
@@ -25,38 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="trainlab: the deep-learning training canon, runnable by name on real PyTorch.",
 )
-console = Console()
-error_console = Console(stderr=True)
-
-USER_ERROR = 2
-# Set for the processes of a data-parallel run (trainlab.train.launch); read here without importing torch.
-ERRORS_DIR_ENV = "TRAINLAB_ERRORS_DIR"
-
-
-def reports_user_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """Print a TrainlabError as one message and exit with code 2; other errors are bugs and keep their traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-        except TrainlabError as exc:
-            # A run stopped by SIGTERM/SIGINT after checkpointing carries the signal's exit code.
-            code = getattr(exc, "exit_code", USER_ERROR)
-            if os.environ.get(ERRORS_DIR_ENV):  # a process of a data-parallel run: its launcher says it, once
-                from trainlab.train.launch import report_from_process
-
-                if report_from_process(str(exc), code):
-                    raise typer.Exit(code) from None
-            label = "[bold red]error:[/]" if code == USER_ERROR else "[bold yellow]stopped:[/]"
-            error_console.print(f"{label} {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code) from None
-
-    return wrapper
-
-
-def _opt(help_text: str, *names: str) -> Any:
-    return typer.Option(*names, help=help_text, show_default=False)
 
 
 @app.command()
@@ -318,6 +285,8 @@ def _without_nproc(args: list[str]) -> list[str]:
             kept.append(arg)
     return kept
 
+
+register_all(app)
 
 _ARGV: list[str] = []
 
