@@ -27,9 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
+
+from cpu_hog import start_hogs, stop_hogs
 
 TRAINLAB = str(Path(sys.executable).with_name("trainlab"))
 MODELS = {
@@ -37,17 +38,7 @@ MODELS = {
     "mnist1d cnn1d": ["--data", "mnist1d", "--model", "cnn1d"],
 }
 CONDITIONS = ("quiet", "hog")
-HOG = (
-    "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass\n"
-)
 GOAL_BUSY = 1.5  # the best setting's speed over the default's, with one core busy
-
-
-def start_hog(seconds: float) -> subprocess.Popen:
-    """One process spinning on one core; it stops by itself after ``seconds`` even if we die."""
-    hog = subprocess.Popen([sys.executable, "-c", HOG, str(seconds)])
-    time.sleep(0.3)  # past the interpreter's start-up, into the loop
-    return hog
 
 
 def run_queue() -> int | None:
@@ -98,12 +89,12 @@ def main() -> int:
             for condition in rng.sample(CONDITIONS, len(CONDITIONS)):
                 trials = [(model, setting) for model in args.models for setting in settings]
                 rng.shuffle(trials)
-                hog = start_hog(args.hog_seconds) if condition == "hog" else None
+                hogs = start_hogs(1, args.hog_seconds) if condition == "hog" else []
                 try:
                     for n, (model, setting) in enumerate(trials):
                         queue = run_queue()
                         if queue is not None:
-                            queue -= hog is not None
+                            queue -= len(hogs)
                             queues[condition].append(queue)
                         out = Path(tmp) / f"r{repeat}-{condition}-{n}"
                         result = trial(model, setting, args.steps, out)
@@ -118,9 +109,7 @@ def main() -> int:
                             flush=True,
                         )
                 finally:
-                    if hog is not None:
-                        hog.kill()
-                        hog.wait()
+                    stop_hogs(hogs)
 
     print()
     header = " | ".join(f"threads={s}" if s != "default" else "default" for s in settings)

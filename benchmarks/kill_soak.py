@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from cpu_hog import start_hogs, stop_hogs
 from run_diff import check_checkpoints, checkpoint_differences, diagnose, resume_point, same_as_reference
 
 FAST_RECIPE = {
@@ -90,18 +91,6 @@ def fit_command(*args: str) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------
 # Load beside the soak
-
-
-def start_hog(processes: int, seconds: float) -> list[subprocess.Popen]:
-    """Busy loops in separate processes; each stops by itself after ``seconds`` even if the soak dies."""
-    spin = f"import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
-    return [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(processes)]
-
-
-def stop_hog(hog: list[subprocess.Popen]) -> None:
-    for process in hog:
-        process.kill()
-        process.wait()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -337,11 +326,11 @@ def main() -> int:
     recipe.write_text(yaml.safe_dump({**base_recipe, "train": settings}))
     print("command: python " + shlex.join(sys.argv), flush=True)
 
-    hog = start_hog(args.hog, args.hog_seconds)
+    hog = start_hogs(args.hog, args.hog_seconds)
     try:
         return soak(args, recipe, workdir, steps, settings["checkpoint_every"], window, rng)
     finally:
-        stop_hog(hog)
+        stop_hogs(hog)
 
 
 def soak(
