@@ -24,6 +24,9 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["evaluate", "--help"],
         ["catalog", "--help"],
         ["schedule", "plot", "--help"],
+        ["predict", "--help"],
+        ["export", "--help"],
+        ["lr-find", "--help"],
     ],
 )
 def test_help_imports_nothing_heavy(argv):

@@ -30,6 +30,7 @@ _EXPORTS = {
     "evaluate": "trainlab.api",
     "fit": "trainlab.api",
     "Trainer": "trainlab.train",
+    "load": "trainlab.inference",
 }
 
 __all__ = [
@@ -49,12 +50,14 @@ __all__ = [
     "evaluate",
     "fit",
     "get_registry",
+    "load",
     "load_recipe",
 ]
 
 if TYPE_CHECKING:
     from trainlab.api import FitResult, evaluate, fit
     from trainlab.errors import ConfigError, DataError, ModelError, TrainlabError, UnknownNameError
+    from trainlab.inference import load
     from trainlab.recipe import Recipe, load_recipe
     from trainlab.registry import Entry, Registry, catalog, create, get_registry
     from trainlab.train import Trainer

@@ -16,6 +16,7 @@ from torch import nn
 
 from trainlab import build
 from trainlab.errors import ConfigError, Problem, TrainlabError
+from trainlab.inference.preprocessing import evaluation_data, save_preprocessing
 from trainlab.interrupts import interrupts_raise
 from trainlab.models import count_parameters
 from trainlab.overrides import apply_overrides, flatten, parse_overrides, quick_overrides, replace_exclusive
@@ -218,6 +219,7 @@ def _run(
         )
         if resume_dir is None:
             run.write_recipe(recorded.to_yaml(), note=_recipe_note(recipe, model))
+            save_preprocessing(run.path, parts.bundle)
     run_callbacks = [*parts.callbacks, *callbacks]
     if run is not None:
         run_callbacks.append(JsonlLogger(run.metrics_path))
@@ -444,7 +446,7 @@ def evaluate(
             raw, source=str(run.path / "recipe.yaml"), skip=_skips(model is not None, False)
         )
         device = build.resolve_device(recipe.train.device)
-        bundle = build.build_data(recipe)
+        bundle = evaluation_data(recipe, run.path, new_data=bool(data or overrides))
         network = build.build_network(recipe, bundle, model).to(device)
         metrics = build.build_metrics(recipe, bundle)
         if weights == "best":
