@@ -24,7 +24,10 @@ from trainlab.data import (
     make_batch_iterator,
     make_long_tailed,
 )
+from trainlab.data.transforms.class_subset import subset_bundle
 from trainlab.errors import ConfigError, DataError, ModelError, Problem
+from trainlab.finetune.discriminative import discriminative_optimizer
+from trainlab.finetune.setup import Finetuning
 from trainlab.losses import adapt_loss
 from trainlab.metrics import default_metrics
 from trainlab.models import build_model
@@ -71,6 +74,9 @@ def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
             key="data",
             **spec.options,
         )
+        subset = spec.subset
+        if subset is not None:
+            bundle = subset_bundle(bundle, subset.classes, subset.train_per_class, subset.seed)
         return apply_imbalance(recipe, bundle)
     if isinstance(data, DataBundle):
         return data
@@ -216,7 +222,10 @@ def build_optimizer(recipe: Recipe, model: nn.Module) -> torch.optim.Optimizer:
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
     if not params:
         raise ModelError("the model has no trainable parameters")
-    return OPTIMIZERS.get(spec.name, key="optimizer.name").build(params, **spec.options)
+    entry = OPTIMIZERS.get(spec.name, key="optimizer.name")
+    if recipe.discriminative_lr is not None:
+        return discriminative_optimizer(entry, model, params, spec.options, recipe.discriminative_lr.factor)
+    return entry.build(params, **spec.options)
 
 
 def describe_optimizer(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
@@ -257,10 +266,25 @@ def build_schedule(recipe: Recipe, optimizer: torch.optim.Optimizer, total_steps
 
 
 def build_callbacks(recipe: Recipe) -> list[Any]:
-    return [
+    """The recipe's callbacks, and the diagnostics callback when its ``diagnose:`` section is on."""
+    callbacks = [
         CALLBACKS.get(c.name, key=f"callbacks[{i}].name").build(**c.options)
         for i, c in enumerate(recipe.callbacks)
     ]
+    diagnose = recipe.diagnose
+    if diagnose is not None and diagnose.enabled:
+        # Imported here: trainlab.diagnose's package imports the preflight checks, which build runs.
+        from trainlab.diagnose.callback import DiagnoseCallback
+
+        callbacks.append(
+            DiagnoseCallback(
+                every=diagnose.every,
+                instruments=diagnose.instruments,
+                window=diagnose.window,
+                pictures=diagnose.pictures,
+            )
+        )
+    return callbacks
 
 
 def check_model_fits_data(model: nn.Module, bundle: DataBundle, device: torch.device) -> None:
@@ -454,6 +478,8 @@ class TrainingParts:
     callbacks: list[Any]
     """The recipe's callbacks, then constraints and a schedule that watches metrics."""
     monitor_metric: str
+    finetuning: Finetuning | None = None
+    """What the recipe froze and how it unfreezes; None when it fine-tunes nothing."""
 
     @property
     def eval_sets(self) -> dict[str, Any]:
@@ -474,6 +500,7 @@ def build_parts(
         recipe, network
     )  # before the optimizer: they may reparametrize
     batch_transform = build_batch_transform(recipe, bundle)
+    finetuning = Finetuning.from_recipe(recipe, network)  # before the optimizer: frozen parameters get none
     optimizer = build_optimizer(recipe, network)
     batches = build_batches(recipe, bundle, device, process)
     check_batches(recipe, bundle, batches, process)
@@ -488,8 +515,14 @@ def build_parts(
         evaluator=build_evaluator(recipe, bundle, loss_fn, metrics, device),
         penalties=penalties,
         batch_transform=batch_transform,
-        callbacks=[*build_callbacks(recipe), *constraints, *schedule_callbacks(scheduler)],
+        callbacks=[
+            *build_callbacks(recipe),
+            *constraints,
+            *schedule_callbacks(scheduler),
+            *(finetuning.callbacks if finetuning else []),
+        ],
         monitor_metric=monitor_metric(metrics),
+        finetuning=finetuning,
     )
 
 

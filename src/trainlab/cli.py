@@ -78,6 +78,19 @@ def fit(
         int | None,
         _opt("Train data-parallel in N local processes via torchrun (gloo on CPU, nccl on GPU).", "--nproc"),
     ] = None,
+    diagnose: Annotated[
+        bool,
+        typer.Option(
+            "--diagnose",
+            help="Run the default instruments (diagnose.enabled=true): diagnostics.jsonl and pictures.",
+        ),
+    ] = False,
+    run_preflight: Annotated[
+        bool,
+        typer.Option(
+            "--preflight", help="Run `trainlab preflight` first; a failed check stops before training."
+        ),
+    ] = False,
 ) -> None:
     """Train from a recipe, or from the quick form: trainlab fit --data mnist1d --model cnn1d --steps 6000."""
     fields: dict[str, Any] = {
@@ -100,6 +113,13 @@ def fit(
         "eval_every": eval_every,
         "device": device,
     }
+    if diagnose:
+        set_ = [*set_, "diagnose.enabled=true"]
+    if run_preflight and "RANK" not in os.environ:
+        from trainlab.commands.preflight import preflight_before_fit
+
+        checked = recipe if recipe is not None or resume is None else resume / "recipe.yaml"
+        preflight_before_fit(checked, overrides=set_, trust_code=trust_code, **fields)
     if nproc is not None and "RANK" not in os.environ:
         from trainlab.api import preflight
         from trainlab.train.launch import launch

@@ -8,10 +8,11 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from trainlab.data.transforms.scaling import Scaling
 from trainlab.errors import ConfigError, Problem, did_you_mean
+from trainlab.finetune.spec import DiscriminativeLR, UnfreezeSchedule
 from trainlab.metrics.defaults import default_metrics
 from trainlab.overrides import apply_overrides
 from trainlab.recipe_yaml import read_recipe_file
@@ -62,6 +63,9 @@ class DataSpec(Component):
 
     imbalance: ImbalanceSpec | None = None
     """Make the training split long-tailed, e.g. ``{ratio: 100}`` (validation and test stay as they are)."""
+    subset: SubsetSpec | None = None
+    """Keep some classes (relabelled 0..K-1 in the order given) and cap the labelled training samples per class,
+    e.g. ``{classes: [5, 6, 7, 8, 9], train_per_class: 50}``."""
 
 
 class ImbalanceSpec(BaseModel):
@@ -75,6 +79,56 @@ class ImbalanceSpec(BaseModel):
     """``exponential`` decay over the classes, or ``step``: half the classes keep 1 / ratio."""
     seed: int = 0
     """Seed of which samples are kept."""
+
+
+class SubsetSpec(BaseModel):
+    """A few classes of a classification dataset, and few labels per class (transfer and low-label experiments)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classes: Annotated[list[int], Field(min_length=2)] | None = None
+    """Class indices of the dataset to keep, in every split; class ``classes[i]`` becomes class i. None keeps all."""
+    train_per_class: Annotated[int, Field(ge=1)] | None = None
+    """Training samples kept per class (seeded choice); validation and test keep all of theirs."""
+    seed: int = 0
+    """Seed of which training samples are kept."""
+
+
+class DiagnoseSpec(BaseModel):
+    """Instruments on sampled steps, e.g. ``{every: 50, instruments: [params, activations]}``; ``fit --diagnose`` turns it on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    """Measure; ``false`` keeps the section in the recipe but turns the instruments off."""
+    every: Annotated[int, Field(ge=1)] | None = None
+    """Sample every N steps; null: every ``train.log_every`` steps (no extra device sync)."""
+    instruments: list[str | dict[str, Any]] | None = None
+    """Instrument names or ``{name: ..., **options}``; null: params, activations, outputs, grad_snr."""
+    window: Annotated[int, Field(ge=1)] = 10
+    """Sampled steps over which a unit must stay silent to count as dead."""
+    pictures: bool = True
+    """Draw ``diagnostics/*.png`` in the run directory when the run ends."""
+
+    @field_validator("instruments")
+    @classmethod
+    def _known_instruments(
+        cls, specs: list[str | dict[str, Any]] | None
+    ) -> list[str | dict[str, Any]] | None:
+        registry = get_registry("instrument")
+        problems = []
+        for index, spec in enumerate(specs or []):
+            options = {"name": spec} if isinstance(spec, str) else dict(spec)
+            name = options.pop("name", None)
+            if not isinstance(name, str):
+                problems.append(f"[{index}] needs a name, e.g. {{name: hessian, iterations: 20}}")
+            elif name not in registry:
+                problems.append(f"[{index}] {registry.unknown_name_message(name)}")
+            else:
+                problems.extend(str(p) for p in registry.get(name).check_kwargs(options, key=f"[{index}]")[1])
+        if problems:
+            raise ValueError("; ".join(problems))
+        return specs
 
 
 class Recipe(BaseModel):
@@ -104,6 +158,16 @@ class Recipe(BaseModel):
     """Batch augmentations applied in order to training batches (shift, noise, flip, mixup, cutmix, ...)."""
     sampler: Component | None = None
     """How training batches are drawn: class_balanced, oversample or undersample; default a shuffle."""
+    freeze: list[str] = Field(default_factory=list)
+    """Parameters kept fixed: shell-style patterns over ``model.named_parameters()`` names, e.g. ``[conv1.*]``."""
+    freeze_bn_stats: bool = False
+    """Keep batch-norm layers in eval mode, so their running statistics stay as they were."""
+    unfreeze_schedule: UnfreezeSchedule | None = None
+    """Gradual unfreezing from the head down, e.g. ``{every_steps: 100}`` (ULMFiT)."""
+    discriminative_lr: DiscriminativeLR | None = None
+    """A lr per depth: the head at the optimizer's lr, each layer below ``factor`` times the one above."""
+    diagnose: DiagnoseSpec | None = None
+    """Instruments on sampled steps, written to diagnostics.jsonl, e.g. ``{every: 50}`` (``fit --diagnose``)."""
     out: str | None = None
     """Run directory; default ``runs/<name>/<timestamp>``."""
 

@@ -381,6 +381,12 @@ def catalog(kind: str | None = None, pattern: str = "*") -> list[Entry]:
 # plugin pattern (like entry points): a kind's registry is complete once its providers are loaded.
 BUILTIN_PROVIDERS = (
     "trainlab.data",
+    "trainlab.diagnose",
+    "trainlab.diagnose.detectors",
+    "trainlab.diagnose.preflight",
+    "trainlab.finetune.batch_norm",
+    "trainlab.finetune.from_run",
+    "trainlab.finetune.unfreeze",
     "trainlab.losses",
     "trainlab.metrics",
     "trainlab.models",
@@ -478,3 +484,5 @@ METRICS = new_registry("metric")
 CALLBACKS = new_registry("callback")
 ACTIVATIONS = new_registry("activation")
 NORMS = new_registry("norm")
+DETECTORS = new_registry("detector")
+PREFLIGHT_CHECKS = new_registry("preflight_check")
