@@ -24,9 +24,11 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["evaluate", "--help"],
         ["catalog", "--help"],
         ["schedule", "plot", "--help"],
+        ["calibrate", "--help"],
         ["predict", "--help"],
         ["export", "--help"],
         ["lr-find", "--help"],
+        ["doctor", "--help"],
     ],
 )
 def test_help_imports_nothing_heavy(argv):

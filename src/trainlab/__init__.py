@@ -27,6 +27,7 @@ _EXPORTS = {
     "Recipe": "trainlab.recipe",
     "load_recipe": "trainlab.recipe",
     "FitResult": "trainlab.api",
+    "calibrate": "trainlab.calibration",
     "evaluate": "trainlab.api",
     "fit": "trainlab.api",
     "Trainer": "trainlab.train",
@@ -45,6 +46,7 @@ __all__ = [
     "TrainlabError",
     "UnknownNameError",
     "__version__",
+    "calibrate",
     "catalog",
     "create",
     "evaluate",
@@ -56,6 +58,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from trainlab.api import FitResult, evaluate, fit
+    from trainlab.calibration import calibrate
     from trainlab.errors import ConfigError, DataError, ModelError, TrainlabError, UnknownNameError
     from trainlab.inference import load
     from trainlab.recipe import Recipe, load_recipe

@@ -399,6 +399,7 @@ def _summary(
             "scaling": bundle.info.get("scaling", "none"),
         },
         "optimizer": build.describe_optimizer(parts.optimizer),
+        **({"finetune": parts.finetuning.summary} if parts.finetuning else {}),
         "versions": package_versions(),
     }
 
@@ -490,14 +491,18 @@ def _higher_is_better(metric: str) -> bool:
 
 
 def _reproducible(recipe: Recipe, parts: build.TrainingParts) -> Recipe:
-    """The recipe as the run directory records it: every default written out, a data path made
-    absolute (so evaluate works from any directory), and no ``out`` (re-running it makes a new run)."""
+    """The recipe as the run directory records it: every default written out, a data path and a
+    from_run run made absolute (so evaluate works from any directory), and no ``out`` (re-running it makes a new run)."""
     recorded = written_out(recipe, parts.bundle.task)
     data = recorded.data
     path = data.options.get("path")
     if isinstance(path, str) and not Path(path).is_absolute():
         data = data.model_copy(update={"path": str(Path(path).resolve())})
-    return recorded.model_copy(update={"out": None, "data": data})
+    model = recorded.model
+    run = model.options.get("run") if model is not None and model.name == "from_run" else None
+    if isinstance(run, str) and not Path(run).is_absolute():  # the run a fine-tuning run started from
+        model = model.model_copy(update={"run": str(Path(run).resolve())})  # type: ignore[union-attr]
+    return recorded.model_copy(update={"out": None, "data": data, "model": model})
 
 
 def _skips(python_model: bool, python_data: bool) -> tuple[str, ...]:

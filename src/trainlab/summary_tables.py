@@ -40,6 +40,14 @@ def print_summary(summary: dict[str, Any], console: Console, *, tables: bool = T
             console.print(metrics_table(split, summary[split]))
     if run.get("diverged"):
         console.print(f"[bold yellow]warning:[/] the run diverged: {run['diverged']}", highlight=False)
+    finetune = summary.get("finetune")
+    if finetune:
+        console.print(
+            f"frozen: {finetune['frozen_tensors']} of {finetune['tensors']} tensors, "
+            f"{finetune['frozen_parameters']:,} of {finetune['parameters']:,} parameters"
+            + (" (gradual unfreezing)" if finetune.get("unfreeze_schedule") else ""),
+            highlight=False,
+        )
     steps = f"{run['session_steps']} steps"
     if run.get("resumed_from_step"):
         steps += f" (resumed at step {run['resumed_from_step']}, now at {run['steps']})"

@@ -12,7 +12,7 @@ import importlib
 import typer
 
 # Modules under trainlab.commands, each with register(app).
-COMMAND_MODULES: tuple[str, ...] = ("lr_find", "predict", "export")
+COMMAND_MODULES: tuple[str, ...] = ("lr_find", "calibrate", "doctor", "predict", "export", "preflight", "gradcheck")
 
 
 def register_all(app: typer.Typer) -> None:
