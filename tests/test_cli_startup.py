@@ -24,6 +24,8 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["evaluate", "--help"],
         ["catalog", "--help"],
         ["schedule", "plot", "--help"],
+        ["preflight", "--help"],
+        ["gradcheck", "--help"],
         ["calibrate", "--help"],
         ["predict", "--help"],
         ["export", "--help"],

@@ -12,7 +12,15 @@ import importlib
 import typer
 
 # Modules under trainlab.commands, each with register(app).
-COMMAND_MODULES: tuple[str, ...] = ("lr_find", "calibrate", "doctor", "predict", "export", "preflight", "gradcheck")
+COMMAND_MODULES: tuple[str, ...] = (
+    "lr_find",
+    "calibrate",
+    "doctor",
+    "predict",
+    "export",
+    "preflight",
+    "gradcheck",
+)
 
 
 def register_all(app: typer.Typer) -> None:
