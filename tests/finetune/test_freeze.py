@@ -57,3 +57,15 @@ def test_batch_norm_statistics_stay_or_update_by_option(pretrained, tmp_path, fi
         after = weights(out)
         for name in ("norm1.running_mean", "norm1.running_var", "norm2.num_batches_tracked"):
             assert torch.equal(before[name], after[name]) is frozen_stats, name
+
+
+def test_the_printed_summary_says_what_was_frozen():
+    from rich.console import Console
+
+    from trainlab.summary_tables import print_summary
+
+    run = {"session_steps": 5, "wall_time_s": 1.0, "steps_per_s": 5.0, "parameters": 1200, "dir": None}
+    finetune = {"frozen_tensors": 2, "tensors": 6, "frozen_parameters": 1000, "parameters": 1200}
+    console = Console(record=True, width=200)
+    print_summary({"run": run, "finetune": finetune}, console)
+    assert "frozen: 2 of 6 tensors, 1,000 of 1,200 parameters" in console.export_text()

@@ -1,9 +1,11 @@
 """model: from_run: a run's model and weights, a new head for the new classes, and clear errors."""
 
 import json
+import shutil
 
 import pytest
 import torch
+import yaml
 
 import trainlab
 from trainlab.cli import main
@@ -89,3 +91,15 @@ def test_cli_bad_inputs_exit_2_naming_the_key_and_write_nothing(pretrained, tmp_
     assert code == 2 and "freeze[0]: 'encoder.*' matches no parameter" in err and "Traceback" not in err
     assert not out.exists()
     assert json.loads((pretrained / "summary.json").read_text())["status"] == "finished"
+
+
+def test_a_run_whose_model_is_code_needs_consent(pretrained, tmp_path, finetune_recipe, monkeypatch):
+    edited = tmp_path / "edited"
+    shutil.copytree(pretrained, edited)
+    recipe = yaml.safe_load((edited / "recipe.yaml").read_text())
+    recipe["model"] = {"name": "os:system", "command": "touch PWNED"}
+    (edited / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"model\.run: .*'os:system' names Python code.*--trust-code"):
+        trainlab.fit(finetune_recipe(edited, out=str(tmp_path / "out")), verbose=0)
+    assert not (tmp_path / "PWNED").exists() and not (tmp_path / "out").exists()
