@@ -61,8 +61,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
-    """The recipe's dataset, or data passed from Python (a DataBundle, Dataset or (x, y) tuple)."""
+def build_data(recipe: Recipe, data: Any = None, *, classes: list[Any] | None = None) -> DataBundle:
+    """The recipe's dataset, or data passed from Python (a DataBundle, Dataset or (x, y) tuple).
+
+    ``classes``: a trained model's classes to index the recipe's labels against (see ``load_data``).
+    """
     if data is None:
         spec = recipe.data
         bundle = load_data(
@@ -72,6 +75,7 @@ def build_data(recipe: Recipe, data: Any = None) -> DataBundle:
             split_seed=spec.split_seed,
             scaling=spec.scaling,
             key="data",
+            classes=classes,
             **spec.options,
         )
         subset = spec.subset

@@ -22,8 +22,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from trainlab._io import write_json_atomic, write_with_atomic
-from trainlab.build import apply_imbalance, build_data
-from trainlab.data import DataBundle, load_data
+from trainlab.build import build_data
+from trainlab.data import DataBundle
 from trainlab.data.transforms._affine import AffineScaler
 from trainlab.data.transforms.minmax import MinMaxScaler
 from trainlab.data.transforms.standardize import Standardizer
@@ -212,18 +212,11 @@ def evaluation_data(recipe: Recipe, run_path: str | os.PathLike[str], *, new_dat
                 stacklevel=3,
             )
         return build_data(recipe)
-    spec = recipe.data
-    bundle = load_data(
-        spec.name,
-        val_fraction=spec.val_fraction,
-        test_fraction=spec.test_fraction,
-        split_seed=spec.split_seed,
-        scaling="none",
-        key="data",
-        classes=preprocessing.classes if preprocessing.task == "classification" else None,
-        **spec.options,
-    )
-    return apply_imbalance(recipe, apply_saved_scaler(bundle, preprocessing))
+    # A class subset relabels the classes it keeps, so its labels are indexed by the subset, not the run.
+    known = preprocessing.task == "classification" and recipe.data.subset is None
+    unscaled = recipe.model_copy(update={"data": recipe.data.model_copy(update={"scaling": "none"})})
+    bundle = build_data(unscaled, classes=preprocessing.classes if known else None)
+    return apply_saved_scaler(bundle, preprocessing)
 
 
 def as_numpy_labels(classes: list[Any] | None, indices: np.ndarray) -> np.ndarray:
