@@ -504,7 +504,8 @@ def build_parts(
         recipe, network
     )  # before the optimizer: they may reparametrize
     batch_transform = build_batch_transform(recipe, bundle)
-    finetuning = Finetuning.from_recipe(recipe, network)  # before the optimizer: frozen parameters get none
+    # Before the optimizer, so that frozen parameters get no state.
+    finetuning = Finetuning.from_recipe(recipe, network, distributed=process.is_distributed)
     optimizer = build_optimizer(recipe, network)
     batches = build_batches(recipe, bundle, device, process)
     check_batches(recipe, bundle, batches, process)

@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 import trainlab
@@ -63,3 +64,17 @@ def test_layers_not_yet_unfrozen_stay_unchanged_without_optimizer_state(
         "every_steps": 10,
         "all_layers_train_from_step": 20,
     }
+
+
+def test_gradual_unfreezing_is_refused_in_a_data_parallel_run():
+    from trainlab.errors import ConfigError
+    from trainlab.finetune.setup import Finetuning
+    from trainlab.recipe import Recipe
+
+    recipe = Recipe.model_validate(
+        {"data": "digits", "train": {"steps": 1}, "unfreeze_schedule": {"every_steps": 5}}
+    )
+    model = build_model("cnn1d", (1, 40), 10)
+    assert Finetuning.from_recipe(recipe, model) is not None
+    with pytest.raises(ConfigError, match="unfreeze_schedule: does not work with several processes"):
+        Finetuning.from_recipe(recipe, model, distributed=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
+from trainlab.errors import ConfigError, Problem
 from trainlab.finetune.batch_norm import FreezeBatchNormStats
 from trainlab.finetune.freezing import freeze, frozen_counts
 from trainlab.finetune.layers import model_layers
@@ -25,13 +26,14 @@ class Finetuning:
     callbacks: list[Any] = field(default_factory=list)
 
     @classmethod
-    def from_recipe(cls, recipe: Recipe, model: nn.Module) -> Finetuning | None:
+    def from_recipe(cls, recipe: Recipe, model: nn.Module, *, distributed: bool = False) -> Finetuning | None:
         """Freeze the recipe's ``freeze`` patterns in ``model`` (before its optimizer is built) and
         make the callbacks of ``freeze_bn_stats`` and ``unfreeze_schedule``; None when the recipe
         uses none of the fine-tuning sections.
 
         Raises:
-            ConfigError: a ``freeze`` pattern that matches no parameter.
+            ConfigError: a ``freeze`` pattern that matches no parameter, or gradual unfreezing in a
+                data-parallel run (DistributedDataParallel fixes the parameters it syncs when it wraps the model).
         """
         sections = (recipe.freeze, recipe.freeze_bn_stats, recipe.unfreeze_schedule, recipe.discriminative_lr)
         if not any(sections):
@@ -45,6 +47,16 @@ class Finetuning:
         layers = len(model_layers(model))
         summary["layers"] = layers
         if recipe.unfreeze_schedule is not None:
+            if distributed:
+                raise ConfigError(
+                    [
+                        Problem(
+                            "unfreeze_schedule",
+                            "does not work with several processes (DDP syncs only the parameters trainable "
+                            "when it starts); train with one process, or use freeze instead",
+                        )
+                    ]
+                )
             every = recipe.unfreeze_schedule.every_steps
             callbacks.append(GradualUnfreezing(every))
             summary["unfreeze_schedule"] = {
