@@ -141,10 +141,17 @@ def fit(
     )
     if os.environ.get("RANK", "0") != "0":
         return  # in a data-parallel run, rank 0 reports
+    from trainlab.commands.doctor import diagnose_finished_run
+
+    diagnosis = diagnose_finished_run(result)
     if as_json:
         print(json.dumps(result.summary, indent=2))
         return
     print_summary(result.summary, console, tables=not quiet)
+    if diagnosis is not None and not quiet:
+        from trainlab.diagnose.diagnosis_table import print_diagnosis
+
+        print_diagnosis(diagnosis, console)
 
 
 @app.command()

@@ -282,6 +282,17 @@ def test_class_collapse_with_the_imbalance_hint():
     )
 
 
+def test_class_collapse_takes_the_imbalance_from_the_recipe_when_the_evaluated_split_is_balanced():
+    matrix = [[50, 0], [48, 2]]
+    evidence = healthy_evidence(
+        history=[*falling_losses(), eval_record(200, 0.7, 0.52, matrix)],
+        summary=summary(classes=2),
+        recipe=recipe(data={"imbalance": {"ratio": 50}}),
+    )
+    (finding,) = found(evidence, "class_collapse")
+    assert finding.fix == ("loss.class_weights=inverse_frequency",) and "50x" in finding.cause
+
+
 def test_batchnorm_with_tiny_batches():
     evidence = healthy_evidence(recipe=recipe(model={"norm": "batch"}, train={"batch_size": 2}))
     (finding,) = found(evidence, "batchnorm_tiny_batch")

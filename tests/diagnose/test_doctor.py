@@ -142,3 +142,25 @@ def test_a_failed_write_leaves_no_diagnosis_and_no_temporary_file(tmp_path, monk
     with pytest.raises(OSError, match="disk full"):
         doctor(run)
     assert snapshot(run) == before
+
+
+def test_fit_with_diagnose_ends_with_the_diagnosis_and_writes_it(tmp_path):
+    out = tmp_path / "run"
+    args = ["fit", "--data", "iris", "--model", "mlp", "--steps", "20", "--diagnose", "--out", str(out)]
+    result = CliRunner().invoke(
+        app, [*args, "--set", "train.log_every=5", "--set", "diagnose.pictures=false"]
+    )
+    assert result.exit_code == 0, result.output
+    written = json.loads((out / DIAGNOSIS).read_text())
+    assert written["instrumented"] is True and written["measurements"]["median_update_ratio"] > 0
+    assert ("healthy:" in result.output) == written["healthy"]
+    assert all(f["id"] in result.output for f in written["findings"])
+
+
+def test_fit_without_diagnose_writes_no_diagnosis(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["fit", "--data", "iris", "--model", "mlp", "--steps", "5", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / DIAGNOSIS).exists()

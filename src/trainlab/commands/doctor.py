@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from trainlab.commands.support import console, option, reports_user_errors
 from trainlab.errors import TrainlabError
+
+if TYPE_CHECKING:
+    from trainlab.api import FitResult
+    from trainlab.diagnose.doctor import Diagnosis
 
 
 def register(app: typer.Typer) -> None:
@@ -57,3 +61,14 @@ def _config_options(path: Path) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise TrainlabError(f"--config: '{path}' must map detectors to options (a doctor: section)")
     return section
+
+
+def diagnose_finished_run(result: FitResult) -> Diagnosis | None:
+    """The end of ``fit --diagnose`` (or a recipe's ``diagnose:`` section): the doctor on the run just
+    made, with diagnosis.json written into it; None for a run that measured nothing or saved nothing."""
+    settings = result.recipe.diagnose
+    if result.run_dir is None or settings is None or not settings.enabled:
+        return None
+    from trainlab.diagnose.doctor import doctor as run_doctor
+
+    return run_doctor(result.run_dir)

@@ -16,27 +16,28 @@ def print_diagnosis(diagnosis: Diagnosis, console: Console) -> None:
     """The findings table, each finding's cause, fix and reference, what was not checked, and the verdict."""
     if diagnosis.findings:
         table = Table(title="diagnosis" + (f": {diagnosis.run_dir}" if diagnosis.run_dir else ""))
-        for column in ("severity", "finding", "steps", "layers", "evidence", "fix"):
+        for column in ("severity", "finding", "steps", "evidence (measured vs threshold)", "fix"):
             table.add_column(column, overflow="fold")
         for finding in diagnosis.findings:
             style = SEVERITY_STYLE[finding.severity]
             table.add_row(
                 f"[{style}]{finding.severity}[/]",
-                escape(f"{finding.id}\n{finding.title}"),
+                escape(finding.id),
                 f"{finding.steps[0]}-{finding.steps[1]}" if finding.steps else "",
-                escape(", ".join(finding.layers[:3]) + (" ..." if len(finding.layers) > 3 else "")),
                 escape("\n".join(str(e) for e in finding.evidence)),
                 escape(finding.fix_command()),
             )
         console.print(table)
         for finding in diagnosis.findings:
             style = SEVERITY_STYLE[finding.severity]
-            console.print(f"[{style}]{finding.id}[/]: {escape(finding.cause)}", highlight=False)
+            where = f" (layers: {', '.join(finding.layers[:3])})" if finding.layers else ""
+            console.print(f"[{style}]{finding.id}[/]: {escape(finding.title + where)}", highlight=False)
+            console.print(f"  why: {escape(finding.cause)}", highlight=False)
             console.print(f"  fix: {escape(finding.remedy)}", highlight=False)
             if finding.fix:
+                recipe = f"{diagnosis.run_dir}/recipe.yaml" if diagnosis.run_dir else "RECIPE"
                 console.print(
-                    f"  try: trainlab fit RUN_DIR/recipe.yaml {escape(finding.fix_command())}",
-                    highlight=False,
+                    f"  try: trainlab fit {escape(recipe)} {escape(finding.fix_command())}", highlight=False
                 )
             console.print(f"  see: {escape(finding.reference)}", highlight=False)
             for name, values in finding.details.items():

@@ -13,7 +13,6 @@ from typing import Any
 
 from trainlab.errors import TrainlabError
 
-DIAGNOSTICS = "diagnostics.jsonl"
 LOG = "log.txt"
 
 
@@ -48,6 +47,7 @@ class RunEvidence:
             TrainlabError: if ``path`` is not a run directory, or a file the doctor needs is missing
                 or unreadable.
         """
+        from trainlab.diagnose.records import DIAGNOSTICS_FILE, read_records
         from trainlab.recipe_yaml import read_recipe_file
         from trainlab.run_dir import ERROR, METRICS, RECIPE, SUMMARY
 
@@ -69,7 +69,7 @@ class RunEvidence:
         return cls(
             history=_read_jsonl(run / METRICS),
             recipe=read_recipe_file(run / RECIPE),
-            records=_read_jsonl(run / DIAGNOSTICS) if (run / DIAGNOSTICS).is_file() else None,
+            records=read_records(run) if (run / DIAGNOSTICS_FILE).is_file() else None,
             summary=_read_json(run / SUMMARY) if (run / SUMMARY).is_file() else None,
             error=(run / ERROR).read_text() if (run / ERROR).is_file() else None,
             log=(run / LOG).read_text() if (run / LOG).is_file() else "",

@@ -93,7 +93,7 @@ class NotLearning:
                 ),
                 fix=_symmetry_fix(evidence),
                 remedy=(
-                    "Weights that start equal stay equal (break the symmetry with a random init); otherwise "
+                    "Weights that start equal stay equal: a constant init needs a random one. Otherwise "
                     "run `trainlab preflight RECIPE`: overfit one small batch (fails: the wiring or the lr is "
                     "wrong), the shuffled-label control and the label checks (fails: the data is broken); "
                     "look at the other findings for the lr and the gradients."

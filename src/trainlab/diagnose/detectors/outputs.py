@@ -55,10 +55,14 @@ class ClassCollapse:
         true_share = true[top] / max(sum(true), 1.0) if true else 1.0 / len(predicted)
         if not (share > self.max_class_share and share - true_share > self.min_excess):
             return []
+        # The evaluated split's labels, or the recipe's long-tailed training split (data.imbalance.ratio).
         imbalance = max(true) / max(min(true), 1.0) if true else None
+        recipe_ratio = evidence.setting("data.imbalance.ratio")
+        if isinstance(recipe_ratio, (int, float)) and recipe_ratio > (imbalance or 0):
+            imbalance = float(recipe_ratio)
         imbalanced = imbalance is not None and imbalance >= self.imbalance_ratio
         hint = (
-            f" The labels are imbalanced (largest/smallest class {imbalance:.0f}x): weight the loss by class."
+            f" The training labels are imbalanced (largest/smallest class {imbalance:.0f}x): weight the loss by class."
             if imbalanced
             else ""
         )
