@@ -103,3 +103,14 @@ def test_gradcheck_command_prints_every_tensor(recipe, capsys):
 def test_gradcheck_command_rejects_a_bad_eps(recipe, capsys):
     code, output = cli(capsys, "gradcheck", recipe(HEALTHY), "--eps", "0")
     assert code == 2 and "--eps" in output and "Traceback" not in output
+
+
+def test_fit_preflight_works_with_the_quick_form(tmp_path, capsys):
+    sets = ["--set", "data.name=xor", "--set", "model.name=mlp", "--set", "train.steps=5"]
+    code, output = cli(capsys, "preflight", "--checks", "data", *sets)
+    assert code == 0, output
+    out = tmp_path / "run"
+    quick = ["fit", "--data", "xor", "--model", "mlp", "--steps", "2", "--out", out, "--quiet", "--preflight"]
+    code, output = cli(capsys, *quick)
+    assert code == 0, output
+    assert "data.input_shape" in output and (out / "summary.json").exists()

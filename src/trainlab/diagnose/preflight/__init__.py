@@ -60,8 +60,8 @@ def preflight(
         recipe: A recipe file, mapping or :class:`Recipe` (or None with quick fields).
         checks: Check names, or ``{"name": ..., **thresholds}`` mappings, in any order; default all
             (``trainlab catalog preflight_checks`` lists them and their thresholds).
-        model: Your own ``nn.Module`` instead of the recipe's model.
-        data: Your own data (a DataBundle, Dataset or ``(x, y)``) instead of the recipe's.
+        model: A registered model name, or your own ``nn.Module`` instead of the recipe's model.
+        data: A registered dataset name, or your own data (a DataBundle, Dataset or ``(x, y)``).
         overrides: ``["optimizer.lr=3e-3", ...]``, as ``--set``.
         trust_code: Consent to run the code a ``module:factory`` reference in the recipe names.
         **fields: Quick fields, as for :func:`trainlab.fit`.
@@ -79,6 +79,11 @@ def preflight(
     from trainlab.api import resolve_recipe
     from trainlab.references import trusting_code
 
+    # A string is a registry name (the quick form), as in trainlab.fit; anything else is an object from Python.
+    if isinstance(data, str):
+        fields["data"], data = data, None
+    if isinstance(model, str):
+        fields["model"], model = model, None
     with trusting_code(trust_code), one_thread():
         resolved = resolve_recipe(
             recipe, overrides, python_model=model is not None, python_data=data is not None, **fields
