@@ -55,7 +55,7 @@ def check_export(name, fmt, tmp_path):
     )
 
 
-@pytest.mark.parametrize(("name", "fmt"), [("cnn1d", "onnx"), ("resnet", "safetensors")])
+@pytest.mark.parametrize(("name", "fmt"), [("resnet", "safetensors")])  # ONNX: the command test below
 def test_an_export_computes_scaling_then_model(name, fmt, tmp_path):
     check_export(name, fmt, tmp_path)
 
@@ -97,3 +97,14 @@ def test_an_unknown_format_is_refused(csv_run, capsys):
     capsys.readouterr()
     assert main(["export", str(csv_run), "--format", "tflite"]) == 2
     assert "use one of onnx, torch-export, safetensors" in capsys.readouterr().err
+
+
+def test_a_python_model_exports_with_the_module_passed_back(tmp_path):
+    x, y = np.random.default_rng(0).normal(size=(60, 3)) * 20 + 5, np.arange(60) % 2
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    trainlab.fit(model=model, data=(x, y), steps=3, out=str(tmp_path / "run"), verbose=0)
+    predictor = trainlab.load(tmp_path / "run", model=model)
+    result = export_run(predictor, "safetensors", tmp_path / "m.safetensors")
+    assert result.max_abs_diff <= 1e-6
+    with pytest.raises(trainlab.TrainlabError, match="records no architecture"):
+        load_safetensors_export(result.path)

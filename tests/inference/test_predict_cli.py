@@ -200,3 +200,24 @@ def test_the_header_must_name_the_runs_features(csv_run, tmp_path, capsys):
     code, captured = predict_cli(capsys, csv_run, "--input", source)
     assert code == 2 and "lacks the run's feature columns ['c']" in captured.err
     assert FEATURES == ["a", "b", "c"]
+
+
+def test_a_regression_run_writes_values(tmp_path, capsys):
+    run = tmp_path / "run"
+    trainlab.fit(data="regression", model="mlp", steps=10, out=str(run), verbose=0)
+    predictor = trainlab.load(run)
+    x = np.random.default_rng(0).normal(size=(9, *predictor.preprocessing.input_shape))
+    # The reference: the model on inputs standardized with the saved statistics, by hand.
+    scaler = predictor.preprocessing.scaler
+    with torch.no_grad():
+        expected = predictor.model((torch.tensor(x, dtype=torch.float32) - scaler.shift) / scaler.scale)
+    np.testing.assert_allclose(predictor.predict(x), expected.reshape(9).numpy(), rtol=1e-6)
+    np.save(tmp_path / "x.npy", x)
+    code, captured = predict_cli(
+        capsys, run, "--input", tmp_path / "x.npy", "--output", tmp_path / "out.jsonl"
+    )
+    assert code == 0, captured.err
+    values = [json.loads(line)["value"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    np.testing.assert_allclose(values, expected.reshape(9).numpy(), rtol=1e-6)
+    code, captured = predict_cli(capsys, run, "--input", tmp_path / "x.npy", "--top-k", 2)
+    assert code == 2 and "the run is a regression" in captured.err

@@ -65,3 +65,14 @@ def test_a_python_data_run_without_the_files_warns_that_its_scaling_is_lost(tmp_
     with pytest.warns(UserWarning, match="inputs reach the model unscaled"):
         predictor = trainlab.load(run, model=model)
     assert predictor.preprocessing.scaler is None
+
+
+def test_evaluating_an_old_run_on_new_data_warns_that_the_scaling_is_refitted(csv_run, tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("recipe.yaml", "summary.json", "model.safetensors"):
+        (old / name).write_bytes((csv_run / name).read_bytes())
+    x, y = table(seed=6, rows=40)
+    new = write_csv(tmp_path / "new.csv", x, y)
+    with pytest.warns(UserWarning, match="fitted again on this data's training split"):
+        trainlab.evaluate(old, overrides=[f"data.path={new}"])

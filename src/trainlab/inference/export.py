@@ -9,6 +9,7 @@ torch.export program by running it, safetensors by rebuilding the module from th
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -211,11 +212,15 @@ def _export_program(
 def _export_safetensors(
     module: WithPreprocessing, sample: torch.Tensor, path: str, metadata: dict[str, Any]
 ) -> Runner:
-    from trainlab._weights import save_weights
+    from trainlab._weights import load_weights, save_weights
 
     save_weights(module, path)
     _add_metadata(path, metadata)
-    rebuilt = load_safetensors_export(path)
+    if metadata["model"] is not None:
+        rebuilt = load_safetensors_export(path)
+    else:  # a model passed from Python: the file's tensors loaded back into a copy of the module
+        rebuilt = copy.deepcopy(module)
+        load_weights(rebuilt, path)
     return lambda batch: rebuilt(batch).detach()
 
 
