@@ -119,7 +119,9 @@ def fit(
         from trainlab.commands.preflight import preflight_before_fit
 
         checked = recipe if recipe is not None or resume is None else resume / "recipe.yaml"
-        preflight_before_fit(checked, overrides=set_, trust_code=trust_code, **fields)
+        preflight_before_fit(
+            checked, overrides=set_, trust_code=trust_code, quiet=quiet, to_stderr=as_json, **fields
+        )
     if nproc is not None and "RANK" not in os.environ:
         from trainlab.api import preflight
         from trainlab.train.launch import launch

@@ -110,7 +110,52 @@ def test_fit_preflight_works_with_the_quick_form(tmp_path, capsys):
     code, output = cli(capsys, "preflight", "--checks", "data", *sets)
     assert code == 0, output
     out = tmp_path / "run"
-    quick = ["fit", "--data", "xor", "--model", "mlp", "--steps", "2", "--out", out, "--quiet", "--preflight"]
-    code, output = cli(capsys, *quick)
-    assert code == 0, output
-    assert "data.input_shape" in output and (out / "summary.json").exists()
+    quick = ["fit", "--data", "xor", "--model", "mlp", "--steps", "2", "--out", out, "--json", "--preflight"]
+    code = main([str(a) for a in quick])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "data.input_shape" in captured.err  # the table; stdout carries only the summary's JSON
+    assert json.loads(captured.out)["status"] == "finished" and (out / "summary.json").exists()
+
+
+WRONG_BACKWARD_MODEL = """
+import torch
+
+
+class WrongSquare(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x  # should be 2x
+
+
+class Net(torch.nn.Module):
+    def __init__(self, features, outputs):
+        super().__init__()
+        self.hidden, self.head = torch.nn.Linear(features, 8), torch.nn.Linear(8, outputs)
+
+    def forward(self, x):
+        return self.head(WrongSquare.apply(self.hidden(x)))
+
+
+def build(input_shape, num_outputs):
+    return Net(input_shape[0], num_outputs)
+"""
+
+
+def test_gradcheck_command_exits_1_on_a_wrong_backward(tmp_path, monkeypatch, capsys):
+    (tmp_path / "wrong_backward_model.py").write_text(WRONG_BACKWARD_MODEL)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "recipe.yaml").write_text(
+        HEALTHY.replace("{name: mlp, width: 16, depth: 1}", "wrong_backward_model:build")
+    )
+    code, output = cli(capsys, "gradcheck", "recipe.yaml", "--trust-code")
+    assert code == 1, output
+    assert "wrong" in output and "hidden.weight" in output
+    code, output = cli(capsys, "gradcheck", "recipe.yaml")  # no consent: the code does not run
+    assert code == 2 and "--trust-code" in output

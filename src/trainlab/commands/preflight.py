@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from trainlab.commands.support import console, reports_user_errors, trust_code_option
+from trainlab.commands.support import console, error_console, reports_user_errors, trust_code_option
 from trainlab.commands.support import option as _opt
 
 if TYPE_CHECKING:
@@ -54,22 +55,33 @@ def preflight(
 
 
 def preflight_before_fit(
-    recipe: Path | None, *, overrides: list[str], trust_code: bool, **fields: Any
+    recipe: Path | None,
+    *,
+    overrides: list[str],
+    trust_code: bool,
+    quiet: bool,
+    to_stderr: bool,
+    **fields: Any,
 ) -> None:
-    """``fit --preflight``: run every check and print the table; a failed check stops before training (exit 1)."""
+    """``fit --preflight``: run every check; a failed check stops before training (exit 1).
+
+    The table goes to stderr when stdout carries ``fit --json``; ``--quiet`` shows it only on a fail.
+    """
     from trainlab.diagnose.preflight import preflight as run_preflight
 
     fields = {key: value for key, value in fields.items() if value is not None}
     report = run_preflight(recipe, overrides=overrides, trust_code=trust_code, **fields)
-    print_report(report)
+    out = error_console if to_stderr else console
+    if report.passed and quiet:
+        out.print("pre-flight: " + _counts_line(report))
+        return
+    print_report(report, out)
     if not report.passed:
-        console.print(
-            "[bold red]pre-flight failed: not training.[/] Fix the failed rows, or drop --preflight."
-        )
+        out.print("[bold red]pre-flight failed: not training.[/] Fix the failed rows, or drop --preflight.")
         raise typer.Exit(report.exit_code)
 
 
-def print_report(report: PreflightReport) -> None:
+def print_report(report: PreflightReport, out: Console = console) -> None:
     table = Table(title="pre-flight", show_lines=True)
     for column in ("check", "status", "measured", "fix"):
         table.add_column(column, overflow="fold")
@@ -77,6 +89,9 @@ def print_report(report: PreflightReport) -> None:
         style = STATUS_STYLE[row.status]
         details = escape(row.measured) + (f"\n[dim]{escape(row.meaning)}[/]" if row.meaning else "")
         table.add_row(row.check, f"[{style}]{row.status}[/]", details, escape(row.fix))
-    console.print(table)
-    counts = report.counts()
-    console.print(", ".join(f"{count} {status}" for status, count in counts.items() if count))
+    out.print(table)
+    out.print(_counts_line(report))
+
+
+def _counts_line(report: PreflightReport) -> str:
+    return ", ".join(f"{count} {status}" for status, count in report.counts().items() if count)
