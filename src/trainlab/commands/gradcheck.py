@@ -39,7 +39,7 @@ def gradcheck(
     from trainlab.api import resolve_recipe
     from trainlab.diagnose.gradcheck import RIGHT_BELOW, WRONG_ABOVE
     from trainlab.diagnose.gradcheck import gradcheck as run_gradcheck
-    from trainlab.diagnose.preflight._base import build_context
+    from trainlab.diagnose.preflight import build_context
     from trainlab.references import trusting_code
 
     with trusting_code(trust_code):

@@ -6,7 +6,7 @@ from trainlab.diagnose.doctor import Diagnosis as Diagnosis
 from trainlab.diagnose.doctor import doctor as doctor
 from trainlab.diagnose.findings import Evidence as Evidence
 from trainlab.diagnose.findings import Finding as Finding
-from trainlab.diagnose.gradcheck import gradcheck
+from trainlab.diagnose.gradcheck import gradcheck as gradcheck
 from trainlab.diagnose.instruments import DEFAULT_INSTRUMENTS as DEFAULT_INSTRUMENTS
 from trainlab.diagnose.instruments import INSTRUMENTS as INSTRUMENTS
 from trainlab.diagnose.lr_finder import LRFindReport as LRFindReport
@@ -14,6 +14,6 @@ from trainlab.diagnose.lr_finder import LRSweep as LRSweep
 from trainlab.diagnose.lr_finder import lr_find as lr_find
 from trainlab.diagnose.lr_finder import lr_range_test as lr_range_test
 from trainlab.diagnose.monitor import Monitor as Monitor
-from trainlab.diagnose.preflight import preflight
+from trainlab.diagnose.preflight import preflight as preflight
 from trainlab.diagnose.records import read_records as read_records
 from trainlab.diagnose.records import records_table as records_table

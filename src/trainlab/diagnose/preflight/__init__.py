@@ -119,4 +119,12 @@ def build_checks(specs: Sequence[str | Mapping[str, Any]] | None) -> list[Any]:
     return [check for _, check in built]
 
 
-__all__ = ["CHECK_ORDER", "CheckResult", "PreflightContext", "PreflightReport", "build_checks", "preflight"]
+__all__ = [
+    "CHECK_ORDER",
+    "CheckResult",
+    "PreflightContext",
+    "PreflightReport",
+    "build_checks",
+    "build_context",
+    "preflight",
+]

@@ -92,6 +92,7 @@ class PreflightContext:
         recipe: The validated recipe.
         bundle: Its data, split and scaled as a run would see it.
         loss_fn: Its loss, fitted to the task.
+        model: A model passed from Python, copied for each check (None: the recipe's model is built).
         model_problem: Why the model cannot run on the data (None when it can); the model checks skip then.
     """
 
