@@ -92,6 +92,20 @@ def test_imbalance_warns_above_the_threshold_and_the_threshold_is_tunable():
     assert relaxed.result("data.imbalance").status == "pass"
 
 
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ({"loss": {"name": "class_balanced"}}, "loss class_balanced"),
+        ({"sampler": "class_balanced"}, "sampler class_balanced"),
+        ({"loss": {"name": "cross_entropy", "class_weights": "inverse_frequency"}}, "loss.class_weights"),
+    ],
+)
+def test_imbalance_the_recipe_already_counters_passes_naming_the_remedy(setting, named):
+    data = bundle((torch.randn(210, 6), torch.tensor([0] * 200 + [1] * 10)), classes=2)
+    row = preflight({**RECIPE, **setting}, data=data, checks=["data"]).result("data.imbalance")
+    assert row.status == "pass" and named in row.measured
+
+
 def test_a_model_that_does_not_fit_the_input_fails_and_the_model_checks_skip():
     wrong_width = torch.nn.Linear(4, 3)  # the data has 6 features
     report = preflight(

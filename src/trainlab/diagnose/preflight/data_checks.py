@@ -80,6 +80,11 @@ class DataCheck:
         measured = f"most/least frequent class {ratio:.3g}× ({max(present)} vs {min(present)} samples)"
         if ratio <= self.max_imbalance:
             return CheckResult("data.imbalance", "pass", measured)
+        remedies = imbalance_remedies(context)
+        if remedies:
+            return CheckResult(
+                "data.imbalance", "pass", measured + f"; the recipe handles it ({', '.join(remedies)})"
+            )
         return CheckResult(
             "data.imbalance",
             "warn",
@@ -88,6 +93,22 @@ class DataCheck:
             "watch a per-class metric (f1_macro, recall_macro), not accuracy",
             meaning="the rare classes give few gradients, so the model can ignore them and still score high accuracy",
         )
+
+
+# Losses that reweight or re-margin the classes by their frequency (trainlab catalog losses).
+CLASS_AWARE_LOSSES = ("class_balanced", "ldam", "focal", "sigmoid_focal")
+
+
+def imbalance_remedies(context: PreflightContext) -> list[str]:
+    """What in the recipe already counters class imbalance: a class sampler, a class-aware loss, class weights."""
+    recipe = context.recipe
+    remedies = [f"sampler {recipe.sampler.name}"] if recipe.sampler is not None else []
+    if recipe.loss is not None:
+        if recipe.loss.name in CLASS_AWARE_LOSSES:
+            remedies.append(f"loss {recipe.loss.name}")
+        elif recipe.loss.options.get("class_weights", "none") != "none":
+            remedies.append(f"loss.class_weights {recipe.loss.options['class_weights']}")
+    return remedies
 
 
 def finite_values(context: PreflightContext) -> CheckResult:
