@@ -329,3 +329,11 @@ def test_bad_options_are_all_reported_naming_the_key():
     assert "dead_relu.max_dead" in message and "max_dead_fraction" in message
     assert "lr_to_high" in message and "lr_too_high" in message
     assert "3 problems" in message
+
+
+def test_lr_too_low_ignores_layers_whose_gradient_is_exactly_zero():
+    dead = [
+        {**row, "grad_norm": 0.0, "update_ratio": 0.0} if row["layer"] == "net.0.weight" else row
+        for row in param_rows(update_ratio=1e-3)
+    ]
+    assert found(healthy_evidence(records=dead), "lr_too_low") == []

@@ -18,13 +18,18 @@ def update_ratios(
     """The median ‖Δw‖/‖w‖ over weight matrices in the settled part of the run, its steps, and per layer.
 
     Biases and norm scales are left out: they start at 0 or 1, so their ratio says little about the lr.
+    So are steps where a tensor's gradient was exactly zero (a dead layer): its update says nothing
+    about the learning rate.
     """
+    grad_norms = {layer: dict(points) for layer, points in evidence.series("param", "grad_norm").items()}
     per_layer: dict[str, float] = {}
     steps: list[int] = []
     for layer, points in evidence.series("param", "update_ratio").items():
-        if layer.endswith("bias") or not points:
+        gradients = grad_norms.get(layer, {})
+        moving = [(step, ratio) for step, ratio in points if gradients.get(step, 1.0) != 0.0]
+        if layer.endswith("bias") or not moving:
             continue
-        settled = later_part(points, settled_fraction)
+        settled = later_part(moving, settled_fraction)
         per_layer[layer] = median(value for _, value in settled)
         steps += [step for step, _ in settled]
     return median(per_layer.values()), steps, per_layer
