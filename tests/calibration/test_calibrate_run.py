@@ -9,15 +9,17 @@ import torch.nn.functional as F
 import trainlab
 from trainlab.calibration import fit_temperature
 from trainlab.cli import main
+from trainlab.data import load_data
 from trainlab.run_dir import load_model
+from trainlab.train.checkpoint import CheckpointManager, load_state
 
 
-def fit(out, **data):
+def fit(out, train=None, **data):
     recipe = {
         "data": {"name": "digits", **data},
         "model": {"name": "mlp", "width": 32},
         "optimizer": {"name": "adam", "lr": 3e-2},
-        "train": {"steps": 150, "batch_size": 64, "threads": 1, "progress": False},
+        "train": {"steps": 150, "batch_size": 64, "threads": 1, "progress": False, **(train or {})},
         "out": str(out),
     }
     return trainlab.fit(recipe, verbose=0)
@@ -34,8 +36,6 @@ def test_the_temperature_is_fitted_on_the_runs_validation_logits(run, capsys):
     assert main(["calibrate", str(run)]) == 0
     printed = capsys.readouterr().out
     stored = json.loads((run / "calibration.json").read_text())
-    from trainlab.data import load_data
-
     val = load_data("digits").val  # the run's split: same split_seed and scaling
     with torch.no_grad():
         logits = load_model(run).eval()(val.tensors[0])
@@ -52,12 +52,37 @@ def test_the_temperature_is_fitted_on_the_runs_validation_logits(run, capsys):
     assert trainlab.calibrate(run) == stored
 
 
+def test_the_best_checkpoints_weights_are_calibrated_when_asked(tmp_path):
+    out = tmp_path / "checkpointed"
+    fit(out, train={"eval_every": 50, "checkpoint_every": 50})
+    result = trainlab.calibrate(out, weights="best")
+    model = load_model(out)
+    best = CheckpointManager(out / "checkpoints", higher_is_better=True).best()
+    model.load_state_dict(load_state(best.state_path)["model"])
+    val = load_data("digits").val
+    with torch.no_grad():
+        logits = model.eval()(val.tensors[0])
+    assert result["weights"] == "best"
+    assert result["temperature"] == pytest.approx(fit_temperature(logits, val.tensors[1]), rel=1e-6)
+
+
 def test_bad_inputs_exit_2_and_write_nothing(run, tmp_path, capsys):
     no_val = tmp_path / "no_val"
     fit(no_val, val_fraction=0.0)
+    regression = tmp_path / "regression"
+    trainlab.fit(
+        {
+            "data": "regression",
+            "model": "mlp",
+            "train": {"steps": 2, "progress": False},
+            "out": str(regression),
+        },
+        verbose=0,
+    )
     cases = {
         str(tmp_path): "is not a finished run directory",
         str(no_val): "has no validation split (data.val_fraction is 0)",
+        str(regression): "is a regression run; temperature scaling calibrates classifiers",
         f"{run} --weights best": "--weights best: it has no checkpoints",
         f"{run} --weights first": "--weights 'first': use last",
     }
@@ -65,4 +90,5 @@ def test_bad_inputs_exit_2_and_write_nothing(run, tmp_path, capsys):
         code = main(["calibrate", *arguments.split()])
         err = capsys.readouterr().err
         assert code == 2 and expected in " ".join(err.split()) and "Traceback" not in err, err
-    assert not (no_val / "calibration.json").exists() and not (tmp_path / "calibration.json").exists()
+    for directory in (tmp_path, no_val, regression):
+        assert not (directory / "calibration.json").exists()
