@@ -221,3 +221,17 @@ def test_a_regression_run_writes_values(tmp_path, capsys):
     np.testing.assert_allclose(values, expected.reshape(9).numpy(), rtol=1e-6)
     code, captured = predict_cli(capsys, run, "--input", tmp_path / "x.npy", "--top-k", 2)
     assert code == 2 and "the run is a regression" in captured.err
+
+
+def test_a_large_input_reports_progress_per_chunk_outside_a_terminal(csv_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("trainlab.inference.predict_file.PROGRESS_MIN_ROWS", 20)
+    x, _ = table(seed=19, rows=30)
+    np.save(tmp_path / "x.npy", x)
+    code, captured = predict_cli(capsys, csv_run, "--input", tmp_path / "x.npy", "--output", tmp_path / "o.csv",
+                                 "--chunk-rows", 12)  # fmt: skip
+    assert code == 0, captured.err
+    assert [line for line in captured.err.splitlines() if line.startswith("predict:")] == [
+        "predict: 12 of 30 samples",
+        "predict: 24 of 30 samples",
+        "predict: 30 of 30 samples",
+    ]

@@ -97,25 +97,48 @@ def predict_file(
             if inputs.rows is not None
             else inputs.path.stat().st_size >= PROGRESS_MIN_CSV_BYTES
         )
-        bar = stack.enter_context(_progress(progress and large))
-        task = bar.add_task("predict", total=inputs.rows)
+        shown = stack.enter_context(_Progress(inputs.rows, enabled=progress and large))
         done = 0
         for first_row, chunk in inputs.chunks:
             writer.write(
                 first_row, ensemble.scores(chunk, first_row=first_row, source=f"--input {inputs.path}")
             )
             done += len(chunk)
-            bar.update(task, completed=done)
+            shown.update(done)
     return done
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("predict"),
-        BarColumn(bar_width=None),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-        transient=True,
-    )
+class _Progress:
+    """Samples predicted so far, on stderr: a bar on a terminal, else a plain line per chunk (as
+    ``trainlab fit`` prints a line per log interval in a pipe); nothing when disabled."""
+
+    def __init__(self, total: int | None, *, enabled: bool):
+        self.total = total
+        console = Console(stderr=True)
+        self.console = console if enabled else None
+        self.bar = None
+        if enabled and console.is_terminal:
+            columns = (
+                TextColumn("predict"),
+                BarColumn(bar_width=None),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+            )
+            self.bar = Progress(*columns, console=console, transient=True)
+            self.task = self.bar.add_task("predict", total=total)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def update(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done)
+        elif self.console is not None:
+            of = f" of {self.total}" if self.total is not None else ""
+            self.console.print(f"predict: {done}{of} samples", highlight=False)
+
+    def __exit__(self, *_: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
