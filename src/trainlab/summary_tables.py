@@ -41,7 +41,7 @@ def print_summary(summary: dict[str, Any], console: Console, *, tables: bool = T
     if run.get("diverged"):
         console.print(f"[bold yellow]warning:[/] the run diverged: {run['diverged']}", highlight=False)
     finetune = summary.get("finetune")
-    if finetune:
+    if tables and finetune:  # --quiet keeps to the closing line
         console.print(
             f"frozen: {finetune['frozen_tensors']} of {finetune['tensors']} tensors, "
             f"{finetune['frozen_parameters']:,} of {finetune['parameters']:,} parameters"

@@ -9,6 +9,7 @@ from torch import nn
 
 from trainlab.errors import ConfigError, Problem, TrainlabError
 from trainlab.finetune.layers import find_head, replace_head
+from trainlab.models._shapes import ALL_KINDS
 from trainlab.registry import MODELS
 
 
@@ -16,6 +17,8 @@ from trainlab.registry import MODELS
     "from_run",
     reference="Yosinski, Clune, Bengio & Lipson 2014, How transferable are features in deep neural networks?, "
     "arXiv:1411.1792",
+    # Any input kind: the run's model decides, and its input shape is checked against the data.
+    flags={"inputs": ALL_KINDS, "needs_run": True},
 )
 def from_run(
     input_shape: tuple[int, ...],

@@ -12,7 +12,7 @@ class UnfreezeSchedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    every_steps: Annotated[int, Field(ge=1)]
+    every_steps: Annotated[int, Field(ge=1)] = 100
     """Steps between unfreezing one more layer, from the head down to the input."""
 
 

@@ -28,7 +28,7 @@ class GradualUnfreezing:
         every_steps: Steps between unfreezing one more layer.
     """
 
-    def __init__(self, every_steps: Annotated[int, Field(ge=1)]):
+    def __init__(self, every_steps: Annotated[int, Field(ge=1)] = 100):
         self.every_steps = every_steps
         self.layers: list[list[Any]] = []
 

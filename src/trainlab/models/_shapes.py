@@ -51,7 +51,9 @@ def require_input_kind(model: str, input_shape: Sequence[int], supported: Sequen
     if kind is not None and kind in supported:
         return kind
     wanted = " or ".join(kind_phrase(k) for k in supported)
-    alternatives = [e.name for e in MODELS if kind in e.flags.get("inputs", ())]
+    alternatives = [
+        e.name for e in MODELS if kind in e.flags.get("inputs", ()) and not e.flags.get("needs_run")
+    ]
     fix = f"; models that take this input: {', '.join(alternatives)}" if alternatives else ""
     raise ModelError(f"'{model}' needs {wanted} input, but the data gives {describe_shape(input_shape)}{fix}")
 
