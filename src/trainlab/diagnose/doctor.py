@@ -27,6 +27,7 @@ class Diagnosis:
         not_checked: ``{detector: why}`` for each detector the run's files could not feed.
         instrumented: Whether the run had instruments (diagnostics.jsonl).
         run_dir: The run directory, when the diagnosis came from one.
+        options: The detector options the doctor ran with, ``{detector: {option: value}}``.
     """
 
     findings: list[Finding]

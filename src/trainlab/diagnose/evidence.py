@@ -123,6 +123,7 @@ class RunEvidence:
         return (self.records_num_classes() or None) if classification_loss else None
 
     def records_num_classes(self) -> int:
+        """The length of the output instrument's predicted-class histogram (0 without one)."""
         hists = [r["class_hist"] for r in self.rows("output") if isinstance(r.get("class_hist"), list)]
         return len(hists[-1]) if hists else 0
 

@@ -67,3 +67,11 @@ def recommended_init(evidence: RunEvidence) -> str:
     return (
         "xavier_normal" if activation_name(evidence) in ("sigmoid", "tanh", "softsign") else "kaiming_normal"
     )
+
+
+def worst_layers(
+    values: dict[str, float], *, largest: bool = True, count: int | None = None
+) -> tuple[str, ...]:
+    """Layer names ordered worst first (the largest values, or the smallest), at most ``count``."""
+    ordered = sorted(values, key=lambda layer: -values[layer] if largest else values[layer])
+    return tuple(ordered[:count])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainlab.diagnose.detectors._base import activation_name, lr_edit, recommended_init
+from trainlab.diagnose.detectors._base import activation_name, lr_edit, recommended_init, worst_layers
 from trainlab.diagnose.evidence import RunEvidence, later_part, median
 from trainlab.diagnose.findings import Evidence, Finding, step_range
 from trainlab.registry import DETECTORS
@@ -50,7 +50,7 @@ class DeadUnits:
                 severity="warn",
                 title=f"dead ReLU units in {len(dead)} layer(s)",
                 steps=step_range([point[0] for point in dead.values()]),
-                layers=tuple(sorted(dead, key=lambda layer: -dead[layer][1])),
+                layers=worst_layers({layer: point[1] for layer, point in dead.items()}),
                 evidence=(
                     Evidence(f"dead-unit fraction of {worst}", dead[worst][1], self.max_dead_fraction, ">"),
                 ),
@@ -114,7 +114,7 @@ class SaturatedUnits:
                 severity="warn",
                 title=f"saturated {activation_name(evidence) or 'sigmoid/tanh'} units in {len(saturated)} layer(s)",
                 steps=step_range(steps),
-                layers=tuple(sorted(saturated, key=lambda layer: -saturated[layer])),
+                layers=worst_layers(saturated),
                 evidence=(
                     Evidence(
                         f"median saturated fraction of {worst}",

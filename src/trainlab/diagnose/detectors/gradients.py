@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from trainlab.diagnose.detectors._base import activation_name, recommended_init
+from trainlab.diagnose.detectors._base import activation_name, recommended_init, worst_layers
 from trainlab.diagnose.evidence import RunEvidence, later_part, median
 from trainlab.diagnose.findings import Evidence, Finding, step_range
 from trainlab.registry import DETECTORS
@@ -136,7 +136,7 @@ class ExplodingGradients:
                 severity="error",
                 title="exploding gradients",
                 steps=step_range(steps),
-                layers=tuple(sorted(per_layer, key=lambda layer: -per_layer[layer])[:3]),
+                layers=worst_layers(per_layer, count=3),
                 evidence=tuple(evidences),
                 cause=(
                     "Weights too large for the depth multiply the backward signal at every layer, so one "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from trainlab.diagnose.detectors._base import lr_edit
+from trainlab.diagnose.detectors._base import lr_edit, worst_layers
 from trainlab.diagnose.evidence import RunEvidence, later_part, median
 from trainlab.diagnose.findings import Evidence, Finding, step_range
 from trainlab.registry import DETECTORS
@@ -107,7 +107,7 @@ class LearningRateTooHigh:
                 severity="error",
                 title="learning rate too high",
                 steps=step_range(steps),
-                layers=tuple(sorted(per_layer, key=lambda layer: -per_layer[layer])[:3]),
+                layers=worst_layers(per_layer, count=3),
                 evidence=tuple(evidences),
                 cause=(
                     "Steps larger than the curvature allows overshoot the minimum, so the loss oscillates or "
@@ -171,7 +171,7 @@ class LearningRateTooLow:
                 severity="warn",
                 title="learning rate too low: the weights barely move",
                 steps=step_range(steps),
-                layers=tuple(sorted(per_layer, key=lambda layer: per_layer[layer])[:3]),
+                layers=worst_layers(per_layer, largest=False, count=3),
                 evidence=tuple(evidences),
                 cause="Each step moves the weights by a negligible fraction of their size, so training crawls.",
                 fix=lr_edit(evidence, scale),
