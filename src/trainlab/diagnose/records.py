@@ -21,27 +21,37 @@ KEY_COLUMNS = ("step", "kind", "layer")
 def materialize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows whose statistics are device tensors, as plain Python numbers and lists, in one device sync.
 
-    Every tensor is flattened into one float64 buffer that is copied to the host once; scalars
-    come back as floats (integers where the tensor held integers) and vectors as lists.
+    Every tensor goes into one float64 buffer that is copied to the host once; scalars come back
+    as floats (integers where the tensor held integers) and vectors as lists. Most statistics
+    are float32 scalars: they are stacked in one operation rather than copied one by one.
     """
     tensors = [value for row in rows for value in row.values() if isinstance(value, torch.Tensor)]
     if not tensors:
         return [dict(row) for row in rows]
-    flat = torch.cat([t.detach().reshape(-1).double() for t in tensors]).cpu().tolist()
+    scalars = [t for t in tensors if _is_float_scalar(t)]
+    others = [t.detach().reshape(-1) for t in tensors if not _is_float_scalar(t)]
+    parts = [torch.stack(scalars)] if scalars else []
+    host = torch.cat([p.double() for p in parts + others]).cpu().tolist()
+    scalar_values, other_values = iter(host[: len(scalars)]), iter(host[len(scalars) :])
     plain: list[dict[str, Any]] = []
-    offset = 0
     for row in rows:
         converted = {}
         for key, value in row.items():
             if isinstance(value, torch.Tensor):
-                numbers = flat[offset : offset + value.numel()]
-                offset += value.numel()
-                if not value.is_floating_point():
-                    numbers = [int(n) for n in numbers]
-                value = numbers if value.dim() else numbers[0]
+                if _is_float_scalar(value):
+                    value = next(scalar_values)
+                else:
+                    numbers = [next(other_values) for _ in range(value.numel())]
+                    if not value.is_floating_point():
+                        numbers = [int(n) for n in numbers]
+                    value = numbers if value.dim() else numbers[0]
             converted[key] = value
         plain.append(converted)
     return plain
+
+
+def _is_float_scalar(value: torch.Tensor) -> bool:
+    return value.dim() == 0 and value.dtype == torch.float32
 
 
 def read_records(run_dir: str | os.PathLike, kind: str | None = None) -> list[dict[str, Any]]:

@@ -76,13 +76,15 @@ class ActivationStats:
             seen = True  # only the first micro-batch: one sample of the step
             with torch.no_grad():
                 values = values.detach().float()
+                std, mean = torch.std_mean(values)
+                zeros = values == 0
                 stats = {
                     "module": type(module).__name__,
                     "depth": order[0],
-                    "mean": values.mean(),
-                    "std": values.std(),
-                    "zero_frac": (values == 0).float().mean(),
-                    "dead_frac": self._dead_fraction(name, values),
+                    "mean": mean,
+                    "std": std,
+                    "zero_frac": zeros.float().mean(),
+                    "dead_frac": self._dead_fraction(name, zeros),
                     "saturated_frac": self._saturated_fraction(module, values),
                 }
             order[0] += 1
@@ -90,9 +92,9 @@ class ActivationStats:
 
         return record
 
-    def _dead_fraction(self, name: str, values: torch.Tensor) -> torch.Tensor | None:
-        other_dims = [d for d in range(values.dim()) if d != 1]
-        active = (values != 0).any(dim=other_dims)
+    def _dead_fraction(self, name: str, zeros: torch.Tensor) -> torch.Tensor | None:
+        other_dims = [d for d in range(zeros.dim()) if d != 1]
+        active = ~zeros.all(dim=other_dims)
         recent = self._recent_active.setdefault(name, deque(maxlen=self.window))
         if recent and recent[-1].shape != active.shape:
             recent.clear()  # a module called with another width (shared across layers): start over
