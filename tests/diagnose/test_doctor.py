@@ -19,7 +19,9 @@ def snapshot(path):
 
 def test_doctor_writes_diagnosis_json_with_findings_cause_and_fix(tmp_path):
     run = write_run(tmp_path / "run", healthy_evidence(records=param_rows(update_ratio=0.4)))
+    before = snapshot(run)
     diagnosis = trainlab.diagnose.doctor(run)
+    assert {name: v for name, v in snapshot(run).items() if name != DIAGNOSIS} == before  # the only file
     written = json.loads((run / DIAGNOSIS).read_text())
     assert written == json.loads(json.dumps(diagnosis.to_dict()))
     (finding,) = written["findings"]
@@ -139,8 +141,18 @@ def test_a_failed_write_leaves_no_diagnosis_and_no_temporary_file(tmp_path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr("trainlab._io.os.replace", disk_full)
-    with pytest.raises(OSError, match="disk full"):
-        doctor(run)
+    result = CliRunner().invoke(app, ["doctor", str(run)], terminal_width=200)
+    _assert_user_error(result, "diagnosis.json", "disk full", "--no-write")
+    assert snapshot(run) == before
+
+
+def test_no_write_leaves_the_run_untouched_and_a_torn_last_line_is_skipped(tmp_path):
+    run = write_run(tmp_path / "run", healthy_evidence(records=param_rows(update_ratio=0.4)))
+    with open(run / "metrics.jsonl", "a") as handle:
+        handle.write('{"type": "step", "step": 2')  # a kill in the middle of a write
+    before = snapshot(run)
+    result = CliRunner().invoke(app, ["doctor", str(run), "--no-write"], terminal_width=200)
+    assert result.exit_code == 0 and "lr_too_high" in result.output
     assert snapshot(run) == before
 
 

@@ -34,6 +34,9 @@ def doctor(
         Path | None,
         option("A YAML file whose doctor: section maps detectors to their options (--set wins).", "--config"),
     ] = None,
+    no_write: Annotated[
+        bool, typer.Option("--no-write", help="Only print: leave the run directory untouched.")
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print diagnosis.json instead of the table.")
     ] = False,
@@ -46,7 +49,7 @@ def doctor(
     # The config file's options go first as key=value items, so that --set (after them) wins.
     configured = flatten(_config_options(config)) if config is not None else {}
     options = [f"{key}={json.dumps(value)}" for key, value in configured.items()] + list(set_ or [])
-    diagnosis = run_doctor(run_dir, options)
+    diagnosis = run_doctor(run_dir, options, write=not no_write)
     if as_json:
         print(json.dumps(diagnosis.to_dict(), indent=2))
         return

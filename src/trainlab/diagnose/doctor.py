@@ -11,7 +11,7 @@ from typing import Any
 
 from trainlab.diagnose.evidence import RunEvidence, later_part, median
 from trainlab.diagnose.findings import SEVERITY_ORDER, Finding
-from trainlab.errors import ConfigError, Problem
+from trainlab.errors import ConfigError, Problem, TrainlabError
 
 DIAGNOSIS = "diagnosis.json"
 
@@ -73,7 +73,7 @@ def doctor(
 
     Raises:
         TrainlabError: if ``run_dir`` is not a run directory, a file the doctor needs is missing or
-            damaged, or an option names no detector or threshold.
+            damaged, an option names no detector or threshold, or diagnosis.json cannot be written.
 
     Example:
         >>> from trainlab.diagnose import doctor
@@ -88,7 +88,14 @@ def doctor(
     if write:
         from trainlab._io import write_json_atomic
 
-        write_json_atomic(Path(run_dir) / DIAGNOSIS, diagnosis.to_dict())
+        target = Path(run_dir) / DIAGNOSIS
+        try:
+            write_json_atomic(target, diagnosis.to_dict())
+        except OSError as exc:
+            raise TrainlabError(
+                f"cannot write {target} ({exc.strerror or exc}); make the run directory writable, "
+                "or diagnose without writing (--no-write, or write=False)"
+            ) from None
     return diagnosis
 
 

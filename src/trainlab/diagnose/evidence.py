@@ -172,8 +172,13 @@ def median(values: Iterable[float]) -> float:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The objects of a JSON-lines file; a last line without its newline (torn by a kill) is skipped."""
+    text = path.read_text()
+    lines = text.splitlines()
+    if lines and not text.endswith("\n"):
+        lines.pop()
     records = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
