@@ -45,7 +45,7 @@ def test_lr_find_prints_each_rule_notes_the_schedule_and_applies_the_default(rec
     out, applied = tmp_path / "curve.png", tmp_path / "tuned.yaml"
     code, output = cli(capsys, "lr-find", recipe, *QUICK, "--out", out, "--apply", applied)
     assert code == 0, output
-    for rule in ("steepest", "minimum/10", "valley (recommended)"):
+    for rule in ("steepest", "minimum/10", "valley", f"{DEFAULT_RULE} (recommended)"):
         assert rule in output
     assert "schedule 'cosine' is ignored" in output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -62,7 +62,8 @@ def test_lr_find_prints_each_rule_notes_the_schedule_and_applies_the_default(rec
 def test_seeds_report_their_spread(recipe, capsys):
     code, output = cli(capsys, "lr-find", recipe, *QUICK, "--seeds", "3", "--json")
     assert code == 0, output
-    report = json.loads(output)
+    # Strict JSON: a diverged step's loss is null, not NaN.
+    report = json.loads(output, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
     assert [sweep["seed"] for sweep in report["sweeps"]] == [0, 1, 2]
     for rule, spread in report["spread"].items():
         values = [sweep["suggestions"][rule] for sweep in report["sweeps"] if sweep["suggestions"][rule]]

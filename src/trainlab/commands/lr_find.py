@@ -33,7 +33,9 @@ def lr_find_command(
     ] = 1,
     rule: Annotated[
         str | None,
-        option("Rule whose lr --apply writes: steepest, minimum/10 or valley (default valley).", "--rule"),
+        option(
+            "Rule whose lr --apply writes: steepest, minimum/10 or valley (default minimum/10).", "--rule"
+        ),
     ] = None,
     out: Annotated[Path | None, option("Plot the curves to this .png/.svg/.pdf file.", "--out")] = None,
     apply: Annotated[
