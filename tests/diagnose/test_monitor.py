@@ -156,6 +156,35 @@ def test_gradient_accumulation_and_the_hessian_through_the_trainer(tmp_path):
     assert not (result.run_dir / "diagnostics").exists()
 
 
+def test_a_step_the_nan_guard_skips_is_measured_again_when_retaken(tmp_path):
+    class NaNInputsOnce:
+        """Step 4's first attempt sees NaN inputs; the guard (train.nan_policy: skip) drops it."""
+
+        handle = None
+
+        def on_step_start(self, trainer):
+            if trainer.step == 3 and self.handle is None:
+                self.handle = trainer.model.register_forward_pre_hook(
+                    lambda m, args: (args[0] * float("nan"),)
+                )
+
+        def on_after_backward(self, trainer):
+            if self.handle is not None:
+                self.handle.remove()
+
+    result = quick_fit(
+        tmp_path / "run",
+        "train.nan_policy=skip",
+        "diagnose.every=4",
+        "diagnose.pictures=false",
+        callbacks=[NaNInputsOnce()],
+    )
+    step_4 = [r for r in read_records(result.run_dir) if r["step"] == 4]
+    assert {r["kind"] for r in step_4} == {"param", "activation", "output", "model"}
+    assert all(r["mean"] == r["mean"] for r in step_4 if r["kind"] == "activation")  # not NaN
+    assert len({(r["kind"], r["layer"]) for r in step_4}) == len(step_4)
+
+
 def test_fit_diagnose_flag_turns_the_defaults_on(tmp_path):
     out = tmp_path / "run"
     code = main(

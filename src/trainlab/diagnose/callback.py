@@ -73,9 +73,7 @@ class DiagnoseCallback:
         monitor = self.monitor
         if monitor is None:
             return
-        if monitor.step != trainer.step:  # the guard skipped a step: its numbers are void
-            monitor.skip_step()
-            monitor.step = trainer.step
+        monitor.step = trainer.step  # the NaN guard's rollback may have gone back
         monitor.start_step()
         if monitor.needs_batch and monitor.sampled_step is not None:
             # The Hessian needs the step's targets, which only the loss function sees.

@@ -81,6 +81,7 @@ class Monitor:
         self._handles: list[RemovableHandle] = []
         self._pending: list[dict[str, Any]] = []
         self._pending_steps = 0
+        self._measured_backward = False
         self.needs_batch = any(getattr(i, "needs_batch", False) for i in self.instruments)
         self.start_step()
 
@@ -98,7 +99,14 @@ class Monitor:
         return step % self.every == 0 or step == self.last_step
 
     def start_step(self) -> None:
-        """Attach the instruments' hooks if the coming step is sampled (idempotent; called for you)."""
+        """Attach the instruments' hooks if the coming step is sampled (idempotent; called for you).
+
+        A sampled step whose backward pass was measured but that never reached :meth:`after_step`
+        was dropped (the trainer's NaN guard skips such a step): its numbers are void, and the
+        step is measured afresh when it is taken again.
+        """
+        if self._sampled is not None and self._measured_backward:
+            self._sampled = None
         if self._sampled is not None or not self.is_sampled(self.step + 1):
             return
         sampled = SampledStep(
@@ -113,6 +121,7 @@ class Monitor:
         if self.needs_batch:
             self._handles.append(self.model.register_forward_pre_hook(_first_inputs(sampled)))
         self._sampled = sampled
+        self._measured_backward = False
 
     def after_backward(
         self, loss: torch.Tensor | None = None, *, targets: Any = None, grad_scale: float = 1.0
@@ -128,6 +137,7 @@ class Monitor:
         self._remove_hooks()
         if sampled is None:
             return
+        self._measured_backward = True
         sampled.grad_scale = grad_scale
         sampled.targets = targets
         if loss is not None:
@@ -152,11 +162,6 @@ class Monitor:
             if self._pending_steps >= _MAX_PENDING_STEPS:
                 self.flush()
         self.start_step()
-
-    def skip_step(self) -> None:
-        """The step was dropped (a NaN loss skipped by the trainer's guard): forget what it measured."""
-        self._remove_hooks()
-        self._sampled = None
 
     def flush(self) -> list[dict[str, Any]]:
         """Read the pending statistics from the device (one sync), record and write them; returns them."""
