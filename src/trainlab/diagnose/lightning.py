@@ -75,9 +75,10 @@ class DiagnoseCallback(pl.Callback):
     def on_before_optimizer_step(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any
     ) -> None:
-        sampled = self.monitor.sampled_step if self.monitor is not None else None
-        if self.monitor is not None:
-            self.monitor.after_backward(targets=sampled.targets if sampled is not None else None)
+        if self.monitor is None:
+            return
+        sampled = self.monitor.sampled_step
+        self.monitor.after_backward(targets=sampled.targets if sampled is not None else None)
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int

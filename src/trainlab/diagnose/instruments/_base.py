@@ -25,6 +25,7 @@ class SampledStep:
         loss_fn: The loss function, for instruments that evaluate the loss again (the Hessian).
         inputs: The first micro-batch's inputs, captured by the model's forward pre-hook.
         targets: The first micro-batch's targets, when the caller gives them.
+        rows: The statistics recorded so far, by ``(kind, layer)``; still device tensors.
     """
 
     step: int

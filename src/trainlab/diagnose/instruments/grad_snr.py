@@ -41,6 +41,12 @@ class GradientSNR:
     Below 1 the step is mostly noise: a larger batch or a lower learning rate helps.
     """
 
+    def __init__(self) -> None:
+        # What the hooks of the sampled step collect: Σ‖g_k‖² over micro-batches, or the last
+        # linear layer's name, inputs and output gradients.
+        self._squares: dict[str, Any] = {}
+        self._per_sample: dict[str, Any] = {}
+
     def attach(self, sampled: SampledStep) -> Sequence[RemovableHandle]:
         if sampled.micro_batches > 1:
             return self._between_micro_batches(sampled)
@@ -64,7 +70,7 @@ class GradientSNR:
 
     def _per_sample_in_last_linear(self, sampled: SampledStep) -> list[RemovableHandle]:
         linears = [(n, m) for n, m in sampled.model.named_modules() if isinstance(m, nn.Linear)]
-        self._per_sample: dict[str, Any] = {}
+        self._per_sample = {}
         if not linears:
             return []
         name, layer = linears[-1]

@@ -27,6 +27,10 @@ class ParameterStats:
     """
 
     def __init__(self) -> None:
+        # Between the backward pass and the update of a sampled step: the names, the live
+        # parameters and copies of their values before the update.
+        self._names: list[str] = []
+        self._params: list[torch.Tensor] = []
         self._before: list[torch.Tensor] = []
 
     def attach(self, sampled: SampledStep) -> Sequence[RemovableHandle]:
