@@ -189,8 +189,18 @@ def _columns(
 def _parse(
     block: list[tuple[int, list[str]]], columns: list[int], file: Path, header: list[str] | None
 ) -> np.ndarray:
-    values = np.empty((len(block), len(columns)), dtype=np.float32)
     width = len(header) if header is not None else len(columns)
+    if all(len(cells) == width for _, cells in block):
+        # The fast path: numpy parses the whole block; any cell it cannot read, or a NaN or an
+        # infinity, sends the block through the loop below, which names the line and column.
+        try:
+            values = np.array([[cells[column] for column in columns] for _, cells in block], dtype=np.float32)
+        except ValueError:
+            pass
+        else:
+            if bool(np.isfinite(values).all()):
+                return values
+    values = np.empty((len(block), len(columns)), dtype=np.float32)
     for index, (line, cells) in enumerate(block):
         if len(cells) != width:
             raise DataError(
