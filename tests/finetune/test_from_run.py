@@ -103,3 +103,10 @@ def test_a_run_whose_model_is_code_needs_consent(pretrained, tmp_path, finetune_
     with pytest.raises(ConfigError, match=r"model\.run: .*'os:system' names Python code.*--trust-code"):
         trainlab.fit(finetune_recipe(edited, out=str(tmp_path / "out")), verbose=0)
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_fine_tuned_run_evaluates_to_its_summary(pretrained, tmp_path, finetune_recipe):
+    out = tmp_path / "ft"
+    result = trainlab.fit(finetune_recipe(pretrained, freeze=["linear1.*"], out=str(out)), verbose=0)
+    # Its recipe names the source run: the architecture comes from there, the weights from this run.
+    assert trainlab.evaluate(out)["test"]["accuracy"] == result.summary["test"]["accuracy"]
