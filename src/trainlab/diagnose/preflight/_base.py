@@ -126,7 +126,8 @@ class PreflightContext:
         return self._split_cache[name]
 
     def train_sample(self, count: int, *, stream: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-        """``count`` training samples drawn without replacement with the recipe's seed."""
+        """``count`` training samples drawn without replacement with the recipe's seed; each check
+        passes its own ``stream``, so the checks see different samples and the same ones every run."""
         train = self.split("train")
         assert train is not None  # a bundle always has a training split
         inputs, targets = train
