@@ -194,7 +194,9 @@ def lr_range_test(
     device = next(model.parameters()).device
     autocast, scaler = autocast_factory(precision, device), grad_scaler(precision, device)
     clip_params = [p for p in model.parameters() if p.requires_grad]
-    ratios = [group_lr(group) / group_lr(optimizer.param_groups[0]) for group in optimizer.param_groups]
+    # Param groups keep their lrs' ratios to the first group's (discriminative lrs, Muon's AdamW part).
+    first_lr = group_lr(optimizer.param_groups[0])
+    ratios = [group_lr(group) / first_lr if first_lr else 1.0 for group in optimizer.param_groups]
     lrs: list[float] = []
     losses: list[float] = []
     smoothed: list[float] = []
