@@ -123,3 +123,27 @@ def test_a_missing_or_broken_recipe_is_one_message(tmp_path, capsys):
     broken.write_text("data: moons\nmodel: [unclosed\n")
     code, output = cli(capsys, "lr-find", broken)
     assert_one_message(code, output, "broken.yaml")
+
+
+def _files(folder):
+    return {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_a_run_directory_gets_the_curve_in_its_diagnostics_and_nothing_else_changes(recipe, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["fit", str(recipe), "--steps", "3", "--out", str(run), "--quiet"]) == 0
+    before = _files(run)
+    code, output = cli(capsys, "lr-find", run, *QUICK)
+    assert code == 0, output
+    figure = run / "diagnostics" / "lr_finder.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    after = _files(run)
+    assert after.pop(figure.relative_to(run)) and after == before
+
+
+def test_a_folder_that_is_not_a_run_is_one_message(tmp_path, capsys):
+    folder = tmp_path / "not_a_run"
+    folder.mkdir()
+    code, output = cli(capsys, "lr-find", folder)
+    assert_one_message(code, output, str(folder), "recipe.yaml")
+    assert list(folder.iterdir()) == []

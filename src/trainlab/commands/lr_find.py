@@ -20,7 +20,12 @@ def register(app: typer.Typer) -> None:
 
 
 def lr_find_command(
-    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    recipe: Annotated[
+        Path,
+        typer.Argument(
+            help="Recipe YAML file, or a run directory (its recipe.yaml; the plot goes to its diagnostics/)."
+        ),
+    ],
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a recipe key: --set optimizer.name=sgd (repeatable)."),
@@ -37,7 +42,13 @@ def lr_find_command(
             "Rule whose lr --apply writes: steepest, minimum/10 or valley (default minimum/10).", "--rule"
         ),
     ] = None,
-    out: Annotated[Path | None, option("Plot the curves to this .png/.svg/.pdf file.", "--out")] = None,
+    out: Annotated[
+        Path | None,
+        option(
+            "Plot the curves to this .png/.svg/.pdf file (a run directory's default: diagnostics/lr_finder.png).",
+            "--out",
+        ),
+    ] = None,
     apply: Annotated[
         Path | None,
         option("Write the recipe with optimizer.lr set to the suggestion to this YAML file.", "--apply"),
@@ -69,6 +80,11 @@ def lr_find_command(
         raise TrainlabError(f"--rule '{rule}' is not a rule; choose one of {', '.join(RULES)}")
     # Every argument is checked before the sweep, so that a typo costs no training.
     check_range(start, end, steps)
+    run_figure = None
+    if recipe.is_dir():
+        recipe = _run_recipe(recipe)
+        run_figure = recipe.parent / "diagnostics" / "lr_finder.png"
+        out = out or run_figure
     if out is not None:
         check_figure_path(out)
     if apply is not None:
@@ -83,6 +99,8 @@ def lr_find_command(
     if out is not None:
         from trainlab.diagnose.lr_plot import plot_lr_find
 
+        if out == run_figure:
+            out.parent.mkdir(exist_ok=True)  # the run's diagnostics/, made only once there is a figure
         console.print(f"wrote {plot_lr_find(report, out, title=f'LR range test: {recipe.name}')}")
     if apply is not None:
         lr = apply_suggestion(report, apply, rule=chosen_rule, force=force)
@@ -121,6 +139,22 @@ def _print_report(report: LRFindReport, chosen_rule: str) -> None:
         console.print(f"the '{chosen_rule}' rule found no learning rate; lower --start")
     else:
         console.print(f"suggested: --set optimizer.lr={lr:.3g}")
+
+
+def _run_recipe(run_dir: Path) -> Path:
+    """The recipe.yaml of a run directory.
+
+    Raises:
+        TrainlabError: the folder holds no recipe.yaml.
+    """
+    from trainlab.run_dir import RECIPE
+
+    path = run_dir / RECIPE
+    if not path.is_file():
+        raise TrainlabError(
+            f"{run_dir} is a folder without {RECIPE}: pass a recipe file, or a run directory written by trainlab fit"
+        )
+    return path
 
 
 def _lr(value: float | None) -> str:
