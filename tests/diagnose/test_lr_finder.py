@@ -206,3 +206,11 @@ def test_the_report_combines_seeds_by_geometric_mean_and_spread():
     assert report.suggestions["steepest"] is None and report.spread["steepest"] is None
     with pytest.raises(TrainlabError, match="steepest"):
         report.recommended("steepest")
+
+
+def test_a_wrapper_around_a_closure_optimizer_is_refused():
+    model, dataset = _problem()
+    optimizer = OPTIMIZERS.get("lookahead").build(list(model.named_parameters()), base="lbfgs")
+    batches = make_batch_iterator(dataset, 16, shuffle=True, seed=0)
+    with pytest.raises(TrainlabError, match="closure"):
+        lr_range_test(model, nn.functional.cross_entropy, optimizer, batches)
