@@ -18,18 +18,18 @@ from trainlab import build
 from trainlab.errors import ConfigError, Problem, TrainlabError
 from trainlab.inference.preprocessing import evaluation_data, save_preprocessing
 from trainlab.interrupts import interrupts_raise
+from trainlab.metrics.defaults import higher_is_better
 from trainlab.models import count_parameters
 from trainlab.overrides import apply_overrides, flatten, parse_overrides, quick_overrides, replace_exclusive
 from trainlab.recipe import DataSpec, Recipe, validate_recipe, with_default_components, written_out
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import code_references, trusting_code
-from trainlab.registry import METRICS
-from trainlab.run_dir import RunDirectory, package_versions
+from trainlab.run_dir import RunDirectory, load_best_weights, package_versions
 from trainlab.summary_tables import print_summary
 from trainlab.train import JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
 from trainlab.train.anomaly import divergence
 from trainlab.train.callbacks import LogLines
-from trainlab.train.checkpoint import CheckpointManager, load_state
+from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.distributed import gather_objects, init_distributed, shutdown
 from trainlab.train.resume import restore_latest, resume_directory
 from trainlab.train.seed import set_deterministic
@@ -239,7 +239,7 @@ def _run(
         checkpoints = CheckpointManager(
             RunDirectory(run_path).checkpoints_path,
             keep_last=settings.keep_last,
-            higher_is_better=_higher_is_better(parts.monitor_metric),
+            higher_is_better=higher_is_better(parts.monitor_metric),
         )
         if resume_dir is None and settings.checkpoint_every and process.is_main:
             checkpoints.record_start()  # a resume before the first checkpoint still knows the thread count
@@ -451,9 +451,7 @@ def evaluate(
         network = build.build_network(recipe, bundle, model).to(device)
         metrics = build.build_metrics(recipe, bundle)
         if weights == "best":
-            _load_best_checkpoint(
-                run, network, higher_is_better=_higher_is_better(build.monitor_metric(metrics))
-            )
+            load_best_weights(run, network, higher_is_better=higher_is_better(build.monitor_metric(metrics)))
         else:
             run.load_weights(network)
         build.check_model_fits_data(network, bundle, device)
@@ -467,27 +465,6 @@ def evaluate(
                 )
             results[split] = evaluator.evaluate(network, dataset)
         return results
-
-
-def _load_best_checkpoint(run: RunDirectory, network: nn.Module, *, higher_is_better: bool) -> None:
-    """Load the model weights of the run's best checkpoint (the one ``keep_last`` pruning always keeps)."""
-    manager = CheckpointManager(run.checkpoints_path, higher_is_better=higher_is_better)
-    best = manager.best()
-    if best is None:
-        reason = (
-            "it has no checkpoints" if not manager.complete() else "no checkpoint was scored on a validation"
-        )
-        raise TrainlabError(
-            f"--weights best: {reason} in '{run.checkpoints_path}'; the run needs train.checkpoint_every and "
-            "train.eval_every for that. Use --weights last for its final weights"
-        )
-    manager.verify(best)
-    network.load_state_dict(load_state(best.state_path)["model"])
-
-
-def _higher_is_better(metric: str) -> bool:
-    # Which checkpoint is "best": the loss goes down, most metrics go up (their registry flag says).
-    return metric != "loss" and bool(METRICS.get(metric).flags.get("higher_is_better"))
 
 
 def _reproducible(recipe: Recipe, parts: build.TrainingParts) -> Recipe:

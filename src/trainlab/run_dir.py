@@ -25,6 +25,7 @@ from trainlab.models import build_model
 from trainlab.recipe import validate_recipe
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import trusting_code
+from trainlab.train.checkpoint import CheckpointManager, load_state
 from trainlab.train.signals import TrainingInterrupted
 
 RECIPE = "recipe.yaml"
@@ -33,6 +34,7 @@ SUMMARY = "summary.json"
 WEIGHTS = "model.safetensors"
 CHECKPOINTS = "checkpoints"
 ERROR = "error.txt"
+CALIBRATION = "calibration.json"  # written by `trainlab calibrate`
 
 
 class RunDirectory:
@@ -225,3 +227,19 @@ def package_versions() -> dict[str, str]:
 
 def _safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "run"
+
+
+def load_best_weights(run: RunDirectory, network: nn.Module, *, higher_is_better: bool) -> None:
+    """Load the model weights of the run's best checkpoint (the one ``keep_last`` pruning always keeps)."""
+    manager = CheckpointManager(run.checkpoints_path, higher_is_better=higher_is_better)
+    best = manager.best()
+    if best is None:
+        reason = (
+            "it has no checkpoints" if not manager.complete() else "no checkpoint was scored on a validation"
+        )
+        raise TrainlabError(
+            f"--weights best: {reason} in '{run.checkpoints_path}'; the run needs train.checkpoint_every and "
+            "train.eval_every for that. Use --weights last for its final weights"
+        )
+    manager.verify(best)
+    network.load_state_dict(load_state(best.state_path)["model"])

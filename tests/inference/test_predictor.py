@@ -65,6 +65,10 @@ def test_a_calibration_temperature_divides_the_logits(csv_run, tmp_path):
     logits = plain.logits(x)
     np.testing.assert_allclose(scaled.predict_proba(x), torch.softmax(logits / 2.5, dim=1).numpy(), atol=1e-6)
     np.testing.assert_array_equal(scaled.predict(x), plain.predict(x))  # the argmax is unchanged
+    (calibrated / "calibration.json").write_text(json.dumps({"temperature": 2.5, "weights": "best"}))
+    with pytest.warns(UserWarning, match="fitted to the best weights, so it is not applied to the last"):
+        unapplied = trainlab.load(calibrated)  # fitted to other logits: a temperature of 1
+    np.testing.assert_allclose(unapplied.predict_proba(x), torch.softmax(logits, dim=1).numpy(), atol=1e-6)
     (calibrated / "calibration.json").write_text(json.dumps({"temperature": -1}))
     with pytest.raises(trainlab.TrainlabError, match="not a positive number"):
         trainlab.load(calibrated)

@@ -11,15 +11,13 @@ from torch.utils.data import Dataset
 
 from trainlab import build
 from trainlab._io import write_json_atomic
-from trainlab.api import _higher_is_better, _load_best_checkpoint
 from trainlab.calibration.temperature import calibration_scores, fit_temperature
 from trainlab.errors import TrainlabError
+from trainlab.metrics.defaults import higher_is_better
 from trainlab.recipe import validate_recipe
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import trusting_code
-from trainlab.run_dir import RECIPE, SUMMARY, RunDirectory
-
-CALIBRATION = "calibration.json"
+from trainlab.run_dir import CALIBRATION, RECIPE, SUMMARY, RunDirectory, load_best_weights
 
 
 def calibrate(
@@ -78,7 +76,7 @@ def calibrate(
         network = build.build_network(recipe, bundle)
         if weights == "best":
             metric = build.monitor_metric(build.build_metrics(recipe, bundle))
-            _load_best_checkpoint(run, network, higher_is_better=_higher_is_better(metric))
+            load_best_weights(run, network, higher_is_better=higher_is_better(metric))
         else:
             run.load_weights(network)
     batch_size = recipe.train.eval_batch_size

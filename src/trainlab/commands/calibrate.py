@@ -30,7 +30,7 @@ def calibrate(
 
     `trainlab predict` and `trainlab.load(run)` divide the logits by the stored temperature.
     """
-    from trainlab.calibration import CALIBRATION
+    from trainlab.run_dir import CALIBRATION
     from trainlab.calibration import calibrate as fit_calibration
 
     result = fit_calibration(run_dir, weights=weights, bins=bins, trust_code=trust_code)

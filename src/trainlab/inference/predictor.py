@@ -17,8 +17,8 @@ from torch import nn
 
 from trainlab.errors import DataError, TrainlabError
 from trainlab.inference.preprocessing import Preprocessing, as_numpy_labels, read_preprocessing
+from trainlab.run_dir import CALIBRATION
 
-CALIBRATION = "calibration.json"
 DEFAULT_BATCH_SIZE = 1024
 
 
@@ -224,13 +224,13 @@ def load(
     Raises:
         TrainlabError: not a run directory, no weights, a model that does not fit, or code without consent.
     """
-    from trainlab.api import _higher_is_better, _load_best_checkpoint
     from trainlab.build import monitor_metric
     from trainlab.metrics import default_metrics
+    from trainlab.metrics.defaults import higher_is_better
     from trainlab.recipe import validate_recipe
     from trainlab.recipe_yaml import read_recipe_file
     from trainlab.references import trusting_code
-    from trainlab.run_dir import RECIPE, SUMMARY, WEIGHTS, RunDirectory, load_model
+    from trainlab.run_dir import RECIPE, SUMMARY, WEIGHTS, RunDirectory, load_best_weights, load_model
 
     if weights not in ("last", "best"):
         raise TrainlabError(
@@ -270,19 +270,22 @@ def load(
                 else default_metrics(preprocessing.task)
             )
             monitored = monitor_metric(dict.fromkeys(names))
-            _load_best_checkpoint(run, network, higher_is_better=_higher_is_better(monitored))
+            load_best_weights(run, network, higher_is_better=higher_is_better(monitored))
     spec = raw.get("model") if model is None else None
     return Predictor(
         network,
         preprocessing,
-        temperature=read_temperature(run.path),
+        temperature=read_temperature(run.path, weights),
         run_dir=run.path,
         model_spec={"name": spec} if isinstance(spec, str) else spec,
     )
 
 
-def read_temperature(run_path: Path) -> float:
+def read_temperature(run_path: Path, weights: str = "last") -> float:
     """The temperature ``trainlab calibrate`` stored in ``calibration.json``, or 1.0 when uncalibrated.
+
+    A temperature fitted to the other weights (``last`` against ``best``) is not applied: it was
+    fitted to another model's logits. A warning says so and how to calibrate these weights.
 
     Raises:
         TrainlabError: the file is damaged or its temperature is not a positive number.
@@ -291,7 +294,9 @@ def read_temperature(run_path: Path) -> float:
     if not path.is_file():
         return 1.0
     try:
-        temperature = json.loads(path.read_text())["temperature"]
+        stored = json.loads(path.read_text())
+        temperature = stored["temperature"]
+        fitted_to = stored.get("weights", "last")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise TrainlabError(
             f"{path} is damaged ({type(exc).__name__}: {exc}); run `trainlab calibrate` again"
@@ -305,6 +310,13 @@ def read_temperature(run_path: Path) -> float:
         raise TrainlabError(
             f"{path}: temperature {temperature!r} is not a positive number; run `trainlab calibrate` again"
         )
+    if fitted_to != weights:
+        warnings.warn(
+            f"{path} holds a temperature fitted to the {fitted_to} weights, so it is not applied to the "
+            f"{weights} weights; calibrate these with `trainlab calibrate {run_path} --weights {weights}`",
+            stacklevel=3,
+        )
+        return 1.0
     return float(temperature)
 
 

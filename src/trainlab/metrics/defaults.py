@@ -10,3 +10,10 @@ DEFAULT_METRICS = {
 
 def default_metrics(task: str) -> list[str]:
     return list(DEFAULT_METRICS[task])
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of ``metric`` is better: the loss goes down, most metrics go up (their registry flag says)."""
+    from trainlab.registry import METRICS
+
+    return metric != "loss" and bool(METRICS.get(metric).flags.get("higher_is_better"))
