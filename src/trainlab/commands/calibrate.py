@@ -30,8 +30,8 @@ def calibrate(
 
     `trainlab predict` and `trainlab.load(run)` divide the logits by the stored temperature.
     """
-    from trainlab.run_dir import CALIBRATION
     from trainlab.calibration import calibrate as fit_calibration
+    from trainlab.run_dir import CALIBRATION
 
     result = fit_calibration(run_dir, weights=weights, bins=bins, trust_code=trust_code)
     table = Table(
