@@ -149,6 +149,8 @@ def write_run(path: Path, evidence: RunEvidence) -> Path:
         (path / "summary.json").write_text(json.dumps(evidence.summary))
     if evidence.error is not None:
         (path / "error.txt").write_text(evidence.error)
+    if evidence.data is not None:
+        (path / "preprocessing.json").write_text(json.dumps(evidence.data))
     return path
 
 

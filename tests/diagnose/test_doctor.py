@@ -47,6 +47,19 @@ def test_a_run_without_instruments_says_what_was_not_checked(tmp_path):
     assert "fit --diagnose" in diagnosis.not_checked["dead_relu"]
 
 
+def test_a_run_that_failed_before_its_summary_knows_its_classes_from_preprocessing_json(tmp_path):
+    failed = {"status": "failed", "error": "the loss is nan", "run": {}}  # no data section
+    history = [{"type": "step", "step": 1, "loss": 2.3, "lr": 3.0}]
+    blind = doctor(
+        write_run(tmp_path / "blind", healthy_evidence(records=None, summary=failed, history=history))
+    )
+    assert "classification task" in blind.not_checked["not_learning"]
+    started = {"task": "classification", "classes": [str(c) for c in range(10)]}
+    evidence = healthy_evidence(records=None, summary=failed, history=history, data=started)
+    diagnosis = doctor(write_run(tmp_path / "run", evidence), write=False)
+    assert "not_learning" not in diagnosis.not_checked
+
+
 def test_options_tune_the_doctor_and_are_recorded(tmp_path):
     run = write_run(tmp_path / "run", healthy_evidence(records=param_rows(update_ratio=0.4)))
     assert doctor(run, {"lr_too_high": {"max_update_ratio": 0.5}}).healthy

@@ -27,6 +27,7 @@ class RunEvidence:
         summary: summary.json, or None (a run still going, or killed before it ended).
         error: error.txt: why a failed run stopped, or None.
         log: log.txt, where skipped and rolled-back steps are noted, or "".
+        data: preprocessing.json (the task and the class labels, written when the run starts), or None.
     """
 
     history: list[dict[str, Any]]
@@ -35,6 +36,7 @@ class RunEvidence:
     summary: Mapping[str, Any] | None = None
     error: str | None = None
     log: str = ""
+    data: Mapping[str, Any] | None = None
     _series_cache: dict[tuple[str, str], dict[str, list[tuple[int, float]]]] = field(
         default_factory=dict, repr=False
     )
@@ -48,6 +50,7 @@ class RunEvidence:
                 or unreadable.
         """
         from trainlab.diagnose.records import DIAGNOSTICS_FILE, read_records
+        from trainlab.inference.preprocessing import PREPROCESSING_JSON
         from trainlab.recipe_yaml import read_recipe_file
         from trainlab.run_dir import ERROR, METRICS, RECIPE, SUMMARY
 
@@ -73,6 +76,7 @@ class RunEvidence:
             summary=_read_json(run / SUMMARY) if (run / SUMMARY).is_file() else None,
             error=(run / ERROR).read_text() if (run / ERROR).is_file() else None,
             log=(run / LOG).read_text() if (run / LOG).is_file() else "",
+            data=_read_json(run / PREPROCESSING_JSON) if (run / PREPROCESSING_JSON).is_file() else None,
         )
 
     # ---------------------------------------------------------------------------------------------
@@ -115,6 +119,10 @@ class RunEvidence:
         data = (self.summary or {}).get("data", {})
         if data.get("task", "classification") == "classification" and data.get("num_classes"):
             return int(data["num_classes"])
+        # A run that failed early has no summary data; the file written at its start knows the classes.
+        started = self.data or {}
+        if started.get("task") == "classification" and started.get("classes"):
+            return len(started["classes"])
         for record in self.evals():
             if isinstance(record.get("confusion_matrix"), list):
                 return len(record["confusion_matrix"])
