@@ -113,3 +113,19 @@ def check_classes(
             "with a single sample. If the target is a quantity, set data.task: regression; if these "
             "really are classes, set data.task: classification."
         )
+
+
+def is_text(labels: np.ndarray) -> bool:
+    """Whether ``labels`` are text (str or bytes, or Python strings in an object array)."""
+    if labels.dtype.kind in "US":
+        return True
+    return (
+        labels.dtype.kind == "O" and labels.size > 0 and all(isinstance(v, (str, bytes)) for v in labels.flat)
+    )
+
+
+def index_text_labels(labels: Sequence[np.ndarray]) -> tuple[list[str], list[np.ndarray]]:
+    """Class names (the sorted text labels of all splits) and each split's labels as int64 indices into them."""
+    names = np.unique(np.concatenate([np.asarray(split).astype(str).reshape(-1) for split in labels]))
+    indices = [np.searchsorted(names, np.asarray(split).astype(str)).astype(np.int64) for split in labels]
+    return [str(name) for name in names], indices

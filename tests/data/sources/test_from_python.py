@@ -21,6 +21,21 @@ def test_numpy_pairs_infer_classification():
     assert torch.equal(bundle.train.tensors[0], torch.tensor(x, dtype=torch.float32)), "used as given"
 
 
+@pytest.mark.parametrize("as_list", [False, True])
+def test_text_labels_become_classes_shared_by_every_split(as_list):
+    rng = np.random.default_rng(0)
+    names = np.array(["owl", "cat", "dog"])
+    y, y_val = names[np.arange(30) % 3], np.array(["dog", "owl", "dog"])
+    x, x_val = rng.normal(size=(30, 4)), rng.normal(size=(3, 4))
+    bundle = bundle_from_python((x, list(y) if as_list else y), val=(x_val, y_val))
+    assert bundle.task == "classification" and bundle.num_classes == 3
+    assert bundle.info["classes"] == ["cat", "dog", "owl"]  # sorted, as a CSV's text labels are
+    assert bundle.train.tensors[1].tolist() == [["cat", "dog", "owl"].index(label) for label in y]
+    assert bundle.val.tensors[1].tolist() == [1, 2, 1]
+    with pytest.raises(DataError, match="targets are text"):
+        bundle_from_python((x, y), task="regression")
+
+
 def test_float_targets_infer_regression():
     bundle = bundle_from_python((torch.randn(20, 1, 8), torch.randn(20, 3)), name="mine")
     assert bundle.task == "regression" and bundle.target_shape == (3,) and bundle.num_classes is None

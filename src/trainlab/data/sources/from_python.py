@@ -10,6 +10,7 @@ from torch.utils.data import Dataset, Subset, TensorDataset
 
 from trainlab.data.bundle import DataBundle, Task
 from trainlab.data.checks import check_split
+from trainlab.data.classes import index_text_labels, is_text
 from trainlab.data.prepare import bundle_from_raw, split_problems
 from trainlab.data.sources.raw import TASKS, RawData
 from trainlab.data.transforms.scaling import Scaling
@@ -96,8 +97,11 @@ def _from_pairs(
     split_seed: int,
     scaling: Scaling,
 ) -> DataBundle:
+    train, val, test, class_names = _text_labels_as_indices(train, val, test)
     x, y = _pair(train, "train")
-    task = task or ("classification" if _is_integer(y) else "regression")
+    task = task or ("classification" if class_names is not None or _is_integer(y) else "regression")
+    if class_names is not None and task != "classification":
+        raise DataError("task: is 'regression' but the targets are text; text targets are class labels")
     generic = {split: value for split, value in (("val", val), ("test", test)) if isinstance(value, Dataset)}
     if scaling != "none" and generic:
         split = next(iter(generic))
@@ -115,6 +119,7 @@ def _from_pairs(
         y_test=None if test_pair is None else _numpy(test_pair[1]),
         task=task,
         num_classes=num_classes,
+        class_names=class_names,
         info={"source": "python"},
     )
     if val_pair is not None:
@@ -218,6 +223,25 @@ def _from_dataset(
         target_shape=() if classification else tuple(np.shape(first_target)),
         info=info,
     )
+
+
+def _text_labels_as_indices(
+    train: tuple[Any, Any], val: Split | None, test: Split | None
+) -> tuple[tuple[Any, Any], Split | None, Split | None, list[str] | None]:
+    """Text labels (``"cat"``, ``"dog"``) become class indices shared by every (inputs, targets) split."""
+    splits: dict[str, Any] = {"train": train, "val": val, "test": test}
+    pairs = {
+        name: value
+        for name, value in splits.items()
+        if isinstance(value, (tuple, list)) and len(value) == 2 and not isinstance(value[1], torch.Tensor)
+    }
+    targets = {name: np.asarray(value[1]) for name, value in pairs.items()}
+    if "train" not in targets or not is_text(targets["train"]):
+        return train, val, test, None
+    names, indexed = index_text_labels(list(targets.values()))
+    for (name, value), indices in zip(pairs.items(), indexed, strict=True):
+        splits[name] = (value[0], indices)
+    return splits["train"], splits["val"], splits["test"], names
 
 
 def _pair(value: Any, split: str) -> tuple[torch.Tensor, torch.Tensor]:
