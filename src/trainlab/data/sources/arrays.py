@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from trainlab.data.classes import index_text_labels
 from trainlab.data.sources._files import (
     FILE_FLAGS,
     HEAD_BYTES,
@@ -221,7 +222,8 @@ def _raw_from_mapping(
             raise DataError(
                 f"data.task: is 'regression' but '{y_key}' of {resolved} holds text; text targets are class labels"
             )
-        class_names, y, y_test = _text_labels(y, y_test)
+        class_names, indexed = index_text_labels([y] + ([y_test] if y_test is not None else []))
+        y, y_test = indexed[0], (indexed[1] if y_test is not None else None)
     resolved_task = "classification" if class_names is not None else infer_task(y, task)
     return RawData(
         x_train=x,
@@ -272,14 +274,6 @@ def _checked_pairs(
             f"'{x_name}' have {checked[0][0].shape[1:]}; train and test samples need the same shape"
         )
     return checked
-
-
-def _text_labels(y: np.ndarray, y_test: np.ndarray | None) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-    """Class names (the sorted labels of both splits) and each split's labels as indices into them."""
-    labels = [y] + ([y_test] if y_test is not None else [])
-    names = np.unique(np.concatenate([label.astype(str) for label in labels]))
-    indices = [np.searchsorted(names, label.astype(str)) for label in labels]
-    return [str(name) for name in names], indices[0], indices[1] if y_test is not None else None
 
 
 def _looks_one_hot(y: np.ndarray) -> bool:
