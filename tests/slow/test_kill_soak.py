@@ -1,4 +1,5 @@
-"""The kill soak (benchmarks/kill_soak.py), shortened: SIGKILL, resume, compare bit for bit."""
+"""The kill soak (benchmarks/kill_soak.py), shortened: SIGKILL (mid-training, mid-write, after the last
+checkpoint), resume, compare bit for bit."""
 
 import subprocess
 import sys
@@ -13,7 +14,18 @@ SCRIPT = Path(__file__).parents[2] / "benchmarks" / "kill_soak.py"
 
 def test_kill_soak(tmp_path):
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--runs", "4", "--during-write", "2", "--workdir", str(tmp_path)],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--runs",
+            "5",
+            "--during-write",
+            "2",
+            "--final",
+            "2",
+            "--workdir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=1800,
