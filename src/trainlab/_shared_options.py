@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Collection
 from typing import Any
 
-from trainlab.registry import _google_args
+from trainlab.registry import google_args
 
 
 class WithSharedOptions:
@@ -54,8 +54,8 @@ class WithSharedOptions:
         }
         self.__annotations__ = {p.name: hints[p.name] for p in (*shared, *own) if p.name in hints}
         docs = {
-            **_google_args(inspect.getdoc(build) or ""),
-            **_google_args(inspect.getdoc(declaration) or ""),
+            **google_args(inspect.getdoc(build) or ""),
+            **google_args(inspect.getdoc(declaration) or ""),
         }
         self.__option_docs__ = {name: docs[name] for name in self.__signature__.parameters if name in docs}
         self.__name__ = declaration.__name__

@@ -126,9 +126,9 @@ class Entry:
         declared = getattr(self.factory, "__option_docs__", None)
         if declared is not None:
             return dict(declared)
-        docs = _google_args(inspect.getdoc(self.factory) or "")
+        docs = google_args(inspect.getdoc(self.factory) or "")
         if inspect.isclass(self.factory):
-            docs = {**_google_args(inspect.getdoc(self.factory.__init__) or ""), **docs}
+            docs = {**google_args(inspect.getdoc(self.factory.__init__) or ""), **docs}
         return docs
 
     def describe(self) -> dict[str, Any]:
@@ -433,7 +433,7 @@ def _type_hints(factory: Callable[..., Any]) -> dict[str, Any]:
         return {}
 
 
-def _google_args(doc: str) -> dict[str, str]:
+def google_args(doc: str) -> dict[str, str]:
     """``{name: text}`` from a Google-style ``Args:`` section (continuation lines joined)."""
     docs: dict[str, str] = {}
     lines = doc.splitlines()
