@@ -1,0 +1,1 @@
+"""Compression: pruning, quantization and distillation of trained runs, measured in size, latency and accuracy."""
