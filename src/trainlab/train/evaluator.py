@@ -11,17 +11,19 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from trainlab.losses.terms import LossTerms
+
 if TYPE_CHECKING:
     import torchmetrics
 
 
 class Evaluator:
-    """Computes ``{"loss": ..., <metric>: ...}`` for a split.
+    """Computes ``{"loss": ..., <metric>: ...}`` for a split (and ``loss.<term>`` for a loss of terms).
 
     Args:
         loss_fn: The training loss, called as ``loss_fn(outputs, targets)``.
         metrics: torchmetrics objects by name; each is reset before every evaluation.
-        task: ``"classification"`` or ``"regression"``.
+        task: ``"classification"``, ``"regression"``, ``"reconstruction"`` or ``"generative"``.
         target_shape: Shape of one regression target, used to view the outputs.
         batch_size: Samples per forward pass.
         device: Where the model lives.
@@ -55,15 +57,22 @@ class Evaluator:
             metric.reset()
         total_loss = torch.zeros((), dtype=torch.float64, device=self.device)
         count = 0
+        term_sums: dict[str, torch.Tensor] = {}
         try:
             for inputs, targets in iterate_in_order(dataset, self.batch_size):
                 inputs, targets = inputs.to(self.device), targets.to(self.device)
                 with self.autocast():
                     outputs = model(inputs)
                     loss = self.loss_fn(outputs, targets)
-                outputs = outputs.float()
+                if isinstance(loss, LossTerms):
+                    for name, value in loss.terms.items():
+                        term_sums[name] = term_sums.get(name, 0) + value.double() * len(targets)
+                    loss = loss.total
                 total_loss += loss.double() * len(targets)
                 count += len(targets)
+                if not self.metrics:  # a model of structured outputs (an autoencoder's) is judged by its loss
+                    continue
+                outputs = outputs.float()
                 predictions = (
                     outputs if self.task == "classification" else outputs.view(-1, *self.target_shape)
                 )
@@ -72,6 +81,7 @@ class Evaluator:
         finally:
             model.train(was_training)
         results: dict[str, Any] = {"loss": (total_loss / max(count, 1)).item()}
+        results.update({f"loss.{name}": (value / max(count, 1)).item() for name, value in term_sums.items()})
         for name, metric in self.metrics.items():
             value = metric.compute()
             results[name] = value.item() if value.numel() == 1 else value.tolist()

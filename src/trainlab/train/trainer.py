@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from trainlab.errors import DataError, TrainlabError
+from trainlab.losses.terms import LossTerms
 from trainlab.train.anomaly import NonFiniteLossError, guard_for
 from trainlab.train.callbacks.base import CallbackHooks
 from trainlab.train.checkpoint import CheckpointManager
@@ -41,7 +42,8 @@ class Trainer:
 
     Args:
         model: The model; batches are moved to the device of its parameters.
-        loss_fn: Called as ``loss_fn(outputs, targets)``; returns a scalar.
+        loss_fn: Called as ``loss_fn(outputs, targets)``; returns a scalar, or a
+            :class:`~trainlab.losses.terms.LossTerms` whose terms are logged as ``loss.<name>``.
         optimizer: A ``torch.optim.Optimizer`` over the model's parameters.
         batches: Yields ``(inputs, targets)`` for one epoch per iteration, from its current
             position; exposes ``epoch``, ``__len__`` and ``state_dict()`` (see ``trainlab.data``).
@@ -126,6 +128,7 @@ class Trainer:
         # avoid a sync per step. Checkpointed, so a resumed run logs the same means.
         self._pending_losses: list[torch.Tensor] = []
         self._pending_penalties: dict[str, list[torch.Tensor]] = {name: [] for name in self.penalties}
+        self._pending_terms: dict[str, list[torch.Tensor]] = {}  # a LossTerms loss's terms, by name
 
     @property
     def epoch(self) -> int:
@@ -169,7 +172,9 @@ class Trainer:
                             step_batches.append((inputs, targets))
                         # DDP averages gradients across ranks in the last micro-batch's backward only.
                         with self._gradient_sync(micro == accum - 1):
-                            loss, objective = self._forward(inputs, targets, self._pending_penalties)
+                            loss, objective = self._forward(
+                                inputs, targets, self._pending_penalties, self._pending_terms
+                            )
                             scaler.scale(objective / accum if accum > 1 else objective).backward()
                         self._pending_losses.append(loss.detach())
                     for hook in hooks.on_after_backward:
@@ -255,12 +260,20 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------
     def _forward(
-        self, inputs: torch.Tensor, targets: torch.Tensor, step_penalties: dict[str, list[torch.Tensor]]
+        self,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        step_penalties: dict[str, list[torch.Tensor]],
+        step_terms: dict[str, list[torch.Tensor]],
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The data loss and the objective (data loss plus penalties) of one micro-batch."""
         with self.autocast():
             outputs = self._train_model(inputs)
             loss = self.loss_fn(outputs, targets)
+        if isinstance(loss, LossTerms):  # a loss of named parts (a VAE's reconstruction and KL)
+            for name, value in loss.terms.items():
+                step_terms.setdefault(name, []).append(value.detach())
+            loss = loss.total
         if not self.penalties:
             return loss, loss
         objective = loss
@@ -294,7 +307,7 @@ class Trainer:
             total = torch.zeros(())
             with torch.enable_grad():
                 for inputs, targets in step_batches:
-                    _, objective = self._forward(inputs, targets, unused)
+                    _, objective = self._forward(inputs, targets, unused, {})
                     (objective / accum).backward(create_graph=create_graph)
                     total = total + objective.detach().float().cpu() / accum
             if not create_graph:
@@ -325,8 +338,13 @@ class Trainer:
                 record[f"penalty.{name}"] = mean_across_ranks(
                     torch.stack(values).float().mean().item(), self.process
                 )
+        for name, values in self._pending_terms.items():
+            record[f"loss.{name}"] = mean_across_ranks(
+                torch.stack(values).float().mean().item(), self.process
+            )
         self._pending_losses = []
         self._pending_penalties = {name: [] for name in self.penalties}
+        self._pending_terms = {}
         self.history.append(
             {"type": "step", "step": self.step, "epoch": self.epoch, "split": "train", **record}
         )
@@ -334,7 +352,7 @@ class Trainer:
 
     def _drop_pending(self, micro_batches: int) -> None:
         del self._pending_losses[-micro_batches:]
-        for values in self._pending_penalties.values():
+        for values in [*self._pending_penalties.values(), *self._pending_terms.values()]:
             del values[-micro_batches:]
 
     def _gradient_sync(self, final_micro_batch: bool) -> ContextManager:
@@ -410,6 +428,7 @@ class Trainer:
                 "penalties": {
                     name: [t.cpu() for t in values] for name, values in self._pending_penalties.items()
                 },
+                "terms": {name: [t.cpu() for t in values] for name, values in self._pending_terms.items()},
             },
         }
 
@@ -448,6 +467,9 @@ class Trainer:
         self._pending_losses = [t.to(self.device) for t in pending["losses"]]
         self._pending_penalties = {
             name: [t.to(self.device) for t in pending["penalties"].get(name, [])] for name in self.penalties
+        }
+        self._pending_terms = {
+            name: [t.to(self.device) for t in values] for name, values in pending.get("terms", {}).items()
         }
 
 
