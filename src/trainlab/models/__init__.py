@@ -10,7 +10,7 @@ from torch import nn
 from trainlab.errors import ConfigError, ModelError
 
 # Importing the model modules registers them in MODELS.
-from trainlab.models import cnn1d, cnn2d, gru, mlp, resnet  # noqa: F401
+from trainlab.models import cnn1d, cnn2d, gru, mlp, recurrent, resnet  # noqa: F401
 from trainlab.models.user import DATA_ARGUMENTS, load_user_model
 from trainlab.nn._spec import prefixed
 from trainlab.registry import MODELS
