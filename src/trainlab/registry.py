@@ -380,6 +380,7 @@ def catalog(kind: str | None = None, pattern: str = "*") -> list[Entry]:
 # of importing them: they import the registry, so an import here would make a cycle. This is the
 # plugin pattern (like entry points): a kind's registry is complete once its providers are loaded.
 BUILTIN_PROVIDERS = (
+    "trainlab.compress.prune",
     "trainlab.data",
     "trainlab.diagnose",
     "trainlab.diagnose.detectors",
@@ -393,7 +394,10 @@ BUILTIN_PROVIDERS = (
     "trainlab.nn",
     "trainlab.optim",
     "trainlab.regularizers",
+    "trainlab.representation",
     "trainlab.schedules",
+    "trainlab.studies",
+    "trainlab.theory",
     "trainlab.train.callbacks",
 )
 
@@ -486,3 +490,4 @@ ACTIVATIONS = new_registry("activation")
 NORMS = new_registry("norm")
 DETECTORS = new_registry("detector")
 PREFLIGHT_CHECKS = new_registry("preflight_check")
+PRUNERS = new_registry("pruner")

@@ -28,10 +28,17 @@ def hessian_top_eigenvalue(
     vector = list(torch._foreach_div(vector, _norm(vector)))
     eigenvalue = torch.zeros((), device=params[0].device)
     for _ in range(iterations):
-        product = torch.autograd.grad(grads, list(params), grad_outputs=vector, retain_graph=True)
+        product = hessian_vector_product(grads, params, vector)
         eigenvalue = sum((h * v).sum() for h, v in zip(product, vector, strict=True))  # type: ignore[assignment]
         vector = list(torch._foreach_div(list(product), _norm(list(product)) + 1e-30))
     return eigenvalue
+
+
+def hessian_vector_product(
+    grads: Sequence[torch.Tensor], params: Sequence[torch.Tensor], vector: Sequence[torch.Tensor]
+) -> tuple[torch.Tensor, ...]:
+    """H·v, the gradient of g·v, where ``grads`` = ∇loss over ``params`` was built with ``create_graph=True``."""
+    return torch.autograd.grad(list(grads), list(params), grad_outputs=list(vector), retain_graph=True)
 
 
 def _norm(tensors: list[torch.Tensor]) -> torch.Tensor:
