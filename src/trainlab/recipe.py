@@ -49,14 +49,15 @@ class DataSpec(Component):
     split_seed: int = 0
     """Seed of the validation and test splits, independent of the training seed."""
     scaling: Scaling = "standardize"
-    """Input scaling fitted on the training split only: standardize (z-scores), minmax ([0, 1]) or none."""
+    """Input scaling fitted on the training split only: standardize (z-scores), minmax ([0, 1]), maxabs ([-1, 1],
+    zeros kept), robust (median and interquartile range) or none."""
 
     @model_validator(mode="before")
     @classmethod
     def _renamed_standardize(cls, values: Any) -> Any:
         if isinstance(values, Mapping) and "standardize" in values:
             raise ValueError(
-                "'standardize' is now 'scaling: standardize | minmax | none' "
+                "'standardize' is now 'scaling: standardize | minmax | maxabs | robust | none' "
                 "(standardize: false is scaling: none)"
             )
         return values

@@ -40,8 +40,9 @@ def load_data(
     3. a dataset without its own test split gets one: ``test_fraction`` of the data;
     4. ``val_fraction`` of the remaining training data becomes the validation split; both
        splits are stratified for classification and fixed by ``split_seed``;
-    5. inputs are scaled per position (feature, time step, pixel), standardized by default or
-       min-max scaled to [0, 1], with statistics of the training split only, so nothing about val/test leaks into training (Hastie, Tibshirani &
+    5. inputs are scaled per position (feature, time step, pixel), standardized by default,
+       min-max scaled to [0, 1], max-abs scaled to [-1, 1] or robustly (median and interquartile
+       range), with statistics of the training split only, so nothing about val/test leaks into training (Hastie, Tibshirani &
        Friedman, *The Elements of Statistical Learning*, sec. 7.10.2).
 
     Args:
@@ -50,8 +51,8 @@ def load_data(
         test_fraction: Share of all data held out for testing when the dataset has no test split;
             ignored when it has one.
         split_seed: Seed of both hold-out splits; the same seed gives the same splits everywhere.
-        scaling: ``standardize`` (a :class:`Standardizer`), ``minmax`` (a :class:`MinMaxScaler`) or
-            ``none``; fitted on train and applied to every split. The statistics are recorded in
+        scaling: ``standardize`` (a :class:`Standardizer`), ``minmax`` (a :class:`MinMaxScaler`),
+            ``maxabs`` (a :class:`MaxAbsScaler`), ``robust`` (a :class:`RobustScaler`) or ``none``; fitted on train and applied to every split. The statistics are recorded in
             ``bundle.info["scaler"]`` so evaluation can re-apply them.
         key: The user's key for this section, used to name problems (``data.val_fraction``).
         classes: For new data to evaluate a trained model on: the classes it was trained on, in

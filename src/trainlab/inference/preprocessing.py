@@ -25,15 +25,13 @@ from trainlab._io import write_json_atomic, write_with_atomic
 from trainlab.build import build_data
 from trainlab.data import DataBundle
 from trainlab.data.transforms._affine import AffineScaler
-from trainlab.data.transforms.minmax import MinMaxScaler
-from trainlab.data.transforms.standardize import Standardizer
+from trainlab.data.transforms.scaling import SCALERS
 from trainlab.errors import DataError, TrainlabError
 from trainlab.recipe import Recipe
 
 PREPROCESSING_JSON = "preprocessing.json"
 PREPROCESSING_TENSORS = "preprocessing.safetensors"
 FORMAT_VERSION = 1
-SCALERS: dict[str, type[AffineScaler]] = {"standardize": Standardizer, "minmax": MinMaxScaler}
 
 
 @dataclass
@@ -43,7 +41,7 @@ class Preprocessing:
     Attributes:
         task: ``"classification"`` or ``"regression"``.
         input_shape: One sample's shape, channels first.
-        scaling: ``"standardize"``, ``"minmax"`` or ``"none"``.
+        scaling: A name of ``trainlab.data.transforms.scaling.SCALERS`` (``"standardize"``, ...) or ``"none"``.
         scaler: The statistics fitted on the run's training split, or None (no scaling, or unknown).
         classes: What each class index stands for, in index order (the user's own labels).
         target_shape: One regression target's shape (``()`` for a scalar).

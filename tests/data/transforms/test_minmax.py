@@ -61,7 +61,8 @@ def test_recipe_scaling_minmax_trains_and_is_reported():
 
 def test_the_old_standardize_key_says_what_replaced_it():
     with pytest.raises(
-        ConfigError, match=r"data: 'standardize' is now 'scaling: standardize \| minmax \| none'"
+        ConfigError,
+        match=r"data: 'standardize' is now 'scaling: standardize \| minmax \| maxabs \| robust \| none'",
     ):
         trainlab.fit(
             {"data": {"name": "iris", "standardize": False}, "model": "mlp", "train": {"steps": 1}},

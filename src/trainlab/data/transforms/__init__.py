@@ -2,8 +2,10 @@
 
 from trainlab.data.transforms.augment import AUGMENTATIONS, Compose, CutMix, Mixup
 from trainlab.data.transforms.imbalance import long_tailed_counts, make_long_tailed
+from trainlab.data.transforms.maxabs import MaxAbsScaler
 from trainlab.data.transforms.minmax import MinMaxScaler
-from trainlab.data.transforms.scaling import Scaling, fit_scaler
+from trainlab.data.transforms.robust import RobustScaler
+from trainlab.data.transforms.scaling import SCALERS, Scaling, fit_scaler
 from trainlab.data.transforms.splits import split_indices
 from trainlab.data.transforms.standardize import Standardizer
 
@@ -11,8 +13,11 @@ __all__ = [
     "AUGMENTATIONS",
     "Compose",
     "CutMix",
+    "MaxAbsScaler",
     "MinMaxScaler",
     "Mixup",
+    "RobustScaler",
+    "SCALERS",
     "Scaling",
     "Standardizer",
     "fit_scaler",

@@ -34,6 +34,11 @@ class AffineScaler:
             raise ValueError(f"every {second} must be positive; constant features are stored with {second} 1")
 
     @classmethod
+    def fit(cls, inputs: torch.Tensor | np.ndarray) -> AffineScaler:
+        """The scaler fitted on training ``inputs`` (samples along the first axis); each subclass says how."""
+        raise NotImplementedError(f"{cls.__name__} does not define fit")
+
+    @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> AffineScaler:
         """Rebuild from :meth:`state_dict`, or from the nested lists recorded in ``DataBundle.info``."""
         first, second = cls.STATE_KEYS
