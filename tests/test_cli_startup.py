@@ -31,6 +31,7 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["export", "--help"],
         ["lr-find", "--help"],
         ["doctor", "--help"],
+        ["prune", "--help"],
     ],
 )
 def test_help_imports_nothing_heavy(argv):

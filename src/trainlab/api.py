@@ -15,6 +15,7 @@ from rich.console import Console
 from torch import nn
 
 from trainlab import build
+from trainlab.compress.size import model_facts
 from trainlab.errors import ConfigError, Problem, TrainlabError
 from trainlab.inference.preprocessing import evaluation_data, save_preprocessing
 from trainlab.interrupts import interrupts_raise
@@ -24,7 +25,7 @@ from trainlab.overrides import apply_overrides, flatten, parse_overrides, quick_
 from trainlab.recipe import DataSpec, Recipe, validate_recipe, with_default_components, written_out
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import code_references, trusting_code
-from trainlab.run_dir import RunDirectory, load_best_weights, package_versions
+from trainlab.run_dir import WEIGHTS, RunDirectory, load_best_weights, package_versions
 from trainlab.summary_tables import print_summary
 from trainlab.train import JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
 from trainlab.train.anomaly import divergence
@@ -284,6 +285,7 @@ def _run(
     summary = _summary(recipe, parts, trainer, wall_time, run, first_step=first_step, threads=threads)
     if run is not None:
         run.save_weights(parts.model)
+        summary["model"]["weights_bytes"] = (run.path / WEIGHTS).stat().st_size
         run.write_summary(summary)
     shutdown(process)
     return FitResult(
@@ -398,6 +400,7 @@ def _summary(
             },
             "scaling": bundle.info.get("scaling", "none"),
         },
+        "model": model_facts(parts.model),
         "optimizer": build.describe_optimizer(parts.optimizer),
         **({"finetune": parts.finetuning.summary} if parts.finetuning else {}),
         "versions": package_versions(),
