@@ -8,11 +8,14 @@ from trainlab.data.transforms.robust import RobustScaler
 from trainlab.data.transforms.scaling import SCALERS, Scaling, fit_scaler
 from trainlab.data.transforms.splits import split_indices
 from trainlab.data.transforms.standardize import Standardizer
+from trainlab.data.transforms.warps import ContrastJitter, ElasticDeform, TimeStretch
 
 __all__ = [
     "AUGMENTATIONS",
     "Compose",
+    "ContrastJitter",
     "CutMix",
+    "ElasticDeform",
     "MaxAbsScaler",
     "MinMaxScaler",
     "Mixup",
@@ -20,6 +23,7 @@ __all__ = [
     "SCALERS",
     "Scaling",
     "Standardizer",
+    "TimeStretch",
     "fit_scaler",
     "long_tailed_counts",
     "make_long_tailed",
