@@ -31,6 +31,9 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["export", "--help"],
         ["lr-find", "--help"],
         ["doctor", "--help"],
+        ["report", "--help"],
+        ["experiment", "run", "--help"],
+        ["experiment", "status", "--help"],
         ["prune", "--help"],
     ],
 )

@@ -169,6 +169,12 @@ def test_compare_to_baseline_identical_runs():
     assert same.outcome == "identical" and same.paired.t_pvalue == 1.0
 
 
+def test_a_constant_shift_is_not_read_as_a_tiny_variance():
+    # 0.9 - 0.8 and 0.8 - 0.7 differ in the last bits of a float; the shift is the same on every seed.
+    result = paired_comparison({0: 0.8, 1: 0.7, 2: 0.6}, {0: 0.9, 1: 0.8, 2: 0.7}, higher_is_better=True)
+    assert result.std_difference == 0 and result.t_pvalue == 0.0 and result.ci == pytest.approx((0.1, 0.1))
+
+
 def test_compare_to_baseline_unknown_baseline():
     with pytest.raises(KeyError, match="baseline 'nope'"):
         compare_to_baseline({"a": BASELINE}, "nope", True)

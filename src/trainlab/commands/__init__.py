@@ -20,7 +20,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "export",
     "preflight",
     "gradcheck",
+    "experiment",
+    "tune",
+    "study",
+    "report",
     "prune",
+    "quantize",
+    "distill",
 )
 
 

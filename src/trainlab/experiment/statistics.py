@@ -12,7 +12,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -194,6 +194,18 @@ def seeds_for_power(effect_size: float, alpha: float = 0.05, power: float = TARG
     return None
 
 
+def _without_rounding_noise(differences: np.ndarray) -> np.ndarray:
+    """``differences`` with float rounding noise removed: 0.9 - 0.8 and 0.8 - 0.7 are the same shift.
+
+    Differences that agree to 1e-9 of their size are set equal, so that a constant shift is seen as
+    one (zero spread) instead of as a tiny variance that makes the t statistic meaningless.
+    """
+    scale = max(float(np.max(np.abs(differences))), 1e-300)
+    if np.ptp(differences) <= 1e-9 * scale:
+        return np.full_like(differences, float(np.round(np.mean(differences), 12)))
+    return differences
+
+
 def _paired_tests(differences: np.ndarray) -> tuple[float, float, float]:
     """Paired t statistic, its p, and the Wilcoxon signed-rank p of ``differences`` (n >= 2)."""
     from scipy import stats
@@ -208,8 +220,8 @@ def _paired_tests(differences: np.ndarray) -> tuple[float, float, float]:
 
 
 def paired_comparison(
-    baseline: Mapping[object, float],
-    other: Mapping[object, float],
+    baseline: Mapping[Any, float],
+    other: Mapping[Any, float],
     higher_is_better: bool,
     confidence: float = 0.95,
     alpha: float = 0.05,
@@ -234,8 +246,10 @@ def paired_comparison(
     differences = np.array([other[seed] - baseline[seed] for seed in used], dtype=float)
     n = len(differences)
     if n >= 2:
+        differences = _without_rounding_noise(differences)
         mean = float(np.mean(differences))
-        std = float(np.std(differences, ddof=1))
+        # np.std of equal values can come out as 1e-17 (the mean's rounding); equal values have no spread.
+        std = 0.0 if np.all(differences == differences[0]) else float(np.std(differences, ddof=1))
         statistic, t_p, wilcoxon_p = _paired_tests(differences)
         ci = t_interval(differences, confidence) if std > 0 else (mean, mean)
         dz = mean / std if std > 0 else (0.0 if mean == 0 else math.copysign(math.inf, mean))
@@ -349,7 +363,7 @@ def _divergence_notes(paired: PairedComparison, variant: str, baseline: str) -> 
 
 
 def compare_to_baseline(
-    table: Mapping[str, Mapping[object, float]],
+    table: Mapping[str, Mapping[Any, float]],
     baseline: str,
     higher_is_better: bool,
     *,
