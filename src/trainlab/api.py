@@ -473,7 +473,7 @@ def evaluate(
 def _reproducible(recipe: Recipe, parts: build.TrainingParts) -> Recipe:
     """The recipe as the run directory records it: every default written out, a data path and a
     from_run run made absolute (so evaluate works from any directory), and no ``out`` (re-running it makes a new run)."""
-    recorded = written_out(recipe, parts.bundle.task)
+    recorded = written_out(recipe, build.training_task(recipe, parts.bundle))
     data = recorded.data
     path = data.options.get("path")
     if isinstance(path, str) and not Path(path).is_absolute():

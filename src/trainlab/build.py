@@ -29,6 +29,7 @@ from trainlab.errors import ConfigError, DataError, ModelError, Problem
 from trainlab.finetune.discriminative import discriminative_optimizer
 from trainlab.finetune.setup import Finetuning
 from trainlab.losses import adapt_loss
+from trainlab.losses.residuals import check_least_squares
 from trainlab.metrics import default_metrics
 from trainlab.models import build_model
 from trainlab.models._shapes import input_kind
@@ -36,6 +37,12 @@ from trainlab.nn.init import apply_init
 from trainlab.recipe import DEFAULT_LOSS, Component, Recipe
 from trainlab.registry import CALLBACKS, LOSSES, METRICS, OPTIMIZERS, SCHEDULES
 from trainlab.regularizers import REGULARIZERS
+from trainlab.representation.task import (
+    REPRESENTATION_TASKS,
+    check_input_range,
+    representation_loss_name,
+    training_task,
+)
 from trainlab.train.callbacks.base import HOOKS
 from trainlab.train.evaluator import Evaluator
 from trainlab.train.precision import autocast_factory
@@ -177,6 +184,10 @@ def _init_specs(recipe: Recipe) -> list[dict[str, Any]] | None:
 
 
 def build_loss(recipe: Recipe, bundle: DataBundle) -> nn.Module:
+    task = training_task(recipe, bundle)
+    if task in REPRESENTATION_TASKS:  # the model's output carries its objective; labels are not read
+        options = recipe.loss.options if recipe.loss is not None else {}
+        return LOSSES.get(representation_loss_name(recipe, task), key="loss.name").build(**options)
     spec = recipe.loss or Component(name=DEFAULT_LOSS[bundle.task])
     entry = LOSSES.get(spec.name, key="loss.name")
     provided = {"class_counts": train_class_counts(bundle)} if "class_counts" in entry.parameters() else {}
@@ -187,21 +198,20 @@ def build_loss(recipe: Recipe, bundle: DataBundle) -> nn.Module:
 
 
 def build_metrics(recipe: Recipe, bundle: DataBundle) -> dict[str, Any]:
+    task = training_task(recipe, bundle)
     specs = (
-        recipe.metrics
-        if recipe.metrics is not None
-        else [Component(name=n) for n in default_metrics(bundle.task)]
+        recipe.metrics if recipe.metrics is not None else [Component(name=n) for n in default_metrics(task)]
     )
     metrics: dict[str, Any] = {}
     problems = []
     for index, spec in enumerate(specs):
         entry = METRICS.get(spec.name, key=f"metrics[{index}].name")
         metric_task = entry.flags.get("task")
-        if metric_task not in (None, "any", bundle.task):
+        if metric_task not in (None, "any", task):
             problems.append(
                 Problem(
                     f"metrics[{index}]",
-                    f"'{entry.name}' is a {metric_task} metric but the data is a {bundle.task} task",
+                    f"'{entry.name}' is a {metric_task} metric but the data is a {task} task",
                 )
             )
             continue
@@ -312,6 +322,8 @@ def check_model_fits_data(model: nn.Module, bundle: DataBundle, device: torch.de
         ) from None
     finally:
         model.train(was_training)
+    if callable(getattr(outputs, "loss_terms", None)):
+        return  # a structured output (an autoencoder's) is checked by the objective it defines
     if not isinstance(outputs, torch.Tensor):
         raise ModelError(
             f"the model returns {type(outputs).__name__}; it must return a tensor of shape (batch, outputs)"
@@ -497,6 +509,7 @@ def build_parts(
     bundle = build_data(recipe, data)
     network = build_network(recipe, bundle, model).to(device)
     check_model_fits_data(network, bundle, device)
+    check_input_range(network, bundle)
     loss_fn = build_loss(recipe, bundle)
     attach_loss(loss_fn, network)
     metrics = build_metrics(recipe, bundle)
@@ -507,6 +520,7 @@ def build_parts(
     # Before the optimizer, so that frozen parameters get no state.
     finetuning = Finetuning.from_recipe(recipe, network, distributed=process.is_distributed)
     optimizer = build_optimizer(recipe, network)
+    check_least_squares(optimizer, loss_fn, penalties)
     batches = build_batches(recipe, bundle, device, process)
     check_batches(recipe, bundle, batches, process)
     scheduler = build_schedule(recipe, optimizer, recipe.train.total_steps(len(batches)))
@@ -525,10 +539,20 @@ def build_parts(
             *constraints,
             *schedule_callbacks(scheduler),
             *(finetuning.callbacks if finetuning else []),
+            *representation_callbacks(recipe, bundle),
         ],
         monitor_metric=monitor_metric(metrics),
         finetuning=finetuning,
     )
+
+
+def representation_callbacks(recipe: Recipe, bundle: DataBundle) -> list[Any]:
+    """A representation task's evaluation and pictures at the end of the run (probe, sparsity, bounds)."""
+    if training_task(recipe, bundle) not in REPRESENTATION_TASKS:
+        return []
+    from trainlab.representation.report import RepresentationReport
+
+    return [RepresentationReport(bundle)]
 
 
 def check_batches(recipe: Recipe, bundle: DataBundle, batches: Any, process: Any) -> None:
@@ -561,7 +585,7 @@ def build_evaluator(
     return Evaluator(
         loss_fn,
         metrics,
-        task=bundle.task,
+        task=training_task(recipe, bundle),
         target_shape=bundle.target_shape,
         batch_size=recipe.train.eval_batch_size,
         device=device,

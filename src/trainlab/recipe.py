@@ -142,6 +142,9 @@ class Recipe(BaseModel):
     data: DataSpec
     model: Component | None = None
     """Registered model name, or ``package.module:factory`` for your own. None only when fit() is given a model."""
+    task: Literal["classification", "regression", "reconstruction", "generative"] | None = None
+    """What the model learns; default: the model's (autoencoders reconstruct, vae and rbm are generative), else
+    the data's. Reconstruction and generative tasks train on the inputs alone and keep the labels for evaluation."""
     loss: Component | None = None
     """Default: cross_entropy for classification, mse for regression."""
     optimizer: Component = Field(default_factory=lambda: Component(name="adam"))
@@ -216,8 +219,13 @@ def with_default_components(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-# The loss a run uses when its recipe names none.
-DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse"}
+# The loss a run uses when its recipe names none; a representation model's output carries its objective.
+DEFAULT_LOSS = {
+    "classification": "cross_entropy",
+    "regression": "mse",
+    "reconstruction": "model_objective",
+    "generative": "model_objective",
+}
 
 
 def written_out(recipe: Recipe, task: str) -> Recipe:
@@ -229,6 +237,8 @@ def written_out(recipe: Recipe, task: str) -> Recipe:
     raw = recipe.to_dict()
     raw["name"] = recipe.run_name
     raw["loss"] = raw["loss"] or {"name": DEFAULT_LOSS[task]}
+    if task not in ("classification", "regression"):
+        raw["task"] = task  # a task the model implied is written out, so that the file says what ran
     if raw["metrics"] is None:
         raw["metrics"] = [{"name": name} for name in default_metrics(task)]
     for field, (kind, provided) in COMPONENT_FIELDS.items():

@@ -52,6 +52,8 @@ NEEDS_A_TEACHER = {"kd"}
 # CIoU's backward treats its trade-off weight alpha as a constant (Zheng et al. 2020, as torchvision
 # does), so it is not the gradient of the loss's value: checked below against that convention.
 SURROGATE_GRADIENT = {"ciou"}
+# The objective a representation model's output defines; its models are checked in tests/representation.
+OWN_OBJECTIVE = {"model_objective"}
 CLASS_COUNTS = [5, 3, 2]
 
 
@@ -74,7 +76,12 @@ def _classify(model, input_shape):
 
 def _data_models():
     # Models built from a finished run (from_run) need that run; they are checked as the model they load.
-    return [e.name for e in MODELS.list() if not _required_options(e) - {"input_shape", "num_outputs"}]
+    # Representation models (an objective of their own, not class scores) are checked in tests/representation.
+    return [
+        e.name
+        for e in MODELS.list()
+        if not _required_options(e) - {"input_shape", "num_outputs"} and not e.flags.get("objective")
+    ]
 
 
 def _required_options(entry):
@@ -159,7 +166,7 @@ def _loss_case(entry):
 
 
 @pytest.mark.parametrize(
-    "name", _cases("loss", sorted(set(LOSSES.names()) - NEEDS_A_TEACHER - SURROGATE_GRADIENT))
+    "name", _cases("loss", sorted(set(LOSSES.names()) - NEEDS_A_TEACHER - SURROGATE_GRADIENT - OWN_OBJECTIVE))
 )
 def test_every_loss(name):
     model, loss_fn, targets = _loss_case(LOSSES.get(name))

@@ -5,6 +5,9 @@ from __future__ import annotations
 DEFAULT_METRICS = {
     "classification": ["accuracy", "f1_macro", "confusion_matrix"],
     "regression": ["mse", "mae", "r2"],
+    # Representation tasks report their loss terms and the representation's evaluation instead.
+    "reconstruction": [],
+    "generative": [],
 }
 
 

@@ -10,7 +10,20 @@ from torch import nn
 from trainlab.errors import ConfigError, ModelError
 
 # Importing the model modules registers them in MODELS.
-from trainlab.models import cnn1d, cnn2d, gru, mlp, recurrent, resnet  # noqa: F401
+from trainlab.models import (  # noqa: F401
+    autoencoder,
+    cnn1d,
+    cnn2d,
+    contractive_autoencoder,
+    denoising_autoencoder,
+    gru,
+    mlp,
+    rbm,
+    recurrent,
+    resnet,
+    sparse_autoencoder,
+    vae,
+)
 from trainlab.models.user import DATA_ARGUMENTS, load_user_model
 from trainlab.nn._spec import prefixed
 from trainlab.registry import MODELS
