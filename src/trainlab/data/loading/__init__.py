@@ -1,4 +1,4 @@
-"""How batches are drawn: resumable in-memory and DataLoader batch iterators, and the class samplers."""
+"""How batches are drawn: resumable in-memory and DataLoader batch iterators, the class samplers and SMOTE."""
 
 from trainlab.data.loading.batching import (
     BatchIterator,
@@ -13,6 +13,7 @@ from trainlab.data.loading.samplers import (
     RandomUndersampler,
     ResampledBatchIterator,
 )
+from trainlab.data.loading.smote import SmoteSampler, SyntheticSamples, synthesize
 
 __all__ = [
     "SAMPLERS",
@@ -22,6 +23,9 @@ __all__ = [
     "RandomOversampler",
     "RandomUndersampler",
     "ResampledBatchIterator",
+    "SmoteSampler",
+    "SyntheticSamples",
     "TensorBatchIterator",
     "make_batch_iterator",
+    "synthesize",
 ]
