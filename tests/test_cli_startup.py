@@ -35,6 +35,7 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["experiment", "run", "--help"],
         ["experiment", "status", "--help"],
         ["prune", "--help"],
+        ["study", "run", "--help"],
     ],
 )
 def test_help_imports_nothing_heavy(argv):
