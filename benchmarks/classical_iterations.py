@@ -1,4 +1,6 @@
-"""Iterations to reach the minimizer to 1e-6 (Euclidean distance) for newton, bfgs, cg and gradient descent.
+"""Iterations to reach the minimizer to 1e-6 (Euclidean distance): gradient descent, newton, bfgs, cg, levenberg_marquardt, gauss_newton.
+
+Both functions are sums of squares, so the least-squares methods take their residuals.
 
 Gradient descent uses its best fixed step for each function (just under the stability limit
 2/L at the start), in float64, from the playground's start points.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from trainlab.optim import BFGS, ConjugateGradient, Newton
+from trainlab.optim import BFGS, ConjugateGradient, GaussNewton, LevenbergMarquardt, Newton
 from trainlab.playground.functions import FUNCTIONS
 
 GD_STEP = {"quadratic": 0.0199, "rosenbrock": 0.0019}
@@ -21,7 +23,9 @@ def iterations(function, make_optimizer, closure_style: bool) -> int | None:
     x = torch.tensor(function.start, dtype=torch.float64, requires_grad=True)
     optimizer = make_optimizer([x])
 
-    def closure(create_graph=False):
+    def closure(create_graph=False, residuals=False):
+        if residuals:
+            return function.residuals(x[0], x[1])
         optimizer.zero_grad()
         loss = function(x)
         loss.backward(create_graph=create_graph)
@@ -39,8 +43,10 @@ def iterations(function, make_optimizer, closure_style: bool) -> int | None:
 
 
 def main() -> None:
-    print("| function | gradient descent | newton | bfgs | cg (PR+) | cg (FR) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| function | gradient descent | newton | bfgs | cg (PR+) | cg (FR) | levenberg_marquardt | gauss_newton |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in ("quadratic", "rosenbrock"):
         function = FUNCTIONS[name]
         counts = [
@@ -49,6 +55,8 @@ def main() -> None:
             iterations(function, BFGS, True),
             iterations(function, ConjugateGradient, True),
             iterations(function, lambda p: ConjugateGradient(p, beta="fr"), True),
+            iterations(function, LevenbergMarquardt, True),
+            iterations(function, GaussNewton, True),
         ]
         print(f"| {name} | " + " | ".join(f"{c:,}" if c else f"> {LIMIT:,}" for c in counts) + " |")
 

@@ -45,6 +45,8 @@ CANON = [
     "newton",
     "bfgs",
     "cg",
+    "levenberg_marquardt",
+    "gauss_newton",
 ]
 
 
@@ -137,6 +139,12 @@ def test_every_optimizer_trains_the_mnist1d_cnn_from_the_recipe(name):
         # one step on a 16-sample training split keeps this test near 20 s on two CPU cores.
         recipe["data"]["val_fraction"] = 0.996
         recipe["train"].update(steps=1, batch_size=16)
+    if OPTIMIZERS.get(name).flags.get("needs_residuals"):
+        # Least squares needs a sum-of-squares loss; its Jacobian has one row per residual
+        # (16 samples × 10 one-hot outputs) and a column per weight.
+        recipe["loss"] = "mse"
+        recipe["data"]["val_fraction"] = 0.996
+        recipe["train"].update(steps=3, batch_size=16)
     measured = TrainingLoss()
     result = trainlab.fit(recipe, save=False, callbacks=[measured])
     losses = [r["loss"] for r in result.history if r["type"] == "step"]

@@ -25,12 +25,16 @@ class TaskLoss(nn.Module):
         self.target_shape = target_shape
 
     def forward(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return self.loss(*self.adapt(outputs, targets))
+
+    def adapt(self, outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The outputs and targets as the wrapped loss takes them."""
         if self.one_hot_classes is not None and targets.dim() == 1:
             # Integer labels become one-hot; soft labels (mixup, cutmix) are already dense.
             targets = F.one_hot(targets, self.one_hot_classes).to(outputs.dtype)
         elif self.target_shape is not None:
             outputs = outputs.view(outputs.shape[0], *self.target_shape)
-        return self.loss(outputs, targets)
+        return outputs, targets
 
 
 def adapt_loss(

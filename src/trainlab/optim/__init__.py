@@ -13,6 +13,7 @@ from trainlab.optim.bfgs import BFGS
 from trainlab.optim.cg import ConjugateGradient
 from trainlab.optim.lamb import Lamb, lamb_update
 from trainlab.optim.lars import Lars, lars_update
+from trainlab.optim.levenberg_marquardt import GaussNewton, LevenbergMarquardt
 from trainlab.optim.lion import Lion, lion_update
 from trainlab.optim.lookahead import Lookahead
 from trainlab.optim.muon import MuonWithAdamW
@@ -30,8 +31,10 @@ __all__ = [
     "SAM",
     "AdaBelief",
     "ConjugateGradient",
+    "GaussNewton",
     "Lamb",
     "Lars",
+    "LevenbergMarquardt",
     "Lion",
     "Lookahead",
     "MuonWithAdamW",

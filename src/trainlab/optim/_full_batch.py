@@ -1,4 +1,4 @@
-"""Flat-vector plumbing shared by the classical full-batch methods (newton, bfgs, cg)."""
+"""Flat-vector plumbing shared by the classical full-batch methods (newton, bfgs, cg, levenberg_marquardt)."""
 
 from __future__ import annotations
 
@@ -81,3 +81,25 @@ def needs_closure(name: str, closure: Any) -> None:
 def first_step_length(g: torch.Tensor, lr: float) -> float:
     # As torch's L-BFGS: a first step of length ≤ lr in the L1 sense, since no curvature is known yet.
     return min(1.0, 1.0 / float(g.abs().sum())) * lr if float(g.abs().sum()) > 0 else lr
+
+
+def jacobian_rows(vector: torch.Tensor, params: list[torch.Tensor], chunk: int = 256) -> torch.Tensor:
+    """∂vector/∂x as an (m, n) matrix, ``chunk`` rows per vmapped backward pass to bound memory.
+
+    ``vector`` must carry a graph to ``params``: a gradient built with ``create_graph=True`` (its
+    Jacobian is the Hessian) or a residual vector.
+    """
+    eye = torch.eye(len(vector), dtype=vector.dtype, device=vector.device)
+    blocks = []
+    for start in range(0, len(vector), chunk):
+        rows = torch.autograd.grad(
+            vector,
+            params,
+            grad_outputs=eye[start : start + chunk],
+            retain_graph=True,
+            is_grads_batched=True,
+            allow_unused=True,
+            materialize_grads=True,
+        )
+        blocks.append(torch.cat([r.reshape(len(rows[0]), -1) for r in rows], dim=1))
+    return torch.cat(blocks)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from trainlab.optim._catalog import NonNegativeFloat, Params, PositiveFloat, registered
-from trainlab.optim._full_batch import FlatParams, as_float, needs_closure
+from trainlab.optim._full_batch import FlatParams, as_float, jacobian_rows, needs_closure
 
 
 @registered(
@@ -74,7 +74,7 @@ class Newton(torch.optim.Optimizer):
             if not g.requires_grad or float(g.detach().abs().max()) <= group["tolerance_grad"]:
                 hessian = None
             else:
-                hessian = _hessian_rows(g, params)
+                hessian = jacobian_rows(g, params)
         g = g.detach()
         for p in params:  # drop the graph the gradients carry
             p.grad = None if p.grad is None else p.grad.detach()
@@ -91,24 +91,6 @@ class Newton(torch.optim.Optimizer):
             t /= 2
         self.state[params[0]]["step"] = self.state[params[0]].get("step", 0) + 1
         return torch.tensor(loss)
-
-
-def _hessian_rows(g: torch.Tensor, params: list[torch.Tensor], chunk: int = 256) -> torch.Tensor:
-    """∂g/∂x row by row, ``chunk`` rows per vmapped backward pass to bound memory."""
-    eye = torch.eye(len(g), dtype=g.dtype, device=g.device)
-    blocks = []
-    for start in range(0, len(g), chunk):
-        rows = torch.autograd.grad(
-            g,
-            params,
-            grad_outputs=eye[start : start + chunk],
-            retain_graph=True,
-            is_grads_batched=True,
-            allow_unused=True,
-            materialize_grads=True,
-        )
-        blocks.append(torch.cat([r.reshape(len(rows[0]), -1) for r in rows], dim=1))
-    return torch.cat(blocks)
 
 
 def _damped_solve(hessian: torch.Tensor, g: torch.Tensor, damping: float) -> torch.Tensor:

@@ -23,6 +23,8 @@ class TestFunction:
         minima: Global minimizers; empty when f is unbounded below (the saddle).
         bounds: Plot window ((x_min, x_max), (y_min, y_max)).
         log_levels: Draw contours of log(1 + f − f_min) (for steep valleys).
+        residuals: Takes (x, y), returns the stacked residuals r with f = Σ r² (least-squares
+            optimizers need them); None when f is not a sum of squares.
     """
 
     name: str
@@ -32,6 +34,7 @@ class TestFunction:
     minima: tuple[tuple[float, float], ...]
     bounds: tuple[tuple[float, float], tuple[float, float]]
     log_levels: bool = False
+    residuals: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
     def __call__(self, point: torch.Tensor) -> torch.Tensor:
         return self.f(point[..., 0], point[..., 1])
@@ -59,6 +62,12 @@ def _rastrigin(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 20.0 + x**2 - 10.0 * torch.cos(2 * math.pi * x) + y**2 - 10.0 * torch.cos(2 * math.pi * y)
 
 
+def _rastrigin_residuals(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # 10 − 10 cos 2πx = 20 sin² πx, so each coordinate contributes x² + (√20 sin πx)².
+    amplitude = math.sqrt(20.0)
+    return torch.stack([x, amplitude * torch.sin(math.pi * x), y, amplitude * torch.sin(math.pi * y)])
+
+
 FUNCTIONS: dict[str, TestFunction] = {
     f.name: f
     for f in (
@@ -70,6 +79,7 @@ FUNCTIONS: dict[str, TestFunction] = {
             minima=((1.0, 1.0),),
             bounds=((-2.0, 2.0), (-1.0, 3.0)),
             log_levels=True,
+            residuals=lambda x, y: torch.stack([1 - x, 10 * (y - x**2)]),
         ),
         TestFunction(
             "beale",
@@ -79,6 +89,7 @@ FUNCTIONS: dict[str, TestFunction] = {
             minima=((3.0, 0.5),),
             bounds=((-4.5, 4.5), (-4.5, 4.5)),
             log_levels=True,
+            residuals=lambda x, y: torch.stack([1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3]),
         ),
         TestFunction(
             "himmelblau",
@@ -88,6 +99,7 @@ FUNCTIONS: dict[str, TestFunction] = {
             minima=((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
             bounds=((-5.0, 5.0), (-5.0, 5.0)),
             log_levels=True,
+            residuals=lambda x, y: torch.stack([x**2 + y - 11, x + y**2 - 7]),
         ),
         TestFunction(
             "saddle",
@@ -105,6 +117,7 @@ FUNCTIONS: dict[str, TestFunction] = {
             minima=((0.0, 0.0),),
             bounds=((-5.0, 5.0), (-1.5, 1.5)),
             log_levels=True,
+            residuals=lambda x, y: torch.stack([x, 10.0 * y]) / math.sqrt(2.0),
         ),
         TestFunction(
             "rastrigin",
@@ -113,6 +126,7 @@ FUNCTIONS: dict[str, TestFunction] = {
             start=(-2.3, 2.7),
             minima=((0.0, 0.0),),
             bounds=((-5.12, 5.12), (-5.12, 5.12)),
+            residuals=_rastrigin_residuals,
         ),
     )
 }

@@ -88,6 +88,10 @@ def run_playground(
             problems.append(Problem("--optimizers", OPTIMIZERS.unknown_name_message(name)))
         elif OPTIMIZERS.get(name).name in UNSUITABLE:
             problems.append(Problem("--optimizers", f"'{name}': {UNSUITABLE[OPTIMIZERS.get(name).name]}"))
+        elif OPTIMIZERS.get(name).flags.get("needs_residuals") and function.residuals is None:
+            problems.append(
+                Problem("--optimizers", f"'{name}' needs a sum of squares and {function.name} is not one")
+            )
     if problems:
         raise ConfigError(problems)
     return [_run_one(function, name, steps, tolerance, lr, start or function.start) for name in optimizers]
@@ -114,7 +118,10 @@ def _run_one(
     optimizer = entry.build([point], **options)
     needs_closure = isinstance(optimizer, torch.optim.LBFGS) or getattr(optimizer, "needs_closure", False)
 
-    def closure(create_graph: bool = False) -> torch.Tensor:
+    def closure(create_graph: bool = False, residuals: bool = False) -> torch.Tensor:
+        if residuals:  # Levenberg-Marquardt and Gauss-Newton: f = ‖r‖²
+            assert function.residuals is not None, "run_playground checked that f is a sum of squares"
+            return function.residuals(point[0, 0], point[0, 1])
         optimizer.zero_grad()
         value = function(point[0])
         value.backward(create_graph=create_graph)

@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from trainlab.errors import DataError, TrainlabError
+from trainlab.losses.residuals import least_squares_residuals
 from trainlab.losses.terms import LossTerms
 from trainlab.train.anomaly import NonFiniteLossError, guard_for
 from trainlab.train.callbacks.base import CallbackHooks
@@ -302,7 +303,9 @@ class Trainer:
         accum = len(step_batches)
         unused: dict[str, list[torch.Tensor]] = {name: [] for name in self.penalties}
 
-        def closure(create_graph: bool = False) -> torch.Tensor:
+        def closure(create_graph: bool = False, residuals: bool = False) -> torch.Tensor:
+            if residuals:  # least-squares optimizers (Levenberg-Marquardt): r with objective = ‖r‖²
+                return least_squares_residuals(self._train_model, self.loss_fn, step_batches)
             self.optimizer.zero_grad(set_to_none=True)
             total = torch.zeros(())
             with torch.enable_grad():
