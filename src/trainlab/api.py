@@ -30,6 +30,7 @@ from trainlab.summary_tables import print_summary
 from trainlab.train import JsonlLogger, ProcessContext, ProgressBar, Trainer, seed_everything
 from trainlab.train.anomaly import divergence
 from trainlab.train.callbacks import LogLines
+from trainlab.train.callbacks.loggers import build_loggers, require_loggers
 from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.distributed import gather_objects, init_distributed, shutdown
 from trainlab.train.resume import restore_latest, resume_directory
@@ -207,6 +208,7 @@ def _run(
 
     # Everything the user can get wrong is checked here, before the run directory exists.
     parts = build.build_parts(recipe, model=model, data=data, device=device, process=process)
+    require_loggers(settings.loggers)
     recorded = _reproducible(recipe, parts)
     if resume_dir is not None:
         _check_resume_changes(resume_dir, recorded)
@@ -224,6 +226,7 @@ def _run(
     run_callbacks = [*parts.callbacks, *callbacks]
     if run is not None:
         run_callbacks.append(JsonlLogger(run.metrics_path))
+        run_callbacks.extend(build_loggers(settings.loggers, run.path))
     if process.is_main:
         # A bar on a terminal; a plain line per log interval otherwise (pipes, CI, nohup); log.txt always.
         show = progress and settings.progress
@@ -304,6 +307,7 @@ RESUMABLE_CHANGES = (
     "train.keep_last",
     "train.progress",
     "train.threads",
+    "train.loggers",
     "train.resume",
 )
 
@@ -399,6 +403,8 @@ def _summary(
                 if bundle.split(split) is not None
             },
             "scaling": bundle.info.get("scaling", "none"),
+            # What was done to the training split on purpose, for whoever reads the scores.
+            **{fact: bundle.info[fact] for fact in ("imbalance", "label_noise") if fact in bundle.info},
         },
         "model": model_facts(parts.model),
         "optimizer": build.describe_optimizer(parts.optimizer),

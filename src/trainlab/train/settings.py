@@ -83,6 +83,8 @@ class TrainSettings(BaseModel):
     """Steps in the rolling window of the spike detector."""
     rollback_lr_factor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
     """Multiplies the learning rate at each rollback."""
+    loggers: list[Literal["tensorboard", "csv"]] = Field(default_factory=list)
+    """Extra logs beside metrics.jsonl: ``tensorboard`` (event files in tensorboard/) and ``csv`` (metrics.csv)."""
 
     @field_validator("threads", mode="wrap")
     @classmethod
