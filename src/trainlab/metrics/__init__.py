@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from trainlab.metrics import classification, regression  # noqa: F401  (registrations)
+from trainlab.metrics import classification, imbalance, regression  # noqa: F401  (registrations)
 from trainlab.metrics.defaults import default_metrics
 from trainlab.metrics.functional import (
     FUNCTIONS,
