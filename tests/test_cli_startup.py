@@ -32,9 +32,11 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["lr-find", "--help"],
         ["doctor", "--help"],
         ["report", "--help"],
+        ["compare", "--help"],
         ["experiment", "run", "--help"],
         ["experiment", "status", "--help"],
         ["prune", "--help"],
+        ["tune", "--help"],
         ["study", "run", "--help"],
     ],
 )
