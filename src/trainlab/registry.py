@@ -381,6 +381,7 @@ def catalog(kind: str | None = None, pattern: str = "*") -> list[Entry]:
 # plugin pattern (like entry points): a kind's registry is complete once its providers are loaded.
 BUILTIN_PROVIDERS = (
     "trainlab.compress.prune",
+    "trainlab.compress.quantize",
     "trainlab.data",
     "trainlab.diagnose",
     "trainlab.diagnose.detectors",
