@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def read_run(path: str | Path) -> RunData:
+def read_run(path: str | os.PathLike[str]) -> RunData:
     """Everything a report shows about the run in ``path``.
 
     Raises:
