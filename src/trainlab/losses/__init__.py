@@ -8,8 +8,12 @@ from trainlab.losses import (  # noqa: F401  (registrations)
     focal,
     hinge,
     ldam,
+    likelihood,
+    margins,
     metric_learning,
+    pairwise,
     regression,
+    robust,
 )
 from trainlab.losses.boxes import BoxIoULoss, box_iou_loss
 from trainlab.losses.class_balanced import ClassBalancedLoss
