@@ -153,6 +153,7 @@ class VariationalAutoencoder(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> VariationalOutput:
         mean, log_variance = self.posterior(inputs)
+        kl_weight = self.kl_weight()  # the weight of this pass: the first pass of a warmup has 0
         if self.training:
             self.training_passes += 1
         # The reparameterization trick: z = mean + sigma * eps keeps the sample differentiable.
@@ -162,7 +163,7 @@ class VariationalAutoencoder(nn.Module):
             self.decoder(z),
             mean,
             log_variance,
-            self.kl_weight(),
+            kl_weight,
             self.free_bits,
             self.decoder_kind,
             self.decoder_std,

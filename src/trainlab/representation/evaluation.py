@@ -42,10 +42,13 @@ def linear_probe_accuracy(
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    probe.fit(train_codes.double().numpy(), train_labels.numpy())
-    return float(probe.score(test_codes.double().numpy(), test_labels.numpy()))
+    # One BLAS thread: the problem is small, and on a busy machine more threads only contend.
+    with threadpool_limits(limits=1):
+        probe.fit(train_codes.double().numpy(), train_labels.numpy())
+        return float(probe.score(test_codes.double().numpy(), test_labels.numpy()))
 
 
 def evaluate_representation(
