@@ -42,7 +42,7 @@ def linear_probe_accuracy(
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     # One BLAS thread: the problem is small, and on a busy machine more threads only contend.
