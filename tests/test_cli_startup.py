@@ -26,6 +26,7 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["schedule", "plot", "--help"],
         ["preflight", "--help"],
         ["gradcheck", "--help"],
+        ["label-issues", "--help"],
         ["calibrate", "--help"],
         ["predict", "--help"],
         ["export", "--help"],

@@ -25,6 +25,7 @@ from trainlab.data import (
     make_long_tailed,
 )
 from trainlab.data.transforms.class_subset import subset_bundle
+from trainlab.data.transforms.label_noise import noisy_bundle
 from trainlab.errors import ConfigError, DataError, ModelError, Problem
 from trainlab.finetune.discriminative import discriminative_optimizer
 from trainlab.finetune.setup import Finetuning
@@ -88,7 +89,11 @@ def build_data(recipe: Recipe, data: Any = None, *, classes: list[Any] | None = 
         subset = spec.subset
         if subset is not None:
             bundle = subset_bundle(bundle, subset.classes, subset.train_per_class, subset.seed)
-        return apply_imbalance(recipe, bundle)
+        bundle = apply_imbalance(recipe, bundle)
+        noise = spec.label_noise
+        if noise is not None:
+            bundle = noisy_bundle(bundle, noise.rate, noise.kind, noise.mapping, noise.seed)
+        return bundle
     if isinstance(data, DataBundle):
         return data
     spec = recipe.data

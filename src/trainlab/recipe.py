@@ -67,6 +67,9 @@ class DataSpec(Component):
     subset: SubsetSpec | None = None
     """Keep some classes (relabelled 0..K-1 in the order given) and cap the labelled training samples per class,
     e.g. ``{classes: [5, 6, 7, 8, 9], train_per_class: 50}``."""
+    label_noise: LabelNoiseSpec | None = None
+    """Flip a share of the training labels (validation and test stay clean), e.g. ``{rate: 0.2}``;
+    ``trainlab label-issues`` then scores how many of the flipped samples it finds."""
 
 
 class ImbalanceSpec(BaseModel):
@@ -93,6 +96,21 @@ class SubsetSpec(BaseModel):
     """Training samples kept per class (seeded choice); validation and test keep all of theirs."""
     seed: int = 0
     """Seed of which training samples are kept."""
+
+
+class LabelNoiseSpec(BaseModel):
+    """Injected label noise on the training split: symmetric (to a uniformly chosen other class) or class to class."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: Annotated[float, Field(ge=0.0, lt=1.0)]
+    """Share of the training samples whose label is flipped (exactly round(rate * N) samples)."""
+    kind: Literal["symmetric", "asymmetric"] = "symmetric"
+    """``symmetric``: to one of the other classes, uniformly; ``asymmetric``: class c to ``mapping[c]``."""
+    mapping: dict[int, int] | None = None
+    """For ``asymmetric``: each class's wrong label, e.g. ``{7: 1, 3: 8}``; default c -> c + 1 (mod classes)."""
+    seed: int = 0
+    """Seed of which samples flip, and to what."""
 
 
 class DiagnoseSpec(BaseModel):
