@@ -221,7 +221,7 @@ class ExperimentSpec(BaseModel):
     def to_yaml(self) -> str:
         """The resolved spec: base recipe inlined (the experiment directory is self-contained), seeds listed,
         metrics with their directions and the baseline written out."""
-        data = self.model_dump(mode="json", exclude_none=True)
+        data = self.model_dump(exclude_none=True)  # python mode: an infinite lr stays .inf
         data["base"] = self.base_recipe()
         data["seeds"] = self.seed_list
         data["metrics"] = [
@@ -296,7 +296,7 @@ def spec_from_mapping(raw: Mapping[str, Any], source: str | Path | None = None) 
     if raw.get("variants") is not None and raw.get("grid") is not None:
         problems.append(Problem("grid", "give `variants` or `grid`, not both"))
     try:
-        spec = ExperimentSpec.model_validate(dict(raw))
+        spec = ExperimentSpec.model_validate(copy.deepcopy(dict(raw)))  # the caller's mapping stays its own
     except pydantic.ValidationError as exc:
         raise ConfigError(problems + _spec_problems(exc), source=label) from None
     if problems:

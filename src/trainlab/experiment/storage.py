@@ -87,13 +87,24 @@ def open_storage(url: str) -> RDBStorage:
         "(postgresql://USER:PASSWORD@HOST:5432/DATABASE), or leave out --storage to use DIR/optuna.db"
     )
     try:
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S
-        )
+        # Runners started together would race to create the tables (SQLite: one at a time; a server: retry).
+        with file_lock(sqlite_lock_path(url)), warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: experimental
+            for attempt in range(3):
+                try:
+                    return optuna.storages.RDBStorage(
+                        url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S
+                    )
+                except sqlalchemy.exc.IntegrityError:
+                    if attempt == 2:
+                        raise
+                    time.sleep(1.0 + attempt)
+            raise AssertionError("unreachable")
     except ImportError as exc:
+        missing = getattr(exc.__cause__, "name", None) or exc.name or "for this URL"
         raise TrainlabError(
-            f"--storage {shown}: the database driver '{exc.name}' is not installed; "
-            "pip install 'trainlab[postgres]' for PostgreSQL (psycopg2), or use a sqlite:/// URL"
+            f"--storage {shown}: the database driver '{missing}' is not installed; "
+            "pip install 'trainlab[postgres]' for PostgreSQL (psycopg), or use a sqlite:/// URL"
         ) from None
     except sqlalchemy.exc.ArgumentError:
         raise TrainlabError(
@@ -103,6 +114,29 @@ def open_storage(url: str) -> RDBStorage:
     except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise TrainlabError(f"--storage {shown}: cannot connect ({reason}); {fix}") from None
+
+
+def sqlite_lock_path(url: str) -> Path | None:
+    """For a SQLite file, the file whose lock serializes claims (SQLite has no row locks); None for a server."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return None
+    return Path(url[len(prefix) :]).with_suffix(".lock")
+
+
+@contextlib.contextmanager
+def file_lock(path: Path | None) -> Iterator[None]:
+    """An exclusive lock on ``path`` for the block (none when ``path`` is None)."""
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _timeout(url: str) -> dict[str, Any]:
@@ -125,8 +159,9 @@ class ExperimentStudy:
         storage: An Optuna RDB storage (see :func:`open_storage`).
         name: The experiment's name.
         maximize: Direction of the primary metric, for the study's value.
-        lock_path: A file whose lock serializes claims (SQLite); None for a server with row locks.
         create: Create the study when it does not exist; otherwise :class:`TrainlabError`.
+        serialize: For SQLite, take a file lock around claims (SQLite has no row locks); tests of the
+            server path turn it off.
     """
 
     def __init__(
@@ -135,14 +170,14 @@ class ExperimentStudy:
         name: str,
         *,
         maximize: bool = True,
-        lock_path: Path | None = None,
         create: bool = True,
+        serialize: bool = True,
     ):
         import optuna
 
         self.storage = storage
         self.study_name = STUDY_PREFIX + name
-        self.lock_path = lock_path
+        self.lock_path = sqlite_lock_path(str(storage.url)) if serialize else None
         try:
             if create:
                 study = optuna.create_study(
@@ -206,9 +241,9 @@ class ExperimentStudy:
                 self.storage.set_trial_system_attr(trial._trial_id, OWNER_ATTR, self.owner)
                 self.storage.record_heartbeat(trial._trial_id)
                 cell = trial.user_attrs[CELL_ATTR]
-                first = self._first_live_trial(cell)
-                if first is not None and first.number != trial.number:
-                    self._close_duplicate(trial._trial_id, first.number)
+                original = self._trial_for(cell)
+                if original.number != trial.number:
+                    self._close_duplicate(trial._trial_id, original.number)
                     continue
                 return Claim(trial._trial_id, trial.number, cell)
         return None
@@ -277,18 +312,20 @@ class ExperimentStudy:
         """Whether this trial means its cell needs no new trial: queued, running, or done."""
         return _rank(trial, self._retry_before()) >= 2
 
-    def _first_live_trial(self, cell: str) -> optuna.trial.FrozenTrial | None:
-        """The trial that should run ``cell``: none if it is done, else the lowest-numbered queued or running one."""
+    def _trial_for(self, cell: str) -> optuna.trial.FrozenTrial:
+        """The trial that speaks for ``cell``: a done one, else the lowest-numbered queued or running one."""
         retry_before = self._retry_before()
         trials = [
             t
             for t in self.trials()
             if t.user_attrs.get(CELL_ATTR) == cell and t.user_attrs.get(DUPLICATE_ATTR) is None
         ]
-        if any(_rank(t, retry_before) == 3 for t in trials):
-            return None
-        live = [t for t in trials if t.state.name in ("WAITING", "RUNNING")]
-        return min(live, key=lambda t: t.number) if live else None
+        done = [t for t in trials if _rank(t, retry_before) == 3]
+        return (
+            done[0]
+            if done
+            else min((t for t in trials if _rank(t, retry_before) == 2), key=lambda t: t.number)
+        )
 
     def _close_duplicate(self, trial_id: int, original: int | None) -> None:
         from optuna.trial import TrialState
@@ -296,17 +333,8 @@ class ExperimentStudy:
         self.storage.set_trial_user_attr(trial_id, DUPLICATE_ATTR, original)
         self.storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        if self.lock_path is None:
-            yield
-            return
-        with open(self.lock_path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.lock_path)
 
 
 def _rank(trial: optuna.trial.FrozenTrial, retry_before: int) -> int:
@@ -336,8 +364,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def wait_seconds(started: float, interval: float = HEARTBEAT_S) -> float:
-    """Seconds until the next heartbeat is due."""
-    return max(0.0, interval - (time.monotonic() - started))
