@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainlab._io import write_text_atomic, write_with_atomic
+from trainlab._io import write_text_atomic
 from trainlab.errors import TrainlabError
 
 
@@ -93,6 +91,7 @@ def prune(
     """
     from trainlab.compress.prune.masks import MaskedTraining, apply_masks, layer_sparsity, weight_sparsity
     from trainlab.compress.size import model_facts
+    from trainlab.compress.source_run import copy_preprocessing, evaluate_on_source_data
     from trainlab.recipe_yaml import read_recipe_file
     from trainlab.registry import PRUNERS
     from trainlab.run_dir import RECIPE, WEIGHTS, RunDirectory, load_model
@@ -145,12 +144,12 @@ def prune(
         )
         model, history = fitted.model.cpu(), fitted.history
     raw = {**raw, "model": model_spec}
-    metrics = _evaluate(raw, source.path, model, trust_code=trust_code)
+    metrics = evaluate_on_source_data(raw, source.path, model, trust_code=trust_code)
 
     name = f"{source_summary.get('run', {}).get('name') or 'run'}-{entry.name}-{sparsity:g}"
     run = RunDirectory.create(None if out is None else str(out), name)
     _write_recipe(run, raw, source.path, entry.name, sparsity, finetune_steps, trust_code=trust_code)
-    _copy_preprocessing(source.path, run.path)
+    copy_preprocessing(source.path, run.path)
     run.save_weights(model)
     if history:
         write_text_atomic(run.metrics_path, "".join(json.dumps(record) + "\n" for record in history))
@@ -192,31 +191,6 @@ def _units(model: nn.Module, layer: str) -> int:
     return int(weight.shape[0])
 
 
-def _evaluate(
-    raw: dict[str, Any], source: Path, model: nn.Module, *, trust_code: bool
-) -> dict[str, dict[str, Any]]:
-    """Loss and metrics of ``model`` on every split of the source run's data, scaled as that run was."""
-    from trainlab import build
-    from trainlab.inference.preprocessing import evaluation_data
-    from trainlab.recipe import validate_recipe
-    from trainlab.references import trusting_code
-
-    with trusting_code(trust_code):
-        recipe = validate_recipe(raw, source=str(source / "recipe.yaml"))
-        bundle = evaluation_data(recipe, source, new_data=False)
-        device = build.resolve_device(recipe.train.device)
-        metrics = build.build_metrics(recipe, bundle)
-        evaluator = build.build_evaluator(recipe, bundle, build.build_loss(recipe, bundle), metrics, device)
-        network = model.to(device)
-        results = {}
-        for split in ("train", "val", "test"):
-            dataset = bundle.split(split)
-            if dataset is not None:
-                results[split] = evaluator.evaluate(network, dataset)
-        model.cpu()
-        return results
-
-
 def _write_recipe(
     run: Any,
     raw: dict[str, Any],
@@ -241,12 +215,3 @@ def _write_recipe(
         f"{finetuned}.\nmodel.safetensors holds the pruned weights; fitting this recipe would train a fresh "
         "model of the pruned shape.",
     )
-
-
-def _copy_preprocessing(source: Path, target: Path) -> None:
-    from trainlab.inference.preprocessing import PREPROCESSING_JSON, PREPROCESSING_TENSORS
-
-    for name in (PREPROCESSING_JSON, PREPROCESSING_TENSORS):
-        original = source / name
-        if original.is_file():
-            write_with_atomic(target / name, functools.partial(shutil.copyfile, original))
