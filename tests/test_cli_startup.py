@@ -34,11 +34,15 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["doctor", "--help"],
         ["report", "--help"],
         ["compare", "--help"],
+        ["ensemble", "--help"],
         ["experiment", "run", "--help"],
         ["experiment", "status", "--help"],
+        ["experiment", "report", "--help"],
         ["prune", "--help"],
         ["tune", "--help"],
         ["study", "run", "--help"],
+        ["explain", "--help"],
+        ["inspect", "--help"],
     ],
 )
 def test_help_imports_nothing_heavy(argv):

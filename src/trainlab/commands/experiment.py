@@ -1,4 +1,4 @@
-"""``trainlab experiment run|status``: a grid of recipe variants over seeds, run in parallel and resumably."""
+"""``trainlab experiment run|status|report``: a grid of recipe variants over seeds, run in parallel and resumably."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from trainlab.commands.support import console, option, reports_user_errors, trus
 if TYPE_CHECKING:
     from trainlab.experiment.results import ExperimentResults, RunRecord
 
-experiment_app = typer.Typer(no_args_is_help=True, help="Compare recipe variants over seeds: run, status.")
+experiment_app = typer.Typer(
+    no_args_is_help=True, help="Compare recipe variants over seeds: run, status, report."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +93,22 @@ def status(
     from trainlab.experiment.results import load_results
 
     _print_status(load_results(directory, storage=storage))
+
+
+@experiment_app.command("report")
+@reports_user_errors
+def report(
+    directory: Annotated[Path, typer.Argument(help="The experiment directory (--out of experiment run).")],
+    out: Annotated[Path | None, option("The HTML file (default DIR/report.html).", "--out", "-o")] = None,
+    split: Annotated[
+        str | None,
+        option("The split the statistics compare (default test, val when runs were not tested).", "--split"),
+    ] = None,
+) -> None:
+    """Write DIR/report.html: statistics against the baseline, per-variant plots, curves with seed bands."""
+    from trainlab.report import write_report
+
+    console.print(f"wrote {write_report(directory, out=out, split=split)}")
 
 
 def _print_status(results: ExperimentResults) -> None:
