@@ -34,7 +34,8 @@ from trainlab.experiment.tune.outputs import (
     write_summary,
     write_trials_table,
 )
-from trainlab.experiment.tune.space import SearchSpace, apply_params, check_against_recipe, load_space
+from trainlab.experiment.tune.space import apply_params, check_against_recipe, load_space
+from trainlab.experiment.tune.study import STUDY_PREFIX, SearchPlan, open_study, run_search, trial_recipe
 from trainlab.experiment.tune.trial import REASON_ATTR, RUN_DIR_ATTR, STATE_ATTR, TrialOutcome, run_trial
 
 if TYPE_CHECKING:
@@ -42,11 +43,8 @@ if TYPE_CHECKING:
 
     from trainlab.experiment.tune.choices import Direction
 
-STUDY_PREFIX = "trainlab-tune:"
 # Fresh seeds of the re-runs start here, far from the seeds a recipe is usually searched with.
 RERUN_SEED_OFFSET = 1000
-# Evaluations per trial when the recipe sets no train.eval_every: what a pruner sees.
-EVALUATIONS_PER_TRIAL = 10
 
 
 @dataclass
@@ -113,24 +111,6 @@ class TuneResult:
         return self.out / BEST_RECIPE
 
 
-@dataclass
-class _Plan:
-    """The checked inputs of a search, shared with worker processes (plain data only)."""
-
-    raw: dict[str, Any]
-    space: SearchSpace
-    objectives: list[str]
-    directions: list[Direction]
-    storage_url: str
-    study_name: str
-    out: Path
-    sampler: str
-    pruner: str
-    seed: int
-    trials: int
-    threads: int | None
-
-
 def tune(settings: TuneSettings, report: Callable[[str], None] = print) -> TuneResult:
     """Search, re-run the best on fresh seeds, write best_recipe.yaml; see the module docstring.
 
@@ -139,8 +119,8 @@ def tune(settings: TuneSettings, report: Callable[[str], None] = print) -> TuneR
             (every trial diverged, say), in one message.
     """
     plan = _plan(settings)
-    study = _open_study(plan)
-    _search(plan, settings.workers, report)
+    study = open_study(plan)
+    run_search(plan, settings.workers, report)
     trials = study.get_trials(deepcopy=False)
     counts = _counts(trials)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
@@ -194,7 +174,7 @@ def tune(settings: TuneSettings, report: Callable[[str], None] = print) -> TuneR
 # -- 1. checking the inputs ------------------------------------------------------------------------
 
 
-def _plan(settings: TuneSettings) -> _Plan:
+def _plan(settings: TuneSettings) -> SearchPlan:
     from trainlab.experiment.storage import default_storage_url
     from trainlab.experiment.tune.choices import PRUNERS, SAMPLERS, build_sampler, check_name
     from trainlab.overrides import apply_overrides
@@ -233,7 +213,7 @@ def _plan(settings: TuneSettings) -> _Plan:
     threads = None
     if settings.workers > 1 and recipe.train.threads == "auto":
         threads = max(1, (os.cpu_count() or 1) // settings.workers)
-    return _Plan(
+    return SearchPlan(
         raw=raw,
         space=space,
         objectives=objectives,
@@ -272,159 +252,11 @@ def _check_out(out: Path) -> None:
         ) from None
 
 
-# -- 2. the search ---------------------------------------------------------------------------------
-
-
-def _open_study(plan: _Plan) -> optuna.Study:
-    """Create the study, or load it to continue; refuse one made with another space or objectives."""
-    import optuna
-
-    from trainlab.experiment.storage import open_storage
-    from trainlab.experiment.tune.choices import build_pruner, build_sampler
-
-    storage = open_storage(plan.storage_url)
-    study = optuna.create_study(
-        storage=storage,
-        study_name=plan.study_name,
-        directions=plan.directions,
-        sampler=build_sampler(plan.sampler, plan.space, seed=plan.seed, objectives=len(plan.objectives)),
-        pruner=build_pruner(plan.pruner),
-        load_if_exists=True,
-    )
-    signature = {"objectives": plan.objectives, "space": [p.key for p in plan.space.params]}
-    recorded = study.user_attrs.get("trainlab.signature")
-    if recorded is None:
-        study.set_user_attr("trainlab.signature", signature)
-    elif recorded != signature:
-        raise TrainlabError(
-            f"the storage already holds study '{plan.study_name}' searched over {recorded['space']} for "
-            f"{recorded['objectives']}; give another --study name or --out to start a new one"
-        )
-    return study
-
-
-def _search(plan: _Plan, workers: int, report: Callable[[str], None]) -> None:
-    if workers == 1:
-        _optimize(plan, 0, report)
-        return
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_optimize, args=(plan, worker)) for worker in range(workers)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
-    failed = [p.exitcode for p in processes if p.exitcode]
-    if failed:
-        raise TrainlabError(
-            f"{len(failed)} of {workers} tune workers stopped with an error (exit {failed[0]}); see above"
-        )
-
-
-def _optimize(plan: _Plan, worker: int, report: Callable[[str], None] = print) -> None:
-    """Run trials in this process until the study holds ``plan.trials`` of them (each worker its own sampler seed)."""
-    import optuna
-    from optuna.study import MaxTrialsCallback
-    from optuna.trial import TrialState
-
-    from trainlab.experiment.storage import open_storage
-    from trainlab.experiment.tune.choices import build_pruner, build_sampler
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.load_study(
-        study_name=plan.study_name,
-        storage=open_storage(plan.storage_url),
-        sampler=build_sampler(
-            plan.sampler, plan.space, seed=plan.seed + worker, objectives=len(plan.objectives)
-        ),
-        pruner=build_pruner(plan.pruner),
-    )
-    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    remaining = plan.trials - len(study.get_trials(deepcopy=False, states=finished))
-    if remaining <= 0:
-        return
-
-    def objective(trial: optuna.Trial) -> Any:
-        values = plan.space.suggest(trial)
-        outcome = run_trial(
-            _trial_recipe(plan, values),
-            _trial_dir(plan.out, trial.number),
-            plan.objectives,
-            trial=trial,
-            params=values,
-        )
-        return _recorded(trial, outcome)
-
-    def progress(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        report(_trial_line(trial, plan))
-
-    study.optimize(
-        objective,
-        n_trials=remaining,
-        catch=(_TrialFailed,),
-        callbacks=[MaxTrialsCallback(plan.trials, states=None), progress],
-    )
-
-
-class _TrialFailed(Exception):
-    """A trial the recipe or data refused with the sampled values (recorded FAIL, with the message)."""
-
-
-def _recorded(trial: optuna.Trial, outcome: TrialOutcome) -> Any:
-    """Record the outcome on the Optuna trial: COMPLETE with values, PRUNED (pruned or diverged), or FAIL."""
-    import optuna
-
-    trial.set_user_attr(STATE_ATTR, outcome.state)
-    trial.set_user_attr(RUN_DIR_ATTR, outcome.run_dir)
-    if outcome.reason:
-        trial.set_user_attr(REASON_ATTR, outcome.reason)
-    if outcome.state == "complete":
-        return outcome.values[0] if len(outcome.values) == 1 else outcome.values
-    if outcome.state in ("pruned", "diverged"):
-        raise optuna.TrialPruned(outcome.reason)
-    raise _TrialFailed(outcome.reason)
-
-
-def _trial_recipe(plan: _Plan, values: Mapping[str, Any], seed: int | None = None) -> dict[str, Any]:
-    """The recipe of one trial: the sampled values, validation at eval_every, this worker's threads."""
-    recipe = apply_params(plan.raw, values)
-    train = recipe.setdefault("train", {})
-    if not train.get("eval_every") and train.get("steps"):
-        train["eval_every"] = max(1, int(train["steps"]) // EVALUATIONS_PER_TRIAL)
-    if plan.threads is not None:
-        train["threads"] = plan.threads
-    if seed is not None:
-        train["seed"] = seed
-    train["progress"] = False
-    return recipe
-
-
-def _trial_dir(out: Path, number: int) -> Path:
-    return out / "trials" / f"trial-{number:04d}"
-
-
-def _trial_line(trial: optuna.trial.FrozenTrial, plan: _Plan) -> str:
-    params = ", ".join(f"{k}={_short(v)}" for k, v in plan.space.decode(trial.params).items())
-    state = trial.user_attrs.get(STATE_ATTR, trial.state.name.lower())
-    if trial.state.name == "COMPLETE":
-        scores = ", ".join(
-            f"{name} {_short(value)}" for name, value in zip(plan.objectives, trial.values, strict=True)
-        )
-        return f"trial {trial.number}: {scores}  ({params})"
-    reason = trial.user_attrs.get(REASON_ATTR, "")
-    return f"trial {trial.number}: {state}{f' ({reason})' if reason else ''}  ({params})"
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
 # -- 3. the winner's curse -------------------------------------------------------------------------
 
 
 def _ranked(
-    complete: list[optuna.trial.FrozenTrial], plan: _Plan, pareto: list[int]
+    complete: list[optuna.trial.FrozenTrial], plan: SearchPlan, pareto: list[int]
 ) -> list[optuna.trial.FrozenTrial]:
     """Complete trials best first by the first objective (the Pareto front's only, with several)."""
     pool = [t for t in complete if t.number in pareto] if pareto else complete
@@ -433,7 +265,7 @@ def _ranked(
 
 
 def _rerun(
-    plan: _Plan, trial: optuna.trial.FrozenTrial, reruns: int, report: Callable[[str], None]
+    plan: SearchPlan, trial: optuna.trial.FrozenTrial, reruns: int, report: Callable[[str], None]
 ) -> Candidate:
     """The trial trained again on ``reruns`` fresh seeds (kept when a previous call already ran them)."""
     from trainlab.experiment.tune.trial import read_outcome
@@ -448,7 +280,7 @@ def _rerun(
         if outcome is None:
             if out.exists():  # a re-run an earlier call left unfinished: train it again from the start
                 shutil.rmtree(out)
-            outcome = run_trial(_trial_recipe(plan, params, seed=seed), out, plan.objectives, params=params)
+            outcome = run_trial(trial_recipe(plan, params, seed=seed), out, plan.objectives, params=params)
         outcomes.append(outcome)
     candidate = Candidate.from_outcomes(
         trial.number,
