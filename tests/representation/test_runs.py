@@ -130,3 +130,14 @@ def test_mlp_from_rbm_starts_from_the_stacks_weights(tmp_path):
     torch.testing.assert_close(hidden, stack.model.encode(inputs))
     random_init = build_model("mlp", (1, 8, 8), 10, depth=2, width=[12, 6], activation="sigmoid")
     assert [n for n, _ in classifier.named_parameters()] == [n for n, _ in random_init.named_parameters()]
+
+
+def test_the_representation_recipes_validate():
+    from pathlib import Path
+
+    from trainlab.recipe import load_recipe
+
+    recipes = sorted((Path(__file__).parents[2] / "recipes" / "representation").glob("*.yaml"))
+    assert len(recipes) >= 7
+    for path in recipes:
+        assert load_recipe(path).model is not None
