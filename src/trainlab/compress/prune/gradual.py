@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import torch
 from pydantic import Field
 
 from trainlab.compress.prune.magnitude import magnitude_masks
@@ -45,7 +46,7 @@ class GradualPruning:
 
     def __init__(
         self,
-        final_sparsity: Annotated[float, Field(ge=0.0, lt=1.0)],
+        final_sparsity: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.8,
         initial_sparsity: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0,
         start_step: Annotated[int, Field(ge=0)] = 0,
         end_step: Annotated[int, Field(ge=1)] = 1000,
@@ -77,6 +78,13 @@ class GradualPruning:
         )
 
     def on_fit_start(self, trainer: Any) -> None:
+        if (
+            not self.masked.masks
+        ):  # before the first pruning every weight is kept (a resume restores the masks)
+            self.masked.masks = {
+                name: torch.ones_like(weight, dtype=torch.bool)
+                for name, weight in prunable_weights(trainer.model).items()
+            }
         self.masked.on_fit_start(trainer)
 
     def on_after_backward(self, trainer: Any) -> None:

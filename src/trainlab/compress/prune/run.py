@@ -107,6 +107,7 @@ def prune(
             f"'{source.path}' has no {WEIGHTS}: prune needs a finished run of `trainlab fit`; check the path"
         )
     model = load_model(source.path, trust_code=trust_code).cpu()
+    source_facts = model_facts(model, source.path / WEIGHTS)
     source_summary = source.read_summary()
     raw = read_recipe_file(source.path / RECIPE)
     model_spec = raw["model"] if isinstance(raw["model"], dict) else {"name": raw["model"]}
@@ -174,9 +175,7 @@ def prune(
             "layers": layer_sparsity(model),
             **({"units": units} if units else {}),
             "source_metrics": {split: source_summary[split] for split in metrics if split in source_summary},
-            "source_model": model_facts(
-                load_model(source.path, trust_code=trust_code), source.path / WEIGHTS
-            ),
+            "source_model": source_facts,
         },
         "versions": source_summary.get("versions", {}),
     }
