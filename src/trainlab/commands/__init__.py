@@ -26,9 +26,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "study",
     "report",
     "compare",
+    "ensemble",
     "prune",
     "quantize",
     "distill",
+    "explain",
+    "inspect",
 )
 
 
