@@ -37,7 +37,9 @@ def test_a_clear_improvement_is_supported_with_the_paired_t_statistics():
     assert result.outcome == "supported"
     assert result.p_value == pytest.approx(stats.t.sf(t, len(differences) - 1))
     assert result.effect == pytest.approx(differences.mean())
-    half = stats.t.ppf(0.975, 7) * differences.std(ddof=1) / math.sqrt(8)
+    half = (
+        stats.t.ppf(0.95, 7) * differences.std(ddof=1) / math.sqrt(8)
+    )  # the 90% interval of a one-sided test
     assert result.ci == pytest.approx((differences.mean() - half, differences.mean() + half))
     assert result.seeds == list(range(8))
 

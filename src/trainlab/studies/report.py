@@ -126,7 +126,9 @@ def write_markdown(
         f"{len(results)} studies, {total:.1f} CPU-minutes of training, {wall:.1f} minutes of wall-clock time.",
         "Verdicts are computed from the runs (`trainlab.studies` rules), never written by hand; "
         "`inconclusive` at this scale is a result, not a failure. Effects are oriented so that positive "
-        "favours the claim; the HTML report (`trainlab study report`) shows every seed's value.",
+        "favours the claim (k_of_n: the fraction of seeds where it holds); CIs are 90% for the one-sided "
+        "tests at alpha 0.05 (95% Clopper-Pearson for k_of_n); the minutes are the runs' training time "
+        "summed. The HTML report (`trainlab study report`) shows every seed's value.",
         "",
         "| # | study | claim | verdict | effect [CI] | p | seeds | minutes (budget) |",
         "|---|---|---|---|---|---|---|---|",

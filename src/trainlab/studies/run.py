@@ -167,7 +167,9 @@ def measure_runs(study: Study, spec: Component, runs: list[dict[str, Any]]) -> M
         try:
             table.add(run["arm"], run["seed"], float(measure(Path(run["run_dir"]))))
         except TrainlabError as exc:
-            table.add(run["arm"], run["seed"], None, str(exc))
+            # A diverged run has no final metrics: say it diverged, not that a metric is missing.
+            why = f"{run['status']}: {run.get('error') or ''}" if run["status"] != "finished" else str(exc)
+            table.add(run["arm"], run["seed"], None, why)
     return table
 
 

@@ -27,6 +27,7 @@ class Verdict:
         seeds: The seeds the rule used.
         reading: One line in plain words.
         test: The statistical test, e.g. ``one-sided paired t-test``.
+        confidence: The CI's coverage (0.9 for a one-sided test at alpha 0.05).
         measure: The label of the measure judged (a study's rules may judge different measures).
         details: Rule-specific counts (k_of_n's holds and fails).
     """
@@ -39,6 +40,7 @@ class Verdict:
     seeds: list[int]
     reading: str
     test: str = ""
+    confidence: float = math.nan
     measure: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 

@@ -22,7 +22,8 @@ class BetterByDelta:
     """Arm ``better`` beats arm ``worse`` by at least ``delta``: a one-sided paired test over seeds.
 
     Supported when the paired difference exceeds ``delta`` at level ``alpha``; not supported when
-    the opposite (``better`` significantly worse than ``worse``) holds at that level.
+    the opposite (``better`` significantly worse than ``worse``) holds at that level. The CI is the
+    (1 - 2 alpha) t-interval of the mean difference, the one the one-sided test corresponds to.
     """
 
     def __init__(
@@ -61,11 +62,11 @@ class BetterByDelta:
         p_opposite = t_test_p(differences, 0.0, "less", self.test)
         outcome = decide(p_claim, p_opposite, self.alpha)
         effect = mean(differences)
-        ci = t_interval(differences, 1.0 - self.alpha)
-        word = "higher" if self.direction == "higher" else "lower"
-        margin = f" (needed: more than {format_number(self.delta)})" if self.delta else ""
+        # The (1 - 2 alpha) interval is the one a one-sided test at alpha corresponds to.
+        ci = t_interval(differences, 1.0 - 2.0 * self.alpha)
+        margin = f"; needed more than {format_number(self.delta)}" if self.delta else ""
         reading = (
-            f"{self.better} is {word} than {self.worse} by {format_number(effect)} "
+            f"{self.better}'s advantage over {self.worse} ({self.direction} is better): {format_number(effect)} "
             f"[{format_number(ci[0])}, {format_number(ci[1])}]{margin}, over {len(seeds)} seeds"
         )
         return Verdict(
@@ -75,6 +76,7 @@ class BetterByDelta:
             ci=ci,
             p_value=p_opposite if outcome == "not supported" else p_claim,
             seeds=seeds,
+            confidence=1.0 - 2.0 * self.alpha,
             reading=reading,
             test=f"one-sided paired {'t-test' if self.test == 't' else 'Wilcoxon signed-rank test'}",
         )

@@ -88,6 +88,7 @@ class Equivalence:
             ci=ci,
             p_value=p_opposite if outcome == "not supported" else p_claim,
             seeds=seeds,
+            confidence=1.0 - 2.0 * self.alpha,
             reading=reading,
             test="TOST, paired t-tests" if self.margin == "two_sided" else "non-inferiority paired t-test",
         )

@@ -92,6 +92,7 @@ class KOfN:
             ci=(float(interval.low), float(interval.high)),
             p_value=float(test.pvalue) if math.isfinite(test.pvalue) else math.nan,
             seeds=seeds,
+            confidence=0.95,
             reading=reading,
             test="count of seeds; exact binomial test against 1/2",
             details={"holds": holds, "fails": fails, "k": self.k},

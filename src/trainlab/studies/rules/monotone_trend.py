@@ -21,7 +21,7 @@ class MonotoneTrend:
     """The measure is monotone across ``arms`` in the order given: Page's L test, seeds as blocks.
 
     The effect is the mean over seeds of Spearman's rank correlation between arm order and
-    measure (+1: perfectly in the claimed direction), with a t-interval over seeds.
+    measure (+1: perfectly in the claimed direction), with its (1 - 2 alpha) t-interval over seeds.
     """
 
     def __init__(
@@ -54,7 +54,7 @@ class MonotoneTrend:
         outcome = decide(p_claim, p_opposite, self.alpha)
         correlations = [_spearman(claimed, row) for row in rows]
         effect = mean(correlations)
-        low, high = t_interval(correlations, 1.0 - self.alpha)
+        low, high = t_interval(correlations, 1.0 - 2.0 * self.alpha)  # one-sided test at alpha
         ci = (max(low, -1.0), min(high, 1.0))
         reading = (
             f"{self.direction} across {' < '.join(self.arms)}: mean Spearman rho {format_number(effect)} "
@@ -67,6 +67,7 @@ class MonotoneTrend:
             ci=ci,
             p_value=p_opposite if outcome == "not supported" else p_claim,
             seeds=seeds,
+            confidence=1.0 - 2.0 * self.alpha,
             reading=reading,
             test="Page's L trend test (seeds as blocks)",
         )
