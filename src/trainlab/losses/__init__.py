@@ -2,6 +2,7 @@
 
 from trainlab.losses import (  # noqa: F401  (registrations)
     boxes,
+    center,
     class_balanced,
     classification,
     distillation,
@@ -9,6 +10,7 @@ from trainlab.losses import (  # noqa: F401  (registrations)
     hinge,
     ldam,
     likelihood,
+    margin_softmax,
     margins,
     metric_learning,
     pairwise,

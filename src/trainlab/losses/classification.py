@@ -72,6 +72,9 @@ class CrossEntropy(nn.CrossEntropyLoss):
         normalize_by: What the weighted sum of a batch's losses is divided by: ``weights`` (their sum)
             or ``batch`` (the number of samples); see above.
         class_counts: Training samples per class; trainlab fills it in from the data.
+        temperature: The logits are divided by it before the softmax (Hinton et al. 2015's T). Below 1
+            sharpens, which a cosine head needs (its outputs lie in [-1, 1]: 1/16 scales them by 16, as
+            NormFace's s); above 1 softens.
     """
 
     def __init__(
@@ -81,12 +84,16 @@ class CrossEntropy(nn.CrossEntropyLoss):
         beta: Beta = 0.999,
         class_counts: list[int] | None = None,
         normalize_by: Literal["weights", "batch"] = "weights",
+        temperature: Annotated[float, Field(gt=0.0)] = 1.0,
     ):
         weight = _class_weight_tensor(class_weights, class_counts, beta)
         super().__init__(weight=weight, label_smoothing=label_smoothing)
         self.normalize_by = normalize_by
+        self.temperature = temperature
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.temperature != 1.0:
+            input = input / self.temperature
         weight = None if self.weight is None else self.weight.to(input.dtype)
         if weight is None or self.normalize_by == "weights" or target.dim() == input.dim():
             return F.cross_entropy(input, target, weight=weight, label_smoothing=self.label_smoothing)

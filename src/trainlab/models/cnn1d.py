@@ -19,6 +19,7 @@ from trainlab.errors import ModelError
 from trainlab.models._layers import parametrized
 from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.cosine import Head, head_layer
 from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.normalization import NormSpec, make_norm
 from trainlab.nn.pooling import PoolSpec, make_pool
@@ -49,6 +50,7 @@ def cnn1d(
     activation: ActivationSpec = "relu",
     norm: NormSpec = "none",
     pool: PoolSpec = "none",
+    head: Head = "linear",
     init: ModelInit = None,
 ) -> nn.Module:
     """The MNIST-1D paper's CNN: three strided conv1d layers and a linear classifier.
@@ -65,6 +67,8 @@ def cnn1d(
         activation: Activation name or ``{name: ..., **options}`` (ReLU in the paper).
         norm: Normalization after each convolution (none in the paper; ``trainlab catalog norms``).
         pool: Pooling before the classifier (none in the paper; ``trainlab catalog poolings``).
+        head: The output layer: ``linear``, or ``cosine`` (a :class:`~trainlab.nn.CosineLinear` whose outputs
+            are cosines in [-1, 1], for the margin-softmax losses arcface, cosface and sphereface).
         init: Initialization of the weight layers when the model is built: an initializer name,
             ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
             defaults. Biases become 0 unless the spec sets ``bias``.
@@ -96,6 +100,6 @@ def cnn1d(
         in_channels = channels
     layers["pool"] = make_pool(pool, spatial_dims=1)
     layers["flatten"] = nn.Flatten()
-    head = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
-    layers["head"] = parametrized(head, norm_layer)
+    output = head_layer(flat_output_size(nn.Sequential(layers), input_shape), num_outputs, head)
+    layers["head"] = parametrized(output, norm_layer)
     return apply_init(nn.Sequential(layers), init)

@@ -12,6 +12,7 @@ from trainlab.errors import ModelError
 from trainlab.models._layers import parametrized
 from trainlab.models._shapes import flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.cosine import Head, head_layer
 from trainlab.nn.dropout import DropoutSpec, make_dropout
 from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.normalization import NormSpec, make_norm
@@ -36,6 +37,7 @@ def cnn2d(
     norm: NormSpec = "none",
     dropout: Annotated[float, Field(ge=0, lt=1)] | DropoutSpec = 0.0,
     pool: PoolSpec = "max",
+    head: Head = "linear",
     init: ModelInit = None,
 ) -> nn.Module:
     """A small CNN: ``[conv3x3 -> norm -> act] per entry of channels -> maxpool 2 -> dropout -> linear``.
@@ -54,6 +56,8 @@ def cnn2d(
         dropout: Probability of zeroing a pooled feature during training, or a dropout-family layer
             such as ``{name: spatial, p: 0.1}``.
         pool: The pooling before the classifier (``trainlab catalog poolings``); 2x2 max by default.
+        head: The output layer: ``linear``, or ``cosine`` (a :class:`~trainlab.nn.CosineLinear` whose outputs
+            are cosines in [-1, 1], for the margin-softmax losses arcface, cosface and sphereface).
         init: Initialization of the weight layers when the model is built: an initializer name,
             ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
             defaults. Biases become 0 unless the spec sets ``bias``.
@@ -86,7 +90,7 @@ def cnn2d(
     layers["pool"] = make_pool(pool, spatial_dims=2)
     layers["dropout"] = dropout_layer
     layers["flatten"] = nn.Flatten()
-    head = nn.Linear(flat_output_size(nn.Sequential(layers), input_shape), num_outputs)
+    output = head_layer(flat_output_size(nn.Sequential(layers), input_shape), num_outputs, head)
     # Weight norm reaches the output layer too; DropConnect only the hidden ones (Wan et al. 2013).
-    layers["head"] = parametrized(head, norm_layer)
+    layers["head"] = parametrized(output, norm_layer)
     return apply_init(nn.Sequential(layers), init)

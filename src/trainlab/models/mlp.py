@@ -13,6 +13,7 @@ from trainlab.errors import ConfigError, Problem
 from trainlab.models._layers import parametrized
 from trainlab.models._shapes import ALL_KINDS
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.cosine import Head, head_layer
 from trainlab.nn.dropout import DropoutSpec, make_dropout
 from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.normalization import NormSpec, make_norm
@@ -56,6 +57,7 @@ def mlp(
     norm: NormSpec = "none",
     dropout: Annotated[float, Field(ge=0, lt=1)] | DropoutSpec = 0.0,
     bias: bool = True,
+    head: Head = "linear",
     init: ModelInit = None,
 ) -> nn.Module:
     """Multilayer perceptron on the flattened input; takes any input shape.
@@ -76,6 +78,8 @@ def mlp(
             ``{name: alpha, p: 0.05}`` (see ``trainlab catalog dropouts``).
         bias: Whether hidden linear layers have a bias. The output layer always has one,
             since no norm follows it to supply a shift.
+        head: The output layer: ``linear``, or ``cosine`` (a :class:`~trainlab.nn.CosineLinear` whose outputs
+            are cosines in [-1, 1], for the margin-softmax losses arcface, cosface and sphereface).
         init: Initialization of the weight layers when the model is built: an initializer name,
             ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
             defaults. Biases become 0 unless the spec sets ``bias``.
@@ -103,5 +107,5 @@ def mlp(
         layers[f"dropout{index}"] = dropout_layer
         in_features = out_features
     # Weight norm reaches the output layer too; DropConnect only the hidden ones (Wan et al. 2013).
-    layers["head"] = parametrized(nn.Linear(in_features, num_outputs), norm_layer)
+    layers["head"] = parametrized(head_layer(in_features, num_outputs, head), norm_layer)
     return apply_init(nn.Sequential(layers), init)

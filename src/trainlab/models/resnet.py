@@ -35,6 +35,7 @@ from torch import nn
 from trainlab.models._layers import parametrized
 from trainlab.models._shapes import ALL_KINDS, flat_output_size, require_input_kind
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.cosine import Head, head_layer
 from trainlab.nn.dropout import DropPath
 from trainlab.nn.init import ModelInit, apply_init
 from trainlab.nn.normalization import NormSpec, make_norm
@@ -78,7 +79,7 @@ class ResNet(nn.Module):
         blocks: nn.Sequential,
         norm: nn.Module,
         act: nn.Module,
-        head: nn.Linear,
+        head: nn.Module,
         pool: nn.Module | None = None,
     ):
         super().__init__()
@@ -120,6 +121,7 @@ def resnet(
     zero_init_residual: bool = False,
     drop_path: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0,
     pool: PoolSpec = "global_avg",
+    head: Head = "linear",
     init: ModelInit = None,
 ) -> nn.Module:
     """A small pre-activation residual network (He et al. 2016) for any input kind.
@@ -144,6 +146,8 @@ def resnet(
             early features feed everything after them, so they are kept more often.
         pool: Pooling of signals and images before the head (``trainlab catalog poolings``); ignored for
             feature vectors.
+        head: The output layer: ``linear``, or ``cosine`` (a :class:`~trainlab.nn.CosineLinear` whose outputs
+            are cosines in [-1, 1], for the margin-softmax losses arcface, cosface and sphereface).
         init: Initialization of the weight layers when the model is built: an initializer name,
             ``{name: ..., **options}`` or a list (``trainlab catalog inits``); None keeps torch's
             defaults. Biases become 0 unless the spec sets ``bias``.
@@ -183,12 +187,12 @@ def resnet(
         blocks=nn.Sequential(*blocks),
         norm=final_norm,
         act=make_activation(activation),
-        head=parametrized(nn.Linear(width, num_outputs), final_norm),
+        head=parametrized(head_layer(width, num_outputs, head), final_norm),
         pool=None if kind == "features" else make_pool(pool, spatial_dims),
     )
     pooled = width if kind == "features" else flat_output_size(_Features(network), input_shape)
     if pooled != width:  # a local pool keeps several positions per channel
-        network.head = parametrized(nn.Linear(pooled, num_outputs), final_norm)
+        network.head = parametrized(head_layer(pooled, num_outputs, head), final_norm)
     apply_init(network, init)
     if zero_init_residual and blocks:
         # After init, so an init spec can't undo it; through the initializer, so it reaches a

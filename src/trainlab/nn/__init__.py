@@ -1,6 +1,7 @@
 """Layers by name: activations, normalization, pooling, the dropout family and initialization."""
 
 from trainlab.nn.activations import ActivationSpec, make_activation
+from trainlab.nn.cosine import CosineLinear, Head, head_layer
 from trainlab.nn.dropout import (
     DROPOUTS,
     DropConnect,
@@ -20,9 +21,11 @@ __all__ = [
     "INITS",
     "POOLINGS",
     "ActivationSpec",
+    "CosineLinear",
     "DropConnect",
     "DropPath",
     "DropoutSpec",
+    "Head",
     "InitSpec",
     "Maxout",
     "NormSpec",
@@ -33,6 +36,7 @@ __all__ = [
     "WeightNorm",
     "apply_init",
     "drop_path",
+    "head_layer",
     "make_activation",
     "make_dropout",
     "make_norm",
