@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import json
 import os
 import platform
@@ -216,6 +217,12 @@ def _num_outputs_of(raw: dict[str, Any], source: Path) -> int:
 
 
 def package_versions() -> dict[str, str]:
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict[str, str]:
+    # Read once per process: an experiment worker writes many summaries, and the lookups cost ~0.1 s each time.
     versions = {"python": platform.python_version()}
     for package in ("trainlab", "torch", "numpy", "torchmetrics", "scikit-learn", "mnist1d"):
         try:
