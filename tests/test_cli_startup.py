@@ -39,6 +39,8 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["experiment", "status", "--help"],
         ["experiment", "report", "--help"],
         ["prune", "--help"],
+        ["quantize", "--help"],
+        ["distill", "--help"],
         ["tune", "--help"],
         ["study", "run", "--help"],
         ["explain", "--help"],

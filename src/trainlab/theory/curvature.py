@@ -161,7 +161,7 @@ def run_curvature(
         result = hessian_spectrum(
             loss, params, iterations=dimension if full_spectrum else iterations, seed=seed
         )
-    return {**result, "samples": len(inputs), "loss": float(loss)}
+    return {**result, "samples": len(inputs), "loss": float(loss.detach())}
 
 
 # Whole spectra beyond this many parameters take too many products (and a basis of n² floats).
