@@ -103,10 +103,6 @@ class Autoencoder(nn.Module):
         penalties = self.code_penalty(self, seen, code) if self.code_penalty is not None else {}
         return Reconstruction(inputs, self.decoder(code), code, penalties, self.likelihood)
 
-    def reconstruct(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Reconstructions in input units (probabilities for a Bernoulli likelihood)."""
-        return self(inputs).mean_reconstruction()
-
 
 def build_autoencoder(
     input_shape: tuple[int, ...],

@@ -8,6 +8,7 @@ import torch
 from pydantic import Field, PositiveInt
 from torch import nn
 
+from trainlab.errors import ConfigError, Problem
 from trainlab.models._autoencoder import Likelihood, build_autoencoder
 from trainlab.models._coders import Architecture
 from trainlab.models.autoencoder import REPRESENTATION_FLAGS
@@ -83,8 +84,6 @@ def denoising_autoencoder(
         ConfigError: a masking or salt-and-pepper fraction above 1.
     """
     if noise != "gaussian" and noise_level > 1:
-        from trainlab.errors import ConfigError, Problem
-
         raise ConfigError(
             [Problem("noise_level", f"is the fraction of values {noise} corrupts; give one in [0, 1]")]
         )

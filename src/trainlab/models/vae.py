@@ -93,9 +93,6 @@ class VariationalOutput:
             },
         )
 
-    def mean_reconstruction(self) -> torch.Tensor:
-        return torch.sigmoid(self.decoded) if self.decoder == "bernoulli" else self.decoded
-
 
 class VariationalAutoencoder(nn.Module):
     """Encoder to (mean, log-variance), a reparameterized sample, decoder to p(x | z).
