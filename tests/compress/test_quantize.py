@@ -120,3 +120,25 @@ def test_bad_quantize_options_are_one_message(float_run, tmp_path, capsys, args,
     assert code == 2, text
     assert "Traceback" not in text and named in text
     assert not (tmp_path / "int8").exists()
+
+
+@pytest.mark.parametrize("method", ["dynamic", "static"])
+def test_onnx_exports_match_torch(float_run, tmp_path, method):
+    from trainlab.compress.quantize.onnx_runtime import onnx_session
+
+    result = quantize(float_run, method, calibration_batches=4, onnx=True, out=tmp_path / "int8")
+    files = result.summary["quantization"]["onnx"]["files"]
+    predictor = trainlab.load(float_run)
+    inputs = torch.randn(64, 40)
+    with torch.no_grad():
+        expected = predictor.logits(inputs)
+
+    def onnx_outputs(name):
+        session = onnx_session(files[name])
+        return torch.cat(
+            [torch.from_numpy(session.run(None, {"input": row[None].numpy()})[0]) for row in inputs]
+        )
+
+    torch.testing.assert_close(onnx_outputs("fp32"), expected, atol=1e-4, rtol=1e-4)
+    assert (onnx_outputs("int8") - expected).abs().max() <= INT8_TOLERANCE * expected.abs().max()
+    assert result.summary["quantization"]["onnx"]["size_ratio"] > 2

@@ -25,7 +25,11 @@ class FakeInt8PerRow(nn.Module):
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
         scale = symmetric_scale(weight.detach().abs().amax(dim=1))
         zero = torch.zeros(len(scale), dtype=torch.int32, device=weight.device)
-        return torch.fake_quantize_per_channel_affine(weight, scale, zero, 0, INT8_MIN, INT8_MAX)
+        rounded = torch.fake_quantize_per_channel_affine(weight.detach(), scale, zero, 0, INT8_MIN, INT8_MAX)
+        # The plain straight-through estimator: the op's own gradient is zero where a value rounds
+        # past 127, which is where each row's largest weight lands (127.5 rounds to 128), so that
+        # weight would never train.
+        return weight + (rounded - weight.detach())
 
 
 @CALLBACKS.register(
