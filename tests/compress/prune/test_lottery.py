@@ -16,12 +16,14 @@ RECIPE = {
 
 @pytest.mark.slow  # five short trainings
 def test_rounds_reach_the_target_sparsity_and_the_control_shares_the_mask():
-    result = lottery_ticket(RECIPE, sparsity=0.75, rounds=2, rewind_step=3)
+    # a model override shapes the dense model; the retrained copies take its shape from it
+    result = lottery_ticket(RECIPE, sparsity=0.75, rounds=2, rewind_step=3, overrides=["model.width=16"])
     assert [r["target_sparsity"] for r in result.rounds] == pytest.approx([0.5, 0.75])
     assert result.sparsity == pytest.approx(0.75, abs=1e-3)
     kept = sum(int(mask.sum()) for mask in result.masks.values())
     total = sum(mask.numel() for mask in result.masks.values())
     assert kept == total - round(0.75 * total)
+    assert result.masks["linear1.weight"].shape == (16, 40)
     assert {"dense", "ticket", "random_reinit"} <= set(vars(result))
     assert all("accuracy" in result.ticket[s] and "accuracy" in result.random_reinit[s] for s in ("test",))
 

@@ -107,15 +107,17 @@ def lottery_ticket(
             f"rewind_step {rewind_step}: the dense run stopped at step {dense.summary['run']['steps']}; "
             "rewind to an earlier step"
         )
-    # The retrained models come from Python, so the recipe's model (and any init it names) is left out.
+    # The retrained models come from Python, so the recipe's model (and any init it names) is left out,
+    # and so are overrides of it: they shaped the dense model, which the retrained ones copy.
     without_model = {key: value for key, value in raw.items() if key not in ("model", "out")}
+    training_overrides = [item for item in overrides if not item.strip().startswith("model.")]
 
     def retrain(model: nn.Module, masks: dict[str, torch.Tensor]) -> Any:
         return fit(
             without_model,
             model=model,
             callbacks=[MaskedTraining(masks)],
-            overrides=overrides,
+            overrides=training_overrides,
             save=False,
             trust_code=trust_code,
             verbose=0,
