@@ -12,6 +12,7 @@ from trainlab.nn.dropout import (
     make_dropout,
 )
 from trainlab.nn.init import INITS, InitSpec, apply_init
+from trainlab.nn.learned_pooling import GatedPool, MixedPool
 from trainlab.nn.maxout import Maxout, maxout
 from trainlab.nn.normalization import NormSpec, RMSNorm, WeightNorm, make_norm
 from trainlab.nn.pooling import POOLINGS, PoolSpec, StochasticPool, make_pool, stochastic_pool
@@ -25,9 +26,11 @@ __all__ = [
     "DropConnect",
     "DropPath",
     "DropoutSpec",
+    "GatedPool",
     "Head",
     "InitSpec",
     "Maxout",
+    "MixedPool",
     "NormSpec",
     "PoolSpec",
     "RMSNorm",
