@@ -178,7 +178,7 @@ def confusion_matrix(matrix: Sequence[Sequence[float]], classes: Sequence[str], 
 
     counts = np.asarray(matrix, dtype=float)
     size = len(counts)
-    side = min(WIDTH_IN, 1.6 + 0.45 * size)
+    side = min(WIDTH_IN, 1.8 + 0.3 * size)
     figure, (axes,) = new_figure(width=side, height=side)
     image = axes.imshow(counts, cmap="Blues")
     names = list(classes) if len(classes) == size else [str(i) for i in range(size)]
@@ -187,7 +187,7 @@ def confusion_matrix(matrix: Sequence[Sequence[float]], classes: Sequence[str], 
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
     axes.set_title(title, fontsize="medium")
-    if size <= 15:
+    if size <= 12:  # past that the numbers no longer fit their cells
         threshold = counts.max() / 2 if counts.size else 0
         for (i, j), value in np.ndenumerate(counts):
             axes.text(
