@@ -187,3 +187,12 @@ def test_a_loss_that_is_not_least_squares_or_a_penalty_is_one_message(tmp_path, 
     error = capsys.readouterr().err
     assert code == 2 and "regularizers" in error and "Traceback" not in error
     assert not (out / "summary.json").exists()
+
+
+def test_playground_races_least_squares_methods_and_refuses_a_function_without_residuals():
+    from trainlab.playground import run_playground
+
+    (trajectory,) = run_playground(FUNCTIONS["rosenbrock"], ["levenberg_marquardt"], steps=60, tolerance=1e-6)
+    assert trajectory.steps_to_tolerance is not None
+    with pytest.raises(ConfigError, match="saddle is not one"):
+        run_playground(FUNCTIONS["saddle"], ["gauss_newton"])
