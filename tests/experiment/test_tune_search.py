@@ -163,3 +163,16 @@ def test_several_objectives_give_a_pareto_front(tmp_path):
 
     assert sorted(result.pareto) == sorted(n for n, p in points.items() if not dominated(p))
     assert {int(r["number"]) for r in rows(chosen.out / "pareto.csv")} == set(result.pareto)
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_study_and_run_the_reruns_too(tmp_path):
+    chosen = settings(tmp_path, trials=4, top_k=2, reruns=1, sampler="random", pruner="none", workers=2)
+    result = tune(chosen, report=lambda line: None)
+    table = rows(chosen.out / "trials.csv")
+    assert sorted(int(r["number"]) for r in table) == [0, 1, 2, 3]
+    assert {r["state"] for r in table} == {"complete"}
+    for candidate in result.candidates:
+        assert len(candidate.run_dirs) == 1
+        recipe = yaml.safe_load((Path(candidate.run_dirs[0]) / "recipe.yaml").read_text())
+        assert recipe["train"]["threads"] == 1  # the recipe's own 1, kept

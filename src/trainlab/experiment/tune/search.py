@@ -16,7 +16,6 @@ The flow, top to bottom:
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 from collections.abc import Callable, Mapping, Sequence
@@ -128,7 +127,7 @@ def tune(settings: TuneSettings, report: Callable[[str], None] = print) -> TuneR
         raise TrainlabError(_nothing_completed(trials, counts))
     pareto = [t.number for t in study.best_trials] if len(plan.objectives) > 1 else []
     ranked = _ranked(complete, plan, pareto)
-    candidates = [_rerun(plan, trial, settings.reruns, report) for trial in ranked[: settings.top_k]]
+    candidates = _rerun(plan, ranked[: settings.top_k], settings.reruns, settings.workers, report)
     scored = [c for c in candidates if c.score is not None]
     if not scored:
         raise TrainlabError(
@@ -212,7 +211,10 @@ def _plan(settings: TuneSettings) -> SearchPlan:
     _check_out(out)
     threads = None
     if settings.workers > 1 and recipe.train.threads == "auto":
-        threads = max(1, (os.cpu_count() or 1) // settings.workers)
+        # As the worker pool sets them: `auto` inside a worker would count the other workers' load.
+        from trainlab.experiment.workers import split_threads
+
+        threads = split_threads(settings.workers)
     return SearchPlan(
         raw=raw,
         space=space,
@@ -265,33 +267,61 @@ def _ranked(
 
 
 def _rerun(
-    plan: SearchPlan, trial: optuna.trial.FrozenTrial, reruns: int, report: Callable[[str], None]
-) -> Candidate:
-    """The trial trained again on ``reruns`` fresh seeds (kept when a previous call already ran them)."""
+    plan: SearchPlan,
+    trials: list[optuna.trial.FrozenTrial],
+    reruns: int,
+    workers: int,
+    report: Callable[[str], None],
+) -> list[Candidate]:
+    """Each trial trained again on ``reruns`` fresh seeds (kept where a previous call already ran them),
+    in ``workers`` processes; the same seeds for every trial, so that their means compare paired."""
     from trainlab.experiment.tune.trial import read_outcome
 
-    params = plan.space.decode(trial.params)
     base_seed = int(plan.raw.get("train", {}).get("seed", 0))
-    outcomes: list[TrialOutcome] = []
     seeds = [base_seed + RERUN_SEED_OFFSET + i for i in range(reruns)]
-    for seed in seeds:
-        out = plan.out / "reruns" / f"trial-{trial.number:04d}" / f"seed-{seed}"
-        outcome = read_outcome(out, plan.objectives)
-        if outcome is None:
+    outcomes: dict[tuple[int, int], TrialOutcome] = {}
+    jobs = []
+    for trial in trials:
+        params = plan.space.decode(trial.params)
+        for seed in seeds:
+            out = plan.out / "reruns" / f"trial-{trial.number:04d}" / f"seed-{seed}"
+            done = read_outcome(out, plan.objectives)
+            if done is not None:
+                outcomes[trial.number, seed] = done
+                continue
             if out.exists():  # a re-run an earlier call left unfinished: train it again from the start
                 shutil.rmtree(out)
-            outcome = run_trial(trial_recipe(plan, params, seed=seed), out, plan.objectives, params=params)
-        outcomes.append(outcome)
-    candidate = Candidate.from_outcomes(
-        trial.number,
-        params,
-        list(trial.values),
-        seeds,
-        outcomes,
-        trial_dir=trial.user_attrs.get(RUN_DIR_ATTR),
-    )
-    report(candidate.line(plan.objectives[0]))
-    return candidate
+            jobs.append(
+                ((trial.number, seed), (trial_recipe(plan, params, seed=seed), out, plan.objectives, params))
+            )
+    outcomes.update(zip([key for key, _ in jobs], _run_all([args for _, args in jobs], workers), strict=True))
+    candidates = []
+    for trial in trials:
+        candidate = Candidate.from_outcomes(
+            trial.number,
+            plan.space.decode(trial.params),
+            list(trial.values),
+            seeds,
+            [outcomes[trial.number, seed] for seed in seeds],
+            trial_dir=trial.user_attrs.get(RUN_DIR_ATTR),
+        )
+        report(candidate.line(plan.objectives[0]))
+        candidates.append(candidate)
+    return candidates
+
+
+def _run_all(jobs: list[tuple[Any, ...]], workers: int) -> list[TrialOutcome]:
+    """``run_trial(recipe, out, objectives, params=...)`` for each job, in this process or in a worker pool."""
+    if workers == 1 or len(jobs) <= 1:
+        return [run_trial(recipe, out, objectives, params=params) for recipe, out, objectives, params in jobs]
+    from trainlab.experiment.workers import WorkerPool
+
+    with WorkerPool(min(workers, len(jobs))) as pool:
+        futures = [
+            pool.submit(run_trial, recipe, out, objectives, params=params)
+            for recipe, out, objectives, params in jobs
+        ]
+        return [future.result() for future in futures]
 
 
 # -- 4. the test split, once -----------------------------------------------------------------------

@@ -73,22 +73,16 @@ def open_study(plan: SearchPlan) -> optuna.Study:
 
 
 def run_search(plan: SearchPlan, workers: int, report: Callable[[str], None]) -> None:
+    """Run trials in this process (one worker), or in ``workers`` long-lived worker processes."""
     if workers == 1:
         _optimize(plan, 0, report)
         return
-    import multiprocessing
+    from trainlab.experiment.workers import WorkerPool
 
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_optimize, args=(plan, worker)) for worker in range(workers)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
-    failed = [p.exitcode for p in processes if p.exitcode]
-    if failed:
-        raise TrainlabError(
-            f"{len(failed)} of {workers} tune workers stopped with an error (exit {failed[0]}); see above"
-        )
+    with WorkerPool(workers) as pool:
+        # Each worker runs trials until the study is full; its lines go to the shared stdout.
+        for future in [pool.submit(_optimize, plan, worker) for worker in range(workers)]:
+            future.result()
 
 
 def _optimize(plan: SearchPlan, worker: int, report: Callable[[str], None] = print) -> None:
