@@ -254,3 +254,16 @@ def test_tied_decoder_uses_the_encoders_weights_transposed():
     expected = hidden @ first.weight + model.decoder.linear2.bias
     torch.testing.assert_close(model.decoder(code).squeeze(), expected.squeeze())
     assert math.prod(model.decoder(code).shape) == 18
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "vae"])
+def test_conv1d_coders_rebuild_a_signal_of_the_input_shape(name):
+    torch.manual_seed(0)
+    model = build_model(name, (2, 40), 3, architecture="conv1d", hidden=(8, 16), latent=4)
+    inputs = torch.randn(5, 2, 40)
+    output = model(inputs)
+    assert output.code.shape == (5, 4)
+    rebuilt = output.reconstruction if name == "autoencoder" else output.decoded
+    assert rebuilt.shape == inputs.shape
+    output.loss_terms().total.backward()
+    assert all(p.grad is not None for p in model.parameters())
