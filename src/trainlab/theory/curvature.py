@@ -9,7 +9,7 @@ ones after a few dozen products; after n products (n parameters) they are the wh
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
@@ -84,7 +84,7 @@ def hessian_operator(loss: torch.Tensor, params: Sequence[torch.Tensor]) -> Flat
 
 
 def hessian_spectrum(
-    loss: torch.Tensor, params: Sequence[torch.Tensor], *, iterations: int = 60, seed: int = 0
+    loss: torch.Tensor, params: Iterable[torch.Tensor], *, iterations: int = 60, seed: int = 0
 ) -> dict[str, Any]:
     """The Hessian's top and bottom eigenvalues, its condition number and the Ritz values.
 
@@ -101,6 +101,7 @@ def hessian_spectrum(
         when the Hessian is positive definite, else inf: a saddle or flat direction has no finite
         one), ``ritz_values``, ``parameters`` and ``exact``.
     """
+    params = list(params)  # model.parameters() is a one-pass generator
     dimension = sum(p.numel() for p in params)
     operator = hessian_operator(loss, params)
     if iterations >= dimension:
