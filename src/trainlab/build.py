@@ -195,7 +195,9 @@ def build_loss(recipe: Recipe, bundle: DataBundle) -> nn.Module:
         return LOSSES.get(representation_loss_name(recipe, task), key="loss.name").build(**options)
     spec = recipe.loss or Component(name=DEFAULT_LOSS[bundle.task])
     entry = LOSSES.get(spec.name, key="loss.name")
-    provided = {"class_counts": train_class_counts(bundle)} if "class_counts" in entry.parameters() else {}
+    # The facts about the data a loss may declare as options, filled in here rather than by the user.
+    facts = {"class_counts": lambda: train_class_counts(bundle), "num_classes": lambda: bundle.num_classes}
+    provided = {name: fact() for name, fact in facts.items() if name in entry.parameters()}
     loss = entry.build(**provided, **spec.options)
     return adapt_loss(
         entry, loss, task=bundle.task, num_classes=bundle.num_classes, target_shape=bundle.target_shape
@@ -235,10 +237,13 @@ def monitor_metric(metrics: dict[str, Any]) -> str:
     return "loss"
 
 
-def build_optimizer(recipe: Recipe, model: nn.Module) -> torch.optim.Optimizer:
+def build_optimizer(recipe: Recipe, model: nn.Module, loss_fn: Any = None) -> torch.optim.Optimizer:
+    """The recipe's optimizer over the model's trainable parameters and a loss's own (proxy_nca's proxies)."""
     spec = recipe.optimizer
     # Named, so that optimizer.param_groups patterns and the no-decay rule for biases and norms can match.
     params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    if isinstance(loss_fn, nn.Module):
+        params += [(f"loss.{name}", p) for name, p in loss_fn.named_parameters() if p.requires_grad]
     if not params:
         raise ModelError("the model has no trainable parameters")
     entry = OPTIMIZERS.get(spec.name, key="optimizer.name")
@@ -524,7 +529,7 @@ def build_parts(
     batch_transform = build_batch_transform(recipe, bundle)
     # Before the optimizer, so that frozen parameters get no state.
     finetuning = Finetuning.from_recipe(recipe, network, distributed=process.is_distributed)
-    optimizer = build_optimizer(recipe, network)
+    optimizer = build_optimizer(recipe, network, loss_fn)
     check_least_squares(optimizer, loss_fn, penalties)
     batches = build_batches(recipe, bundle, device, process)
     check_batches(recipe, bundle, batches, process)

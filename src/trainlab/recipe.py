@@ -346,7 +346,7 @@ def load_recipe(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] =
 COMPONENT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "data": ("dataset", ()),
     "model": ("model", ("input_shape", "num_outputs")),
-    "loss": ("loss", ("class_counts",)),
+    "loss": ("loss", ("class_counts", "num_classes")),
     "optimizer": ("optimizer", ("params",)),
     "schedule": ("schedule", ("optimizer", "total_steps")),
     "metrics": ("metric", ("num_classes",)),

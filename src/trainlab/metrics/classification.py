@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -178,3 +178,27 @@ def log_loss() -> torchmetrics.Metric:
     from trainlab.metrics.log_loss import LogLoss
 
     return LogLoss()
+
+
+@METRICS.register(
+    "recall_at_k",
+    aliases=("recall@k",),
+    reference="Oh Song, Xiang, Jegelka & Savarese 2016, Deep Metric Learning via Lifted Structured Feature "
+    "Embedding (CVPR), Sec. 5 (Recall@K)",
+    flags=_SCALAR,
+)
+def recall_at_k(
+    k: Annotated[int, Field(ge=1)] = 1, distance: Literal["euclidean", "cosine"] = "euclidean"
+) -> torchmetrics.Metric:
+    """Share of samples with a same-class sample among their k nearest neighbours in the model's output space.
+
+    For embeddings trained by the metric-learning losses (triplet, n_pair, proxy_nca, ...); each sample
+    of the split queries all the others.
+
+    Args:
+        k: Neighbours retrieved per query.
+        distance: ``euclidean`` or ``cosine`` distance between outputs.
+    """
+    from trainlab.metrics.recall_at_k import RecallAtK
+
+    return RecallAtK(k=k, distance=distance)

@@ -424,8 +424,8 @@ class Trainer:
             "batches": self.batches.state_dict(),
             "callbacks": {name: cb.state_dict() for name, cb in self.hooks.stateful().items()},
             "guard": self.guard.state_dict() if self.guard is not None else None,
-            # A loss that learns as it goes (center loss's centres) keeps that state in buffers.
-            "loss_buffers": {name: b.detach().cpu().clone() for name, b in _named_buffers(self.loss_fn)},
+            # A loss that learns as it goes: center loss's centres (buffers), proxy_nca's proxies (parameters).
+            "loss_state": {name: t.detach().cpu().clone() for name, t in _loss_state(self.loss_fn)},
             "rng": gather_objects(rng_state(), self.process),
             "history": list(self.history),
             "pending": {
@@ -463,8 +463,8 @@ class Trainer:
                 cb.load_state_dict(state["callbacks"][name])
         if self.guard is not None and state.get("guard") is not None:
             self.guard.load_state_dict(state["guard"])
-        if state.get("loss_buffers") and isinstance(self.loss_fn, nn.Module):
-            self.loss_fn.load_state_dict(state["loss_buffers"], strict=False)
+        if state.get("loss_state") and isinstance(self.loss_fn, nn.Module):
+            self.loss_fn.load_state_dict(state["loss_state"], strict=False)
         if not data_position:
             return
         self.batches.load_state_dict(state["batches"])
@@ -486,5 +486,9 @@ def _device_of(model: nn.Module) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
-def _named_buffers(loss_fn: Any) -> list[tuple[str, torch.Tensor]]:
-    return list(loss_fn.named_buffers()) if isinstance(loss_fn, nn.Module) else []
+def _loss_state(loss_fn: Any) -> list[tuple[str, torch.Tensor]]:
+    """A loss's buffers and trainable parameters; frozen ones (a distillation teacher's weights) are left out."""
+    if not isinstance(loss_fn, nn.Module):
+        return []
+    trainable = [(name, p) for name, p in loss_fn.named_parameters() if p.requires_grad]
+    return [*loss_fn.named_buffers(), *trainable]
