@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -65,6 +66,15 @@ class FlatParams:
             return loss, g, 0.0, 0
         self.set(x + t * d)
         return new_loss, new_g, t, evaluations
+
+
+def accepts_keyword(closure: Any, keyword: str) -> bool:
+    """Whether ``closure`` can be called with ``keyword=...`` (named, or through ``**kwargs``)."""
+    try:
+        parameters = list(inspect.signature(closure).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == keyword or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def as_float(loss: Any) -> float:

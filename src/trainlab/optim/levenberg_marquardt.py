@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import torch
 
 from trainlab.optim._catalog import NonNegativeFloat, Params, PositiveFloat, PositiveInt, registered
-from trainlab.optim._full_batch import FlatParams, jacobian_rows, needs_closure
+from trainlab.optim._full_batch import FlatParams, accepts_keyword, jacobian_rows, needs_closure
 
 _REFERENCE = (
     "Levenberg 1944, A Method for the Solution of Certain Non-Linear Problems in Least Squares; "
@@ -187,11 +186,7 @@ def _damped_solve(curvature: torch.Tensor, gradient: torch.Tensor, shift: torch.
 
 
 def _check_residual_closure(closure: Any) -> None:
-    try:
-        parameters = list(inspect.signature(closure).parameters.values())
-    except (TypeError, ValueError):
-        parameters = []
-    if not any(p.name == "residuals" or p.kind is p.VAR_KEYWORD for p in parameters):
+    if not accepts_keyword(closure, "residuals"):
         raise TypeError(
             "Levenberg-Marquardt needs the residuals, not just the loss: the closure must accept residuals and, "
             "called as closure(residuals=True), return r with loss = ||r||^2 (the trainer's closure does for mse): "

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from typing import Any
 
 import torch
 
 from trainlab.optim._catalog import NonNegativeFloat, Params, PositiveFloat, registered
-from trainlab.optim._full_batch import FlatParams, as_float, jacobian_rows, needs_closure
+from trainlab.optim._full_batch import FlatParams, accepts_keyword, as_float, jacobian_rows, needs_closure
 
 
 @registered(
@@ -106,11 +105,7 @@ def _damped_solve(hessian: torch.Tensor, g: torch.Tensor, damping: float) -> tor
 
 def _call_with_graph(closure: Any) -> Any:
     """Call ``closure(create_graph=True)``, so that the gradients it leaves can be differentiated again."""
-    try:
-        parameters = list(inspect.signature(closure).parameters.values())
-    except (TypeError, ValueError):
-        parameters = []
-    if not any(p.name == "create_graph" or p.kind is p.VAR_KEYWORD for p in parameters):
+    if not accepts_keyword(closure, "create_graph"):
         raise TypeError(
             "Newton differentiates the gradient once more, so its closure must accept create_graph and pass it "
             "to backward: def closure(create_graph=False): optimizer.zero_grad(); loss = f(); "
