@@ -142,3 +142,31 @@ def test_onnx_exports_match_torch(float_run, tmp_path, method):
     torch.testing.assert_close(onnx_outputs("fp32"), expected, atol=1e-4, rtol=1e-4)
     assert (onnx_outputs("int8") - expected).abs().max() <= INT8_TOLERANCE * expected.abs().max()
     assert result.summary["quantization"]["onnx"]["size_ratio"] > 2
+
+
+def test_a_gru_run_quantizes_its_gru_with_torch_ao_and_reloads(tmp_path):
+    import warnings
+
+    run = tmp_path / "gru"
+    trainlab.fit(
+        data="mnist1d",
+        model="gru",
+        out=str(run),
+        overrides=["train.steps=10", "train.progress=false"],
+        verbose=0,
+    )
+    result = quantize(run, "dynamic", out=tmp_path / "int8")
+    assert result.summary["quantization"]["gru_layers"] == ["gru"]
+    # The reference: torch's own dynamic GRU on the float model (what Int8GRU stores and rebuilds).
+    float_model = trainlab.load(run).model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = torch.ao.quantization.quantize_dynamic(float_model, {nn.GRU}, dtype=torch.qint8)
+    inputs = torch.randn(8, 1, 40)
+    rebuilt = trainlab.load(result.run_dir).model
+    torch.testing.assert_close(
+        rebuilt.gru(inputs.transpose(1, 2))[0], reference.gru(inputs.transpose(1, 2))[0]
+    )
+    assert trainlab.evaluate(result.run_dir)["test"]["accuracy"] == pytest.approx(
+        result.summary["test"]["accuracy"]
+    )

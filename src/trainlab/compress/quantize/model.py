@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from torch import nn
 
+from trainlab.compress.quantize.int8_gru import Int8GRU
 from trainlab.compress.quantize.int8_linear import Int8Linear
 from trainlab.errors import ConfigError, Problem
 from trainlab.models._shapes import ALL_KINDS
@@ -26,8 +27,9 @@ def quantized(
     base: dict[str, Any],
     scheme: Literal["dynamic", "static"],
     layers: list[str],
+    gru_layers: list[str] = [],  # noqa: B006 (read, never mutated; a list default keeps the schema simple)
 ) -> nn.Module:
-    """A model whose Linear layers hold int8 weights (torchao), as ``trainlab quantize`` wrote it.
+    """A model whose Linear layers (torchao) and GRUs (torch.ao) hold int8 weights, as ``trainlab quantize`` wrote it.
 
     The float architecture is built from ``base``, then each layer in ``layers`` becomes an
     :class:`Int8Linear` of the same shape; the run's model.safetensors fills in the int8
@@ -40,6 +42,7 @@ def quantized(
         scheme: ``dynamic`` (inputs quantized per row at run time) or ``static`` (one calibrated
             input scale per layer).
         layers: Names of the Linear layers held in int8.
+        gru_layers: Names of the GRUs held in int8 (dynamic, with torch.ao: see :class:`Int8GRU`).
     """
     from trainlab.compress.quantize.linears import replace_module
     from trainlab.models import build_model
@@ -56,4 +59,11 @@ def quantized(
             linear.in_features, linear.out_features, bias=linear.bias is not None, static=scheme == "static"
         )
         replace_module(network, name, layer)
+    for name in gru_layers:
+        gru = dict(network.named_modules()).get(name)
+        if not isinstance(gru, nn.GRU):
+            raise ConfigError(
+                [Problem("model.gru_layers", f"'{name}' is not an nn.GRU of the {base.get('name')} model")]
+            )
+        replace_module(network, name, Int8GRU(gru))
     return network.eval()

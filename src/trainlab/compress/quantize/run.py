@@ -17,7 +17,10 @@ from trainlab._io import write_with_atomic
 from trainlab.errors import TrainlabError
 
 METHODS = ("dynamic", "static", "qat-convert")
-SUPPORTED_LAYERS = "nn.Linear (int8 weights per row with torchao; inputs per row at run time or calibrated)"
+SUPPORTED_LAYERS = (
+    "nn.Linear (int8 with torchao: weights per row, inputs per row at run time or calibrated) and nn.GRU "
+    "(int8 dynamic with torch.ao.quantization, deprecated by torch but torchao has no GRU path)"
+)
 CALIBRATION_SEED = 0
 
 
@@ -45,11 +48,13 @@ def quantize(
     out: str | os.PathLike[str] | None = None,
     trust_code: bool = False,
 ) -> QuantizeResult:
-    """Quantize a finished run's Linear layers to int8 and write the result as a new run directory.
+    """Quantize a finished run's Linear layers (and GRUs) to int8 and write the result as a new run directory.
 
     ``dynamic`` stores int8 weights and quantizes each input row at run time; ``static`` also
-    fixes each layer's input scale from ``calibration_batches`` batches of the run's *training*
-    split; ``qat-convert`` is ``static`` for a run trained with the ``qat`` callback. The new run's
+    fixes each Linear's input scale from ``calibration_batches`` batches of the run's *training*
+    split; ``qat-convert`` is ``static`` for a run trained with the ``qat`` callback. GRUs are
+    int8 dynamic with every method, through ``torch.ao.quantization.quantize_dynamic``: torchao has
+    no GRU path, so this one use of torch's deprecated API stays until it has. The new run's
     model.safetensors holds the int8 weights and float32 scales as plain tensors, and its
     recipe.yaml names the ``quantized`` model, so ``trainlab evaluate``/``predict`` and
     ``trainlab.load`` rebuild it like any run. ``onnx=True`` also exports the float model to
@@ -70,7 +75,13 @@ def quantize(
         TrainlabError: an unknown method, a directory without a finished run's weights, a model with
             no layer quantize supports, ``qat-convert`` on a run not trained with ``qat``.
     """
-    from trainlab.compress.quantize.linears import calibrate_input_scales, linear_layers, quantize_linears
+    from trainlab.compress.quantize.int8_gru import Int8GRU
+    from trainlab.compress.quantize.linears import (
+        calibrate_input_scales,
+        linear_layers,
+        quantize_linears,
+        replace_module,
+    )
     from trainlab.compress.size import model_facts
     from trainlab.recipe_yaml import read_recipe_file
     from trainlab.run_dir import RECIPE, WEIGHTS, RunDirectory, load_model
@@ -94,7 +105,9 @@ def quantize(
     source_summary = source.read_summary()
     model_spec = raw["model"] if isinstance(raw["model"], dict) else {"name": raw["model"]}
     layers = linear_layers(model)
-    if not layers:
+    grus = {name: module for name, module in model.named_modules() if type(module) is nn.GRU}
+    gru_layers = list(grus)
+    if not layers and not gru_layers:
         raise TrainlabError(
             f"the {model_spec['name']} model of '{source.path}' has no layer quantize supports; it supports "
             f"{SUPPORTED_LAYERS}. Prune or distill it instead (trainlab prune, trainlab distill)"
@@ -109,10 +122,18 @@ def quantize(
     if scheme == "static":
         input_scales = calibrate_input_scales(model, layers, calibration)
     quantized = quantize_linears(model, layers, scheme, input_scales)
+    for name, gru in grus.items():  # dynamic whatever the method: torch.ao has no static GRU
+        replace_module(quantized, name, Int8GRU.of(gru))
 
     new_raw = {
         **{key: value for key, value in raw.items() if key not in ("out", "callbacks")},
-        "model": {"name": "quantized", "base": model_spec, "scheme": scheme, "layers": layers},
+        "model": {
+            "name": "quantized",
+            "base": model_spec,
+            "scheme": scheme,
+            "layers": layers,
+            **({"gru_layers": gru_layers} if gru_layers else {}),
+        },
     }
     metrics = _evaluate(new_raw, source.path, quantized, trust_code=trust_code)
     name = f"{source_summary.get('run', {}).get('name') or 'run'}-int8-{method}"
@@ -129,6 +150,9 @@ def quantize(
         "scheme": f"int8 weights symmetric per row; inputs {'per row at run time' if scheme == 'dynamic' else 'per tensor, calibrated'}",
         "calibration_batches": calibration_batches if scheme == "static" else 0,
         "layers": layers,
+        **(
+            {"gru_layers": gru_layers, "gru_library": "torch.ao.quantization (dynamic)"} if gru_layers else {}
+        ),
         "float_layers": _float_layers(quantized),
         "source_metrics": {split: source_summary[split] for split in metrics if split in source_summary},
         "metric_change": _metric_change(metrics, source_summary),
@@ -234,12 +258,15 @@ def _metric_change(metrics: dict[str, dict[str, Any]], source: dict[str, Any]) -
 
 def _float_layers(model: nn.Module) -> list[str]:
     """Layers with weights that stay in float (convolutions, recurrences, norms)."""
+    from trainlab.compress.quantize.int8_gru import Int8GRU
     from trainlab.compress.quantize.int8_linear import Int8Linear
 
     return [
         name
         for name, module in model.named_modules()
-        if name and not isinstance(module, Int8Linear) and any(True for _ in module.parameters(recurse=False))
+        if name
+        and not isinstance(module, (Int8Linear, Int8GRU))
+        and any(True for _ in module.parameters(recurse=False))
     ]
 
 
