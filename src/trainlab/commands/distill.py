@@ -24,6 +24,17 @@ def distill(
     alpha: Annotated[
         float, option("Weight of the soft term (1 - alpha weights the hard-label cross-entropy).", "--alpha")
     ] = 0.9,
+    hint: Annotated[
+        str | None,
+        option(
+            "Also match a student layer's output to a teacher layer's through a learned projection: "
+            "STUDENT_LAYER:TEACHER_LAYER (module names), e.g. act1:conv3.",
+            "--hint",
+        ),
+    ] = None,
+    hint_weight: Annotated[
+        float, option("Weight of the hint term (mean squared error).", "--hint-weight")
+    ] = 1.0,
     seed: Annotated[int | None, option("The student's seed (train.seed).", "--seed")] = None,
     out: Annotated[str | None, option("The student's run directory.", "--out")] = None,
     overrides: Annotated[
@@ -45,6 +56,8 @@ def distill(
         recipe,
         temperature=temperature,
         alpha=alpha,
+        hint=hint,
+        hint_weight=hint_weight,
         overrides=overrides,
         trust_code=trust_code,
         **fields,

@@ -15,6 +15,8 @@ def distill(
     *,
     temperature: float = 4.0,
     alpha: float = 0.9,
+    hint: str | None = None,
+    hint_weight: float = 1.0,
     overrides: Sequence[str] = (),
     trust_code: bool = False,
     verbose: int = 1,
@@ -33,6 +35,10 @@ def distill(
         recipe: The student's recipe (file or mapping); any model.
         temperature: Softmax temperature T of the soft term.
         alpha: Weight of the soft term.
+        hint: ``"STUDENT_LAYER:TEACHER_LAYER"``: also regress that student layer's output, through a
+            learned linear projection, onto that teacher layer's (FitNets hints; see
+            :class:`~trainlab.compress.distill_hint.HintDistillation`).
+        hint_weight: Weight of the hint term (mean squared error).
         overrides: ``--set`` keys on the student's recipe.
         trust_code: Consent to run the code either recipe references.
         verbose: As :func:`trainlab.fit`.
@@ -56,6 +62,18 @@ def distill(
         student = resolve_recipe(recipe, overrides, **fields)
         bundle = build_data(student)
     check_teacher_fits(teacher_data, bundle, str(teacher_run.path))
+    callbacks = []
+    if hint is not None:
+        from trainlab.build import build_network
+        from trainlab.compress.distill_hint import HintDistillation, parse_hint
+
+        student_layer, teacher_layer = parse_hint(hint)
+        hinting = HintDistillation(
+            str(teacher_run.path), student_layer, teacher_layer, hint_weight, tuple(bundle.input_shape)
+        )
+        with trusting_code(trust_code):
+            hinting.check_student(build_network(student, bundle))
+        callbacks.append(hinting)
     loss = {
         "name": "kd",
         "teacher": str(teacher_run.path.resolve()),
@@ -63,7 +81,7 @@ def distill(
         "alpha": alpha,
     }
     raw = {**student.to_dict(), "loss": loss}
-    return fit(raw, trust_code=trust_code, verbose=verbose)
+    return fit(raw, callbacks=callbacks, trust_code=trust_code, verbose=verbose)
 
 
 def _teacher_data(run: Any) -> dict[str, Any]:
