@@ -182,6 +182,8 @@ def test_k_of_n_counts_seeds_past_a_threshold():
     assert result.outcome == "supported" and result.details["holds"] == 4
     assert result.p_value == pytest.approx(stats.binomtest(4, 5, 0.5, alternative="greater").pvalue)
     assert result.effect == pytest.approx(0.8)
+    # Clopper-Pearson for 4 of 5 from its beta quantiles.
+    assert result.ci == pytest.approx((stats.beta.ppf(0.025, 4, 2), stats.beta.ppf(0.975, 5, 1)))
     strict = verdict("k_of_n", data, arm="a", k=5, threshold=0.95)
     assert strict.outcome == "inconclusive"
 

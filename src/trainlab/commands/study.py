@@ -124,12 +124,22 @@ def run_command(
 def report_command(
     directory: DirOption = Path(RUNS_DIR),
     out: Annotated[Path | None, option("The HTML file (default DIR/report.html).", "--out")] = None,
+    markdown: Annotated[
+        Path | None, option("Also write the report card as Markdown (STUDIES.md) to this file.", "--markdown")
+    ] = None,
 ) -> None:
     """Write the HTML report of every finished study in DIR: one section per claim, every seed's value."""
-    from trainlab.studies.report import collect_results, write_report
+    from trainlab.studies.report import collect_results, write_markdown, write_report
 
-    path = write_report(collect_results(directory), out or directory / "report.html")
+    results = collect_results(directory)
+    command = "trainlab study report " + shlex.join(
+        sys.argv[sys.argv.index("report") + 1 :] if "report" in sys.argv else []
+    )
+    path = write_report(results, out or directory / "report.html", command=command.strip())
     console.print(f"wrote {path}")
+    if markdown is not None:
+        write_markdown(results, markdown, command=command.strip(), machine=MACHINE)
+        console.print(f"wrote {markdown}")
 
 
 def _study_files(folder: Path) -> list[Path]:

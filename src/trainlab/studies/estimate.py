@@ -16,12 +16,15 @@ FIXED_SECONDS = 1.5
 STEP_SECONDS = 2e-3
 FLOPS_PER_SECOND = 3e9
 DIAGNOSED_STEP_SECONDS = 0.02
+# One playground step (an optimizer step on a 2-D point, its evaluation and distance): torch's per-call
+# overhead, about 1 ms on a quiet core and several on a loaded one.
+PLAYGROUND_STEP_SECONDS = 1e-3
 
 
 def estimate_run_seconds(settings: Any) -> float:
     """Seconds of one core for one run of ``settings`` (a validated Recipe, or PlaygroundSettings)."""
     if isinstance(settings, PlaygroundSettings):
-        return 0.05 + settings.steps * 2e-4
+        return 0.05 + settings.steps * PLAYGROUND_STEP_SECONDS
     recipe = settings
     data_key = json.dumps(recipe.to_dict()["data"], sort_keys=True, default=str)
     parameters, train_size = _model_and_data_size(data_key, recipe.to_yaml())

@@ -83,7 +83,8 @@ class KOfN:
         else:
             outcome = "inconclusive"
         test = stats.binomtest(holds, n, 0.5, alternative="greater")
-        interval = test.proportion_ci(confidence_level=0.95, method="exact")
+        # The interval of the hit rate is two-sided whatever the test's alternative.
+        interval = stats.binomtest(holds, n).proportion_ci(confidence_level=0.95, method="exact")
         reading = f"{what} in {holds} of {n} seeds (needed: {self.k}; the opposite in {fails})"
         return Verdict(
             outcome=outcome,  # type: ignore[arg-type]  # one of the three literals above
