@@ -98,7 +98,12 @@ FINDING = {
 
 
 def make_experiment(
-    root: Path, accuracies: dict[str, list[float]], baseline: str, *, diverged: dict | None = None
+    root: Path,
+    accuracies: dict[str, list[float]],
+    baseline: str,
+    *,
+    diverged: dict | None = None,
+    metrics: list[dict] | None = None,
 ) -> Path:
     """An experiment directory: experiment.yaml and DIR/runs/<variant>/seed-<k> run directories."""
     seeds = len(next(iter(accuracies.values())))
@@ -107,7 +112,7 @@ def make_experiment(
         "base": {"data": {"name": "iris"}, "model": {"name": "mlp"}, "train": {"steps": 100}},
         "variants": {variant: {} for variant in accuracies},
         "seeds": seeds,
-        "metrics": [{"name": "accuracy", "direction": "maximize"}],
+        "metrics": metrics or [{"name": "accuracy", "direction": "maximize"}],
         "baseline": baseline,
     }
     root.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,17 @@ def test_experiment_report_statistics(tmp_path, unrendered_figures):
     assert "dead ReLU units" in html and "base: seed 0" in html
 
 
+def test_experiment_report_has_a_section_per_compared_metric(tmp_path, unrendered_figures):
+    metrics = [{"name": "accuracy", "direction": "maximize"}, {"name": "loss", "direction": "minimize"}]
+    accuracies = {"base": [0.80, 0.82, 0.79, 0.81, 0.80], "better": [0.83, 0.86, 0.81, 0.85, 0.82]}
+    html = write_report(make_experiment(tmp_path / "exp", accuracies, "base", metrics=metrics)).read_text()
+    assert "accuracy on the test split" in html and "loss on the test split" in html
+    assert "(lower is better)" in html
+    # loss = 1 - accuracy here: 0.03 lower, in the loss's own units (no percentage points for a loss)
+    loss_gain = np.mean(accuracies["better"]) - np.mean(accuracies["base"])
+    assert f"better by {loss_gain:.3g} [" in html
+
+
 def test_experiment_report_with_too_few_seeds(tmp_path, unrendered_figures):
     directory = make_experiment(tmp_path / "exp", {"a": [0.8, 0.7], "b": [0.9, 0.8]}, "a")
     html = write_report(directory).read_text()

@@ -96,13 +96,9 @@ def _findings(runs: Mapping[str, Sequence[tuple[int, RunData]]]) -> tuple[bool, 
     return diagnosed, rows
 
 
-def experiment_context(results: ExperimentResults, split: str | None = None) -> dict[str, Any]:
-    """What experiment.html.j2 renders."""
-    spec = results.spec
-    metric_spec = spec.primary_metric
-    metric, maximize = metric_spec.name, metric_spec.maximize
-    split = split or report_split(results)
-    baseline = spec.baseline_variant
+def metric_section(results: ExperimentResults, metric: str, maximize: bool, split: str) -> dict[str, Any]:
+    """One compared metric: each variant's description, the comparisons with the baseline, the figure."""
+    baseline = results.spec.baseline_variant
     table = results.table(metric, split)
     scale, unit = verdict_units(table, metric)
     descriptions = {variant: describe(list(values.values())) for variant, values in table.items()}
@@ -110,52 +106,12 @@ def experiment_context(results: ExperimentResults, split: str | None = None) -> 
         c.variant: c
         for c in compare_to_baseline(table, baseline, maximize, alpha=ALPHA, scale=scale, unit=unit)
     }
-    runs = _runs_by_variant(results)
-    groups = {variant: [run for _, run in seeded] for variant, seeded in runs.items() if seeded}
-    any_run = next((run for seeded in groups.values() for run in seeded), None)
-    confusion_split = any_run.confusion_split if any_run is not None else None
-    per_class_variants, per_class_rows, confusions = (
-        _per_class(runs, confusion_split) if confusion_split else ([], [], [])
-    )
-    diagnosed, findings = _findings(runs)
-    steps_of = {
-        (variant, seed): (run.summary.get("run") or {}).get("steps")
-        for variant, seeded in runs.items()
-        for seed, run in seeded
-    }
-    counts = results.counts()
-    notes = []
-    if not results.complete:
-        waiting = counts["pending"] + counts["running"]
-        notes.append(f"{waiting} run(s) have no result yet; the statistics use the runs that finished.")
-    if counts["failed"]:
-        notes.append(
-            f"{counts['failed']} run(s) failed with an error (see their error.txt); they are not in the statistics."
-        )
-    if len(spec.seed_list) < MIN_SEEDS:
-        notes.append(f"{len(spec.seed_list)} seed(s) per variant: a paired test needs at least {MIN_SEEDS}.")
-    facts = [
-        ("metric", f"{split} {metric} ({'higher' if maximize else 'lower'} is better)"),
-        ("baseline", baseline),
-        ("variants", ", ".join(spec.variant_overrides())),
-        ("seeds", ", ".join(map(str, spec.seed_list))),
-        ("runs", ", ".join(f"{count} {status}" for status, count in counts.items() if count)),
-    ]
-    bootstrap_methods = {d.bootstrap_method for d in descriptions.values() if d.bootstrap_method != "none"}
+    methods = sorted({d.bootstrap_method for d in descriptions.values() if d.bootstrap_method != "none"})
     return {
-        "title": f"trainlab experiment: {spec.name}",
-        "subtitle": str(results.directory),
-        "facts": facts,
-        "notes": notes,
         "metric": metric,
-        "split": split,
-        "baseline": baseline,
         "direction": "higher is better" if maximize else "lower is better",
-        "alpha": ALPHA,
         "comparisons": max((c.comparisons for c in comparisons.values()), default=0),
-        "bootstrap_label": "/".join(sorted(bootstrap_methods)) + " bootstrap"
-        if bootstrap_methods
-        else "bootstrap",
+        "bootstrap_label": "/".join(methods) + " bootstrap" if methods else "bootstrap",
         "stat_rows": [
             {
                 "variant": variant,
@@ -171,7 +127,66 @@ def experiment_context(results: ExperimentResults, split: str | None = None) -> 
         ],
         "comparison_notes": [note for c in comparisons.values() for note in c.notes],
         "final_figure": figures.final_metric(table, descriptions, metric, split),
-        "curves": figures.learning_curves(groups, metric, curve_split(any_run)) if any_run else None,
+    }
+
+
+def _notes(results: ExperimentResults) -> list[str]:
+    counts = results.counts()
+    notes = []
+    if not results.complete:
+        waiting = counts["pending"] + counts["running"]
+        notes.append(f"{waiting} run(s) have no result yet; the statistics use the runs that finished.")
+    if counts["failed"]:
+        notes.append(
+            f"{counts['failed']} run(s) failed with an error (see their error.txt); they are not in the statistics."
+        )
+    seeds = len(results.spec.seed_list)
+    if seeds < MIN_SEEDS:
+        notes.append(f"{seeds} seed(s) per variant: a paired test needs at least {MIN_SEEDS}.")
+    return notes
+
+
+def experiment_context(results: ExperimentResults, split: str | None = None) -> dict[str, Any]:
+    """What experiment.html.j2 renders: a statistics section per compared metric, then the runs' pictures."""
+    spec = results.spec
+    metrics = spec.resolved_metrics()
+    primary = metrics[0].name
+    split = split or report_split(results)
+    runs = _runs_by_variant(results)
+    groups = {variant: [run for _, run in seeded] for variant, seeded in runs.items() if seeded}
+    any_run = next((run for seeded in groups.values() for run in seeded), None)
+    confusion_split = any_run.confusion_split if any_run is not None else None
+    per_class_variants, per_class_rows, confusions = (
+        _per_class(runs, confusion_split) if confusion_split else ([], [], [])
+    )
+    diagnosed, findings = _findings(runs)
+    steps_of = {
+        (variant, seed): (run.summary.get("run") or {}).get("steps")
+        for variant, seeded in runs.items()
+        for seed, run in seeded
+    }
+    counts = results.counts()
+    facts = [
+        (
+            "metrics",
+            ", ".join(f"{split} {m.name} ({'higher' if m.maximize else 'lower'} is better)" for m in metrics),
+        ),
+        ("baseline", spec.baseline_variant),
+        ("variants", ", ".join(spec.variant_overrides())),
+        ("seeds", ", ".join(map(str, spec.seed_list))),
+        ("runs", ", ".join(f"{count} {status}" for status, count in counts.items() if count)),
+    ]
+    return {
+        "title": f"trainlab experiment: {spec.name}",
+        "subtitle": str(results.directory),
+        "facts": facts,
+        "notes": _notes(results),
+        "metric": primary,
+        "split": split,
+        "baseline": spec.baseline_variant,
+        "alpha": ALPHA,
+        "sections": [metric_section(results, m.name, m.maximize, split) for m in metrics],
+        "curves": figures.learning_curves(groups, primary, curve_split(any_run)) if any_run else None,
         "lr_figure": figures.lr_schedule(groups),
         "confusion_split": confusion_split,
         "per_class_variants": per_class_variants,
@@ -184,7 +199,7 @@ def experiment_context(results: ExperimentResults, split: str | None = None) -> 
                 "variant": record.variant,
                 "seed": record.seed,
                 "status": record.status,
-                "value": record.metric(metric, split) if record.status in ("finished", "diverged") else None,
+                "value": record.metric(primary, split) if record.status in ("finished", "diverged") else None,
                 "steps": steps_of.get((record.variant, record.seed)),
                 "wall_s": record.wall_s,
                 "path": str(record.run_dir),
