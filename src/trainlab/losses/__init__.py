@@ -14,6 +14,7 @@ from trainlab.losses import (  # noqa: F401  (registrations)
     margin_softmax,
     margins,
     metric_learning,
+    multitask,
     ohem,
     pairwise,
     regression,

@@ -18,6 +18,7 @@ from trainlab.models import (  # noqa: F401
     denoising_autoencoder,
     gru,
     mlp,
+    multitask,
     rbm,
     recurrent,
     resnet,
