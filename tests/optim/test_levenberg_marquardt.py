@@ -196,3 +196,24 @@ def test_playground_races_least_squares_methods_and_refuses_a_function_without_r
     assert trajectory.steps_to_tolerance is not None
     with pytest.raises(ConfigError, match="saddle is not one"):
         run_playground(FUNCTIONS["saddle"], ["gauss_newton"])
+
+
+def test_fewer_residuals_than_parameters_solve_the_same_damped_system():
+    # m = 3 residuals, n = 6 parameters: the step is solved in residual space (push-through identity).
+    generator = torch.Generator().manual_seed(4)
+    design = torch.randn(3, 6, generator=generator, dtype=torch.float64)
+    target = torch.randn(3, generator=generator, dtype=torch.float64)
+    start = torch.randn(6, generator=generator, dtype=torch.float64)
+    w = start.clone().requires_grad_()
+
+    def residual_of(x):
+        return torch.tanh(design @ x) - target
+
+    optimizer = LevenbergMarquardt([w], damping=0.5)
+    optimizer.step(lambda create_graph=False, residuals=False: residual_of(w))
+    jacobian = torch.autograd.functional.jacobian(residual_of, start)
+    normal = jacobian.T @ jacobian
+    shift = 0.5 * normal.diagonal().clamp_min(1e-12)
+    delta = torch.linalg.solve(normal + torch.diag(shift), -jacobian.T @ residual_of(start))
+    assert residual_of(start + delta).norm() < residual_of(start).norm()
+    assert torch.allclose(w.detach(), start + delta, atol=1e-10)

@@ -97,18 +97,17 @@ class LevenbergMarquardt(torch.optim.Optimizer):
         if float(gradient.abs().max()) <= group["tolerance_grad"]:
             return torch.tensor(2 * half_loss)
         x = flat.get()
-        curvature = jacobian.T @ jacobian
         if damping == 0:
             _gauss_newton_step(flat, closure, x, jacobian, residual, gradient, half_loss, group["lr"])
             return torch.tensor(2 * half_loss)
         scale = (
-            curvature.diagonal().clamp_min(1e-12)
+            jacobian.pow(2).sum(0).clamp_min(1e-12)  # diag(JᵀJ), without forming JᵀJ
             if group["scale_by_curvature"]
             else torch.ones_like(gradient)
         )
         for _ in range(group["max_tries"]):
-            delta = group["lr"] * _damped_solve(curvature, gradient, damping * scale)
-            predicted = -float(delta.dot(gradient)) - 0.5 * float(delta.dot(curvature @ delta))
+            delta = group["lr"] * _damped_solve(jacobian, residual, damping * scale)
+            predicted = -float(delta.dot(gradient)) - 0.5 * float((jacobian @ delta).pow(2).sum())
             flat.set(x + delta.to(x.dtype))
             with torch.enable_grad():
                 new_residual = closure(residuals=True).detach().double()
@@ -177,12 +176,27 @@ def _gauss_newton_step(
     flat.set(x)  # no decrease along δ at round-off level: stay
 
 
-def _damped_solve(curvature: torch.Tensor, gradient: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """−(JᵀJ + diag(shift))⁻¹ Jᵀr by Cholesky; the shift is positive, so the matrix is positive definite."""
-    factor, info = torch.linalg.cholesky_ex(curvature + torch.diag(shift))
-    if int(info) != 0:  # round-off made it indefinite: the least-squares solve still gives a step
-        return -torch.linalg.lstsq(curvature + torch.diag(shift), gradient.unsqueeze(1)).solution.squeeze(1)
-    return -torch.cholesky_solve(gradient.unsqueeze(1), factor).squeeze(1)
+def _damped_solve(jacobian: torch.Tensor, residual: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """δ = −(JᵀJ + S)⁻¹ Jᵀ r for the positive diagonal S = diag(shift), in the smaller of the two spaces.
+
+    With fewer residuals m than parameters n (a network on a small batch) the m × m system is solved
+    instead: (JᵀJ + S)⁻¹ Jᵀ = S⁻¹ Jᵀ (J S⁻¹ Jᵀ + I)⁻¹ (the push-through identity), so no n × n matrix
+    is formed. Both matrices are positive definite, so Cholesky applies; should round-off break that,
+    the least-squares solve still gives a step.
+    """
+    rows, columns = jacobian.shape
+    if rows < columns:
+        scaled = jacobian / shift  # J S⁻¹
+        system = scaled @ jacobian.T + torch.eye(rows, dtype=jacobian.dtype, device=jacobian.device)
+        return -(scaled.T @ _spd_solve(system, residual))
+    return -_spd_solve(jacobian.T @ jacobian + torch.diag(shift), jacobian.T @ residual)
+
+
+def _spd_solve(matrix: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    factor, info = torch.linalg.cholesky_ex(matrix)
+    if int(info) != 0:
+        return torch.linalg.lstsq(matrix, vector.unsqueeze(1)).solution.squeeze(1)
+    return torch.cholesky_solve(vector.unsqueeze(1), factor).squeeze(1)
 
 
 def _check_residual_closure(closure: Any) -> None:
