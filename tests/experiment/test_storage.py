@@ -101,3 +101,19 @@ def test_an_unreachable_server_is_one_message_naming_the_url_without_its_passwor
     assert "postgresql://me:***@127.0.0.1:1/experiments" in message and "secret" not in message
     # Without the postgres extra the message names the missing driver instead.
     assert "cannot connect" in message or "pip install 'trainlab[postgres]'" in message
+
+
+def test_a_claim_left_unsigned_by_a_runner_killed_mid_claim_is_taken_over_after_the_grace_period(
+    tmp_path, monkeypatch
+):
+    from optuna.trial import TrialState
+
+    study = open_study(tmp_path)
+    study.queue(["a/seed-0"])
+    waiting = study.trials()[0]
+    study.storage.set_trial_state_values(waiting._trial_id, TrialState.RUNNING)  # killed before signing
+    study.fail_dead_runners()
+    assert study.queue(["a/seed-0"]) == 0  # within the grace period it may still be signing
+    monkeypatch.setattr(cells, "GRACE_S", -1)
+    study.fail_dead_runners()
+    assert study.queue(["a/seed-0"]) == 1 and study.claim().cell == "a/seed-0"

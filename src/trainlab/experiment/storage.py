@@ -21,6 +21,7 @@ The experiment is the study ``trainlab-experiment:<name>``; each cell is a trial
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
 import os
 import socket
@@ -238,8 +239,9 @@ class ExperimentStudy:
             for trial in sorted(waiting, key=lambda t: t.number):
                 if not self.storage.set_trial_state_values(trial._trial_id, TrialState.RUNNING):
                     continue  # another runner took it first
-                self.storage.set_trial_system_attr(trial._trial_id, OWNER_ATTR, self.owner)
+                # A runner killed right here leaves a trial without heartbeat: fail_dead_runners sees to it.
                 self.storage.record_heartbeat(trial._trial_id)
+                self.storage.set_trial_system_attr(trial._trial_id, OWNER_ATTR, self.owner)
                 cell = trial.user_attrs[CELL_ATTR]
                 original = self._trial_for(cell)
                 if original.number != trial.number:
@@ -291,7 +293,10 @@ class ExperimentStudy:
         for trial in running:
             owner = str(trial.system_attrs.get(OWNER_ATTR, ""))
             owner_host, _, pid = owner.rpartition(":")
-            if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+            dead = owner_host == host and pid.isdigit() and not _alive(int(pid))
+            # Claimed by a runner killed before it could sign the claim (and maybe before its first heartbeat).
+            unsigned = not owner and _age_s(trial.datetime_start) > GRACE_S
+            if dead or unsigned:
                 with contextlib.suppress(UpdateFinishedTrialError):
                     self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
 
@@ -347,6 +352,11 @@ def _rank(trial: optuna.trial.FrozenTrial, retry_before: int) -> int:
     if state in ("WAITING", "RUNNING"):
         return 2
     return 1 if state == "FAIL" else 0
+
+
+def _age_s(started: datetime.datetime | None) -> float:
+    """Seconds since ``started`` (Optuna stores naive local times); 0 when unknown."""
+    return 0.0 if started is None else (datetime.datetime.now() - started).total_seconds()
 
 
 def _owner() -> str:
