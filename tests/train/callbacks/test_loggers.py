@@ -27,7 +27,7 @@ def fit_with(tmp_path, loggers, name="run"):
 
 
 def jsonl_scalars(run_dir):
-    """{(split, metric): {step: value}} of metrics.jsonl's numbers."""
+    """{(type, split, metric): {step: value}} of metrics.jsonl's numbers."""
     found = {}
     for line in (run_dir / "metrics.jsonl").read_text().splitlines():
         record = json.loads(line)
@@ -37,8 +37,12 @@ def jsonl_scalars(run_dir):
                 and isinstance(value, int | float)
                 and not isinstance(value, bool)
             ):
-                found.setdefault((record["split"], key), {})[record["step"]] = float(value)
+                found.setdefault((record["type"], record["split"], key), {})[record["step"]] = float(value)
     return found
+
+
+def tag(kind, split, key):
+    return f"train/{key}" if kind == "step" else f"eval/{split}/{key}"
 
 
 def test_tensorboard_events_hold_what_metrics_jsonl_holds(tmp_path):
@@ -49,11 +53,12 @@ def test_tensorboard_events_hold_what_metrics_jsonl_holds(tmp_path):
     events = EventAccumulator(str(run_dir / "tensorboard"))
     events.Reload()
     expected = jsonl_scalars(run_dir)
-    assert sorted(events.Tags()["scalars"]) == sorted(f"{split}/{key}" for split, key in expected)
-    for (split, key), by_step in expected.items():
-        read = {event.step: event.value for event in events.Scalars(f"{split}/{key}")}
+    assert sorted(events.Tags()["scalars"]) == sorted(tag(*key) for key in expected)
+    for key, by_step in expected.items():
+        read = {event.step: event.value for event in events.Scalars(tag(*key))}
         assert read == pytest.approx(by_step, rel=1e-6)  # event files store float32
-    assert set(expected[("train", "loss")]) == {5, 10, 15, 20, 25, 30}
+    assert set(expected[("step", "train", "loss")]) == {5, 10, 15, 20, 25, 30}
+    assert ("eval", "train", "loss") in expected  # the final evaluation of the train split has its own tag
 
 
 def test_csv_rows_hold_what_metrics_jsonl_holds(tmp_path):
@@ -62,7 +67,9 @@ def test_csv_rows_hold_what_metrics_jsonl_holds(tmp_path):
         rows = list(csv.DictReader(handle))
     read = {}
     for row in rows:
-        read.setdefault((row["split"], row["metric"]), {})[int(row["step"])] = float(row["value"])
+        read.setdefault((row["type"], row["split"], row["metric"]), {})[int(row["step"])] = float(
+            row["value"]
+        )
     assert read == jsonl_scalars(run_dir)
     assert not (run_dir / "tensorboard").exists()
 

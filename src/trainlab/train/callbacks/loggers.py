@@ -20,7 +20,7 @@ from trainlab.errors import TrainlabError
 LOGGERS = ("tensorboard", "csv")
 CSV_FILE = "metrics.csv"
 TENSORBOARD_DIR = "tensorboard"
-CSV_COLUMNS = ("step", "epoch", "split", "metric", "value")
+CSV_COLUMNS = ("step", "epoch", "type", "split", "metric", "value")
 
 
 def _scalars(record: dict[str, Any]) -> dict[str, float]:
@@ -33,7 +33,10 @@ def _scalars(record: dict[str, Any]) -> dict[str, float]:
 
 
 class CsvLogger:
-    """``metrics.csv`` in long form: one ``step, epoch, split, metric, value`` row per logged number.
+    """``metrics.csv`` in long form: one ``step, epoch, type, split, metric, value`` row per logged number.
+
+    ``type`` is metrics.jsonl's: ``step`` (the training interval's mean loss, lr) or ``eval`` (a split's
+    evaluation; the final one evaluates the train split too).
 
     Long form keeps every row's columns fixed, so the file can be appended to (and survive a kill)
     while metrics appear at different steps; ``pandas.read_csv(...).pivot_table`` widens it.
@@ -63,16 +66,16 @@ class CsvLogger:
         write_text_atomic(self.path, "".join(",".join(row) + "\r\n" for row in kept))
 
     def on_log(self, trainer: Any, record: dict[str, Any]) -> None:
-        self._write(trainer, "train", record)
+        self._write(trainer, "step", "train", record)
 
     def on_eval_end(self, trainer: Any, split: str, metrics: dict[str, Any]) -> None:
-        self._write(trainer, split, metrics)
+        self._write(trainer, "eval", split, metrics)
 
-    def _write(self, trainer: Any, split: str, record: dict[str, Any]) -> None:
+    def _write(self, trainer: Any, kind: str, split: str, record: dict[str, Any]) -> None:
         if self._writer is None or self._handle is None:
             return
         for name, value in _scalars(record).items():
-            self._writer.writerow((trainer.step, trainer.epoch, split, name, repr(value)))
+            self._writer.writerow((trainer.step, trainer.epoch, kind, split, name, repr(value)))
         self._handle.flush()
 
     def on_fit_end(self, trainer: Any) -> None:
@@ -88,7 +91,9 @@ class CsvLogger:
 
 
 class TensorBoardLogger:
-    """TensorBoard event files under ``tensorboard/``: ``<split>/<metric>`` scalars against the step.
+    """TensorBoard event files under ``tensorboard/``: scalars against the step, tagged ``train/<key>`` for the
+    training intervals (mean loss, lr) and ``eval/<split>/<metric>`` for evaluations (the final evaluation of
+    the train split must not land on the training loss's curve).
 
     ``tensorboard --logdir RUN_DIR/tensorboard`` shows them. A resumed run purges the events after
     its checkpoint's step (``SummaryWriter(purge_step=...)``), so the curves have no doubled tail.
@@ -114,7 +119,7 @@ class TensorBoardLogger:
         self._write(trainer, "train", record)
 
     def on_eval_end(self, trainer: Any, split: str, metrics: dict[str, Any]) -> None:
-        self._write(trainer, split, metrics)
+        self._write(trainer, f"eval/{split}", metrics)
         if self._writer is not None:
             self._writer.flush()  # evaluations are rare; a crash after one still shows it
 
