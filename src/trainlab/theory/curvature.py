@@ -144,6 +144,7 @@ def run_curvature(
         trust_code: Consent to run the code the run's recipe references.
     """
     from trainlab.errors import TrainlabError
+    from trainlab.losses.terms import LossTerms
     from trainlab.theory._run import first_samples, load_run
 
     if samples < 1 or iterations < 2:
@@ -159,6 +160,8 @@ def run_curvature(
         )
     with torch.enable_grad():
         loss = parts.loss_fn(parts.model(inputs), targets)
+        if isinstance(loss, LossTerms):  # a loss of named parts (a VAE's): its minimized total
+            loss = loss.total
         result = hessian_spectrum(
             loss, params, iterations=dimension if full_spectrum else iterations, seed=seed
         )
