@@ -70,7 +70,8 @@ def _draw_band(
     steps, means, lows, highs = _seed_band(runs, kind, split, key)
     if not steps:
         return None
-    (line,) = axes.plot(steps, means, label=label, linewidth=1.5)
+    # A split evaluated only at the end is one point, which a bare line would not show.
+    (line,) = axes.plot(steps, means, label=label, linewidth=1.5, marker="o" if len(steps) < 4 else None)
     if len(runs) > 1:
         axes.fill_between(steps, lows, highs, color=line.get_color(), alpha=0.2, linewidth=0)
     return min(lows)
