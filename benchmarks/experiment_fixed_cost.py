@@ -49,7 +49,7 @@ def measure(pool: WorkerPool, recipe: dict, runs: int, root: Path) -> tuple[floa
     for index, one in enumerate(cell):
         started = time.perf_counter()
         record = pool.submit(
-            run_cell, "base", one.seed, _cell_recipe(one, pool.threads), str(root / f"seed-{one.seed}")
+            run_cell, "base", one.seed, _cell_recipe(one), str(root / f"seed-{one.seed}")
         ).result()
         task = time.perf_counter() - started
         assert record["status"] == "finished", record

@@ -86,7 +86,7 @@ def run_experiment(
                     run_cell,
                     cell.variant,
                     cell.seed,
-                    _cell_recipe(cell, pool.threads),
+                    _cell_recipe(cell),
                     str(cell.run_dir(path)),
                     trust_code,
                 )
@@ -123,11 +123,14 @@ def run_experiment(
     return load_results(path, storage=url)
 
 
-def _cell_recipe(cell: Cell, threads: int) -> dict:
-    """The cell's recipe as a worker trains it: with the worker's thread count where the recipe says auto."""
+def _cell_recipe(cell: Cell) -> dict:
+    """The cell's recipe as a worker trains it, with no progress bar.
+
+    ``train.threads: auto`` stays: in a worker it is capped by the worker's share of the cores
+    (OMP_NUM_THREADS), takes fewer when other processes keep cores busy, and a resumed cell keeps the
+    count its checkpoints were written with, so that it ends as an uninterrupted run would.
+    """
     recipe = cell.recipe.to_dict()
-    if recipe["train"].get("threads", "auto") == "auto":
-        recipe["train"]["threads"] = threads
     recipe["train"]["progress"] = False
     return recipe
 

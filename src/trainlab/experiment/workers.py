@@ -13,10 +13,10 @@ picklable arguments; each call runs in one worker and gives a :class:`concurrent
         for future in concurrent.futures.as_completed(futures):
             print(future.result())
 
-The function runs with ``torch.get_num_threads() == pool.threads`` (a recipe with ``train.threads:
-auto`` should be given ``pool.threads`` explicitly, as the experiment runner does, since ``auto`` would
-count the other workers' load). Workers die with the process that made the pool, even on SIGKILL,
-so a killed runner leaves no orphans training on.
+The function runs with ``torch.get_num_threads() == pool.threads`` and ``OMP_NUM_THREADS`` set to it,
+so a recipe's ``train.threads: auto`` is capped at the worker's share (and takes fewer cores when other
+processes keep them busy). Workers die with the process that made the pool, even on SIGKILL, so a
+killed runner leaves no orphans training on.
 """
 
 from __future__ import annotations
