@@ -10,6 +10,7 @@ import yaml
 
 import trainlab
 from trainlab.experiment.tune import TuneSettings, tune
+from trainlab.experiment.tune.choices import build_pruner, build_sampler
 from trainlab.experiment.tune.space import parse_space
 from trainlab.experiment.tune.trial import run_trial
 from trainlab.recipe import load_recipe
@@ -176,3 +177,33 @@ def test_two_workers_share_one_study_and_run_the_reruns_too(tmp_path):
         assert len(candidate.run_dirs) == 1
         recipe = yaml.safe_load((Path(candidate.run_dirs[0]) / "recipe.yaml").read_text())
         assert recipe["train"]["threads"] == 1  # the recipe's own 1, kept
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("tpe", optuna.samplers.TPESampler),
+        ("random", optuna.samplers.RandomSampler),
+        ("grid", optuna.samplers.GridSampler),
+        ("cmaes", optuna.samplers.CmaEsSampler),
+    ],
+)
+def test_each_sampler_name_builds_optunas_sampler(name, expected):
+    space = parse_space({"train.steps": {"int": [10, 20], "step": 10}})
+    assert type(build_sampler(name, space, seed=0, objectives=1)) is expected
+
+
+def test_each_pruner_name_builds_optunas_pruner():
+    assert type(build_pruner("median")) is optuna.pruners.MedianPruner
+    assert type(build_pruner("hyperband")) is optuna.pruners.HyperbandPruner
+    assert type(build_pruner("none")) is optuna.pruners.NopPruner
+
+
+def test_cmaes_proposes_the_numeric_values_of_the_search(tmp_path):
+    chosen = settings(
+        tmp_path, space={"optimizer.lr": SPACE["optimizer.lr"]}, trials=3, top_k=1, reruns=0, sampler="cmaes"
+    )
+    tune(chosen, report=lambda line: None)
+    reference = optuna.create_study(direction="maximize", sampler=optuna.samplers.CmaEsSampler(seed=0))
+    first = parse_space({"optimizer.lr": SPACE["optimizer.lr"]}).suggest(reference.ask())
+    assert float(rows(chosen.out / "trials.csv")[0]["optimizer.lr"]) == pytest.approx(first["optimizer.lr"])

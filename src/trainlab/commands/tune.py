@@ -94,7 +94,9 @@ def tune_command(
         seed=seed,
         command="trainlab " + shlex.join(sys.argv[1:]),
     )
-    _print_result(tune(settings, report=lambda line: console.print(line, highlight=False, markup=False)))
+    _print_result(
+        tune(settings, report=lambda line: console.print(line, highlight=False, markup=False, soft_wrap=True))
+    )
 
 
 def _print_result(result: TuneResult) -> None:
@@ -104,8 +106,8 @@ def _print_result(result: TuneResult) -> None:
     console.print(f"trials: {counts}")
     if result.pareto:
         console.print(f"Pareto front: trials {', '.join(map(str, result.pareto))} (pareto.csv)")
-    table = Table(title="re-run on fresh seeds (validation)", title_justify="left")
-    for column in ("trial", "search", "re-runs mean", "std", "values"):
+    table = Table(title="the top trials re-run on fresh seeds (validation)", title_justify="left")
+    for column in ("trial", "search", "re-runs mean", "std"):
         table.add_column(column, justify="right")
     for candidate in result.candidates:
         table.add_row(
@@ -113,9 +115,10 @@ def _print_result(result: TuneResult) -> None:
             f"{candidate.search_values[0]:.4g}",
             f"{candidate.score:.4g}" if candidate.score is not None else "-",
             f"{candidate.spread:.3g}" if candidate.spread is not None else "-",
-            ", ".join(f"{k}={v!r}" for k, v in candidate.params.items()),
         )
     console.print(table)
+    values = ", ".join(f"{k}={v!r}" for k, v in result.best.params.items())
+    console.print(f"chosen: trial {result.best.number}: {values}", highlight=False, soft_wrap=True)
     test = ", ".join(f"{k} {v:.4g}" for k, v in result.test.items())
-    console.print(f"chosen: trial {result.best.number}; test (reported once, not used to choose): {test}")
+    console.print(f"test (reported once, not used to choose): {test}")
     console.print(f"wrote {result.best_recipe}, {result.out / 'trials.csv'}, {result.out / 'tune.json'}")

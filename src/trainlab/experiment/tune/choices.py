@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING, Literal
 
 from trainlab.errors import TrainlabError, did_you_mean
@@ -57,6 +58,9 @@ def build_sampler(
         raise TrainlabError(
             "--sampler cmaes optimizes one objective; use tpe or random with several --objective"
         )
+    # Optuna imports cmaes only at the first trial, inside the search: check before any work.
+    if importlib.util.find_spec("cmaes") is None:
+        raise TrainlabError("--sampler cmaes needs the cmaes package: pip install 'trainlab[tune]'")
     return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
 
 
