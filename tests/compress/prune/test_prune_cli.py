@@ -37,6 +37,14 @@ def test_bad_input_is_one_message_and_writes_nothing(capsys, tiny_run, tmp_path,
     assert not out.exists()
 
 
+def test_an_out_that_holds_a_run_is_refused_before_any_work(capsys, tiny_run):
+    before = (tiny_run / "summary.json").read_bytes()
+    code, output = cli(capsys, "prune", tiny_run, "--sparsity", "0.5", "--out", tiny_run)
+    assert code == 2 and "Traceback" not in output
+    assert "already holds a run" in output
+    assert (tiny_run / "summary.json").read_bytes() == before
+
+
 def test_a_directory_without_weights_is_refused(capsys, tmp_path):
     (tmp_path / "recipe.yaml").write_text("data: mnist1d\n")
     code, output = cli(capsys, "prune", tmp_path, "--sparsity", "0.5", "--out", tmp_path / "out")

@@ -101,6 +101,10 @@ def prune(
         raise TrainlabError(f"--finetune-steps {finetune_steps}: give 0 (no fine-tune) or a positive number")
     entry = PRUNERS.get(method, key="--method")
     pruner = entry.build(sparsity=sparsity, **dict(options or {}))
+    if out is not None and RunDirectory(out).holds_run():  # refused before the work, not after it
+        raise TrainlabError(
+            f"--out: '{out}' already holds a run; choose another --out, or delete that directory first"
+        )
     source = RunDirectory(run_dir)
     if not (source.path / WEIGHTS).is_file():
         raise TrainlabError(
