@@ -84,6 +84,7 @@ def build_data(recipe: Recipe, data: Any = None, *, classes: list[Any] | None = 
             scaling=spec.scaling,
             key="data",
             classes=classes,
+            preprocess=spec.preprocess,
             **spec.options,
         )
         subset = spec.subset
@@ -103,6 +104,7 @@ def build_data(recipe: Recipe, data: Any = None, *, classes: list[Any] | None = 
         test_fraction=spec.test_fraction,
         split_seed=spec.split_seed,
         scaling=spec.scaling,
+        preprocess=spec.preprocess,
     )
 
 

@@ -67,6 +67,10 @@ class DataSpec(Component):
     subset: SubsetSpec | None = None
     """Keep some classes (relabelled 0..K-1 in the order given) and cap the labelled training samples per class,
     e.g. ``{classes: [5, 6, 7, 8, 9], train_per_class: 50}``."""
+    preprocess: list[str | dict[str, Any]] = Field(default_factory=list)
+    """Steps fitted on the training split and applied to every split before ``scaling``, e.g.
+    ``[{name: impute, indicator: true}, {name: quantile, output: normal}, {name: pca, components: 10}]``
+    (``trainlab catalog preprocessors``). A run saves them with its weights; ``trainlab predict`` applies them."""
     label_noise: LabelNoiseSpec | None = None
     """Flip a share of the training labels (validation and test stay clean), e.g. ``{rate: 0.2}``;
     ``trainlab label-issues`` then scores how many of the flipped samples it finds."""

@@ -120,9 +120,21 @@ def check_labels(
 
 
 def check_split(
-    inputs: Any, targets: Any, *, split: str, task: str, num_classes: int | None, dataset: str = ""
+    inputs: Any,
+    targets: Any,
+    *,
+    split: str,
+    task: str,
+    num_classes: int | None,
+    dataset: str = "",
+    missing_inputs: bool = False,
 ) -> None:
-    """All checks for one split: finite inputs, and valid labels or finite regression targets."""
+    """All checks for one split: finite inputs, and valid labels or finite regression targets.
+
+    ``missing_inputs``: NaN inputs are allowed (an imputer fills them); infinities are still refused.
+    """
+    if missing_inputs:  # NaN become 0 for the check; infinities stay infinite and are reported
+        inputs = np.nan_to_num(np.asarray(inputs, dtype=np.float64), nan=0.0, posinf=np.inf, neginf=-np.inf)
     check_finite(inputs, split=split, what="inputs", dataset=dataset)
     if task == "classification":
         check_labels(targets, num_classes, split=split, dataset=dataset)

@@ -14,6 +14,7 @@ from trainlab.data.bundle import DataBundle
 from trainlab.data.checks import check_split
 from trainlab.data.classes import check_classes, index_classes, index_known_classes
 from trainlab.data.sources.raw import RawData
+from trainlab.data.transforms.preprocessors import build_preprocessors, describe, fit_preprocessors
 from trainlab.data.transforms.scaling import Scaling, fit_scaler
 from trainlab.data.transforms.splits import TEST_STREAM, VAL_STREAM, split_indices
 from trainlab.errors import ConfigError, DataError, Problem
@@ -29,6 +30,7 @@ def load_data(
     scaling: Scaling = "standardize",
     key: str = "data",
     classes: Sequence[Any] | None = None,
+    preprocess: Sequence[Any] = (),
     **options: Any,
 ) -> DataBundle:
     """Build the registered dataset ``name`` and turn it into train/val/test TensorDatasets.
@@ -58,6 +60,9 @@ def load_data(
         classes: For new data to evaluate a trained model on: the classes it was trained on, in
             index order (its run's ``data.classes``). Labels are indexed against them rather than
             among themselves, so a file with fewer classes keeps each label on its model output.
+        preprocess: Preprocessing steps (``trainlab catalog preprocessors``: names or ``{name: ..., **options}``)
+            fitted on the training split and applied to every split before the scaling; an ``impute`` first
+            lets the inputs hold missing values (NaN).
         **options: The dataset's own options, e.g. ``shuffle_seq=True`` or ``path="train.csv"``.
 
     Returns:
@@ -88,6 +93,7 @@ def load_data(
         scaling=scaling,
         key=key,
         classes=classes,
+        preprocess=preprocess,
     )
     bundle.info |= {"reference": entry.reference, "options": _json_ready(converted)}
     return bundle
@@ -104,6 +110,7 @@ def bundle_from_raw(
     scaling: Scaling,
     key: str = "data",
     classes: Sequence[Any] | None = None,
+    preprocess: Sequence[Any] = (),
 ) -> DataBundle:
     """Check, split, scale and wrap ``raw``: the steps 2-5 of :func:`load_data`.
 
@@ -121,6 +128,7 @@ def bundle_from_raw(
         scaling: The input scaling fitted on the training split and applied to every split.
         key: The user's key for this section, used to name problems.
         classes: The classes of a trained model to index the labels against (see :func:`load_data`).
+        preprocess: Preprocessing steps fitted on the training split (see :func:`load_data`).
 
     Returns:
         The DataBundle; ``info`` records sizes, how each split was made, the classes and the scaling.
@@ -141,9 +149,16 @@ def bundle_from_raw(
     declared = (
         raw.num_classes if raw.num_classes is not None or raw.class_names is None else len(raw.class_names)
     )
+    steps = build_preprocessors(preprocess, key=f"{key}.preprocess")
     for split in inputs:
         check_split(
-            inputs[split], targets[split], split=split, task=raw.task, num_classes=declared, dataset=source
+            inputs[split],
+            targets[split],
+            split=split,
+            task=raw.task,
+            num_classes=declared,
+            dataset=source,
+            missing_inputs=bool(steps) and steps[0].allows_missing,
         )
     origin = raw.info.get("labels_from", f"Data '{source}', labels")
     known = None
@@ -178,6 +193,9 @@ def bundle_from_raw(
         )
 
     target_dtype = np.int64 if classification else np.float32
+    input_shape = tuple(raw.input_shape)
+    if steps:
+        x, x_val, x_test, input_shape = fit_preprocessors(steps, x, x_val, x_test, input_shape, source)
     train_inputs = _tensor(x, np.float32)
     scaler = fit_scaler(scaling, train_inputs)
 
@@ -202,6 +220,15 @@ def bundle_from_raw(
         "classes": known,
         "scaling": scaling,
         "scaler": scaler.to_info() if scaler else None,
+        **(
+            {
+                "preprocess": describe(steps),
+                "preprocessors": steps,
+                "input_shape_before_preprocess": list(raw.input_shape),
+            }
+            if steps
+            else {}
+        ),
     }
     return DataBundle(
         name=name,
@@ -209,7 +236,7 @@ def bundle_from_raw(
         train=train,
         val=held_out["val"],
         test=held_out["test"],
-        input_shape=raw.input_shape,
+        input_shape=input_shape,
         num_classes=len(known) if known is not None else None,
         target_shape=() if classification else tuple(y.shape[1:]),
         class_names=raw.class_names,

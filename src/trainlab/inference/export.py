@@ -59,6 +59,11 @@ class WithPreprocessing(nn.Module):
     def of(cls, predictor: Predictor) -> WithPreprocessing:
         """The predictor's model behind its preprocessing, in eval mode on the CPU."""
         shape = predictor.preprocessing.input_shape
+        if predictor.preprocessing.steps:
+            raise TrainlabError(
+                "this run's data.preprocess steps (quantile, pca, ...) are not part of an export yet; "
+                "predict with trainlab predict or trainlab.load, which apply them"
+            )
         scaler = predictor.preprocessing.scaler
         shift = scaler.shift if scaler is not None else torch.zeros(shape)
         scale = scaler.scale if scaler is not None else torch.ones(shape)

@@ -96,10 +96,8 @@ def multitask(
     Returns:
         A ``MultiTaskNetwork`` mapping inputs to the main task's logits.
     """
-    from trainlab.models import build_model
-
     spec = {"name": trunk} if isinstance(trunk, str) else dict(trunk)
-    name = spec.pop("name")
-    shared = build_model(name, input_shape, features, key="model.trunk", **spec)
+    entry = MODELS.get(spec.pop("name"), key="model.trunk.name")
+    shared = entry.build(tuple(input_shape), features, **spec)
     widths: dict[str, int] = {task: auxiliary_width(task, input_shape) for task in dict.fromkeys(auxiliary)}
     return MultiTaskNetwork(shared, features, num_outputs, widths)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ def bundle_from_python(
     test_fraction: float = 0.0,
     split_seed: int = 0,
     scaling: Scaling = "none",
+    preprocess: Sequence[Any] = (),
 ) -> DataBundle:
     """A DataBundle from data already in Python: torch Datasets or ``(x, y)`` pairs of tensors or arrays.
 
@@ -56,6 +58,8 @@ def bundle_from_python(
             ``load_data`` does), or ``none``. A generic training Dataset produces samples on
             demand and is never rescaled; ``info["scaler"]`` is then None and ``info["scaling"]``
             says why.
+        preprocess: ``data.preprocess`` steps fitted on the training pair (see ``load_data``); not for a
+            generic Dataset, whose samples are produced on demand.
 
     Returns:
         The DataBundle.
@@ -67,11 +71,28 @@ def bundle_from_python(
     problems = split_problems(val_fraction, test_fraction, split_seed, key="")
     if task is not None and task not in TASKS:
         problems.append(Problem("task", f"must be 'classification' or 'regression' (got {task!r})"))
+    if preprocess and isinstance(train, Dataset):
+        problems.append(
+            Problem("data.preprocess", "needs the training data as an (x, y) pair, not a Dataset")
+        )
     if problems:
         raise ConfigError(problems, source="bundle_from_python")
-    build = _from_dataset if isinstance(train, Dataset) else _from_pairs
-    return build(
-        train,  # type: ignore[arg-type]  # the isinstance test chose the builder that takes this train
+    if not isinstance(train, Dataset):
+        return _from_pairs(
+            train,
+            val=val,
+            test=test,
+            task=task,
+            num_classes=num_classes,
+            name=name,
+            val_fraction=val_fraction,
+            test_fraction=test_fraction,
+            split_seed=split_seed,
+            scaling=scaling,
+            preprocess=preprocess,
+        )
+    return _from_dataset(
+        train,
         val=val,
         test=test,
         task=task,
@@ -96,6 +117,7 @@ def _from_pairs(
     test_fraction: float,
     split_seed: int,
     scaling: Scaling,
+    preprocess: Sequence[Any],
 ) -> DataBundle:
     train, val, test, class_names = _text_labels_as_indices(train, val, test)
     x, y = _pair(train, "train")
@@ -133,6 +155,7 @@ def _from_pairs(
         split_seed=split_seed,
         scaling=scaling,
         key="",
+        preprocess=preprocess,
     )
     if test is not None:
         bundle.info["test_split"] = "given"

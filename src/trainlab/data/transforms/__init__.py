@@ -4,6 +4,7 @@ from trainlab.data.transforms.augment import AUGMENTATIONS, Compose, CutMix, Mix
 from trainlab.data.transforms.imbalance import long_tailed_counts, make_long_tailed
 from trainlab.data.transforms.maxabs import MaxAbsScaler
 from trainlab.data.transforms.minmax import MinMaxScaler
+from trainlab.data.transforms.preprocessors import PREPROCESSORS, Preprocessor
 from trainlab.data.transforms.robust import RobustScaler
 from trainlab.data.transforms.scaling import SCALERS, Scaling, fit_scaler
 from trainlab.data.transforms.splits import split_indices
@@ -18,6 +19,8 @@ __all__ = [
     "ElasticDeform",
     "MaxAbsScaler",
     "MinMaxScaler",
+    "PREPROCESSORS",
+    "Preprocessor",
     "Mixup",
     "RobustScaler",
     "SCALERS",
