@@ -133,14 +133,14 @@ def contestants(float_run: Path, dynamic: dict[str, Any], threads: int) -> dict[
     }
 
 
-def latency_rows(runners: dict[str, Any], repeats: int, clock: Any) -> list[str]:
+def latency_rows(runners: dict[str, Any], shape: list[int], repeats: int, clock: Any) -> list[str]:
     generator = random.Random(0)
     rows = [
         "| runtime | batch | µs/call (median) | × float32 of the same runtime (median of repeats) |",
         "|---|---:|---:|---:|",
     ]
     for batch in BATCHES:
-        x = torch.randn(batch, 40)
+        x = torch.randn(batch, *shape)
         calls = {
             name: max(1, math.ceil(TIMING_SECONDS / time_calls(run, x, 3))) for name, run in runners.items()
         }
@@ -181,13 +181,9 @@ def main() -> None:
     print("\n".join(accuracy_rows(float_summary, results)), "\n")
     print("\n".join(qat_rows(float_summary, results["static"], qat, qat_float)), "\n")
     print(f"{args.repeats} interleaved repeats, {args.clock} clock\n")
-    print(
-        "\n".join(
-            latency_rows(
-                contestants(float_run, results["dynamic"], args.threads), args.repeats, CLOCKS[args.clock]
-            )
-        )
-    )
+    runners = contestants(float_run, results["dynamic"], args.threads)
+    shape = float_summary["data"]["input_shape"]
+    print("\n".join(latency_rows(runners, shape, args.repeats, CLOCKS[args.clock])))
 
 
 if __name__ == "__main__":
