@@ -6,6 +6,7 @@ import math
 from collections import OrderedDict
 from typing import Annotated
 
+import torch
 from pydantic import Field, PositiveInt
 from torch import nn
 
@@ -57,6 +58,7 @@ def mlp(
     norm: NormSpec = "none",
     dropout: Annotated[float, Field(ge=0, lt=1)] | DropoutSpec = 0.0,
     bias: bool = True,
+    share_hidden: bool = False,
     head: Head = "linear",
     init: ModelInit = None,
 ) -> nn.Module:
@@ -78,6 +80,9 @@ def mlp(
             ``{name: alpha, p: 0.05}`` (see ``trainlab catalog dropouts``).
         bias: Whether hidden linear layers have a bias. The output layer always has one,
             since no norm follows it to supply a shift.
+        share_hidden: Weight sharing across depth (Lan et al. 2020, ALBERT's cross-layer sharing; Dehghani
+            et al. 2019): hidden layers 2 to ``depth`` are one block (linear, norm, activation, dropout)
+            applied ``depth - 1`` times, so depth adds computation but no parameters. Needs equal widths.
         head: The output layer: ``linear``, or ``cosine`` (a :class:`~trainlab.nn.CosineLinear` whose outputs
             are cosines in [-1, 1], for the margin-softmax losses arcface, cosface and sphereface).
         init: Initialization of the weight layers when the model is built: an initializer name,
@@ -92,6 +97,17 @@ def mlp(
         ConfigError: ``width`` is a list of the wrong length, or the norm does not fit.
     """
     widths = _hidden_widths(depth, width)
+    if share_hidden and (depth < 2 or len(set(widths)) > 1):
+        raise ConfigError(
+            [
+                Problem(
+                    "share_hidden",
+                    f"shares hidden layers 2..depth, so it needs depth >= 2 and one width (got depth {depth}, widths {widths})",
+                )
+            ]
+        )
+    repeats = depth - 1 if share_hidden else 1
+    widths = widths[:2] if share_hidden else widths
     layers: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
     in_features = math.prod(input_shape)
     norm_layer: nn.Module = nn.Identity()  # a linear model (depth 0) has no norm slot
@@ -106,6 +122,27 @@ def mlp(
         layers[f"act{index}"] = make_activation(activation)
         layers[f"dropout{index}"] = dropout_layer
         in_features = out_features
+    if repeats > 1:  # the second block, applied depth - 1 times
+        block = nn.Sequential(
+            OrderedDict((name[:-1], layers.pop(name)) for name in ("linear2", "norm2", "act2", "dropout2"))
+        )
+        layers["shared"] = RepeatedBlock(block, repeats)
     # Weight norm reaches the output layer too; DropConnect only the hidden ones (Wan et al. 2013).
     layers["head"] = parametrized(head_layer(in_features, num_outputs, head), norm_layer)
     return apply_init(nn.Sequential(layers), init)
+
+
+class RepeatedBlock(nn.Module):
+    """One block applied ``times`` times in a row: depth with shared weights (each application reuses them)."""
+
+    def __init__(self, block: nn.Module, times: int):
+        super().__init__()
+        self.block, self.times = block, times
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.times):
+            x = self.block(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return f"times={self.times}"
