@@ -173,7 +173,14 @@ def main(argv: list[str] | None = None) -> int:
             if after.get(cell) != before[cell]
         ]
         for cell, step in in_flight.items():
-            summary = json.loads((killed / "runs" / cell / "summary.json").read_text())
+            summary_path = killed / "runs" / cell / "summary.json"
+            if not summary_path.is_file():
+                problems.append(f"{cell} has no summary.json after the rerun")
+                continue
+            summary = json.loads(summary_path.read_text())
+            if summary.get("status") != "finished":
+                problems.append(f"{cell} ended {summary.get('status')}: {summary.get('error')}")
+                continue
             resumed = summary["run"].get("resumed_from_step") or 0
             if resumed != step:
                 problems.append(

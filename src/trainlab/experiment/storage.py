@@ -204,14 +204,13 @@ class ExperimentStudy:
 
     def latest_by_cell(self) -> dict[str, optuna.trial.FrozenTrial]:
         """For each cell, the trial that speaks for it: a finished one, else a live one, else the newest."""
+        retry_before = self._retry_before()
         best: dict[str, optuna.trial.FrozenTrial] = {}
         for trial in self.trials():
             cell = trial.user_attrs.get(CELL_ATTR)
             if cell is None or trial.user_attrs.get(DUPLICATE_ATTR) is not None:
                 continue
-            if cell not in best or _rank(trial, self._retry_before()) >= _rank(
-                best[cell], self._retry_before()
-            ):
+            if cell not in best or _rank(trial, retry_before) >= _rank(best[cell], retry_before):
                 best[cell] = trial
         return best
 
@@ -220,7 +219,10 @@ class ExperimentStudy:
     def queue(self, cells: Iterable[str]) -> int:
         """Enqueue every cell without a live or finished trial; returns how many were enqueued."""
         with self._lock():
-            covered = {cell for cell, trial in self.latest_by_cell().items() if self._covers(trial)}
+            retry_before = self._retry_before()
+            covered = {
+                cell for cell, trial in self.latest_by_cell().items() if _rank(trial, retry_before) >= 2
+            }
             missing = [cell for cell in cells if cell not in covered]
             for cell in missing:
                 self.study.enqueue_trial({}, user_attrs={CELL_ATTR: cell})
@@ -312,10 +314,6 @@ class ExperimentStudy:
 
     def _retry_before(self) -> int:
         return int(self.storage.get_study_system_attrs(self.study_id).get(RETRY_BEFORE_ATTR, -1))
-
-    def _covers(self, trial: optuna.trial.FrozenTrial) -> bool:
-        """Whether this trial means its cell needs no new trial: queued, running, or done."""
-        return _rank(trial, self._retry_before()) >= 2
 
     def _trial_for(self, cell: str) -> optuna.trial.FrozenTrial:
         """The trial that speaks for ``cell``: a done one, else the lowest-numbered queued or running one."""
