@@ -95,3 +95,6 @@ def test_two_runners_on_postgresql_claim_every_cell_once(server):
             closed.setdefault(trial.user_attrs[cells.CELL_ATTR], []).append(trial.state.name)
     assert sorted(closed) == sorted(CELLS)
     assert all(states == ["COMPLETE"] for states in closed.values())
+    assert len(study.trials()) == len(
+        CELLS
+    )  # the advisory lock: runners started together queue each cell once

@@ -7,10 +7,10 @@ The experiment is the study ``trainlab-experiment:<name>``; each cell is a trial
 
 - **queued**: every runner enqueues (``WAITING``) the cells that have no live or finished trial;
 - **claimed**: a runner moves a ``WAITING`` trial to ``RUNNING``; the storage does this under a row lock
-  (PostgreSQL ``SELECT ... FOR UPDATE``; for SQLite, which has no row locks, a file lock beside the
-  database serializes claims), so two runners never get the same trial. Should two trials of one cell
-  exist (two runners enqueued it at once), only the lowest-numbered live one runs; the other is closed
-  as a duplicate;
+  (``SELECT ... FOR UPDATE``), so two runners never get the same trial. Queueing and claiming are also
+  serialized between runners (a file lock beside a SQLite database, which has no row locks; an advisory
+  lock on PostgreSQL), so runners started together queue each cell once. Should two trials of one cell
+  exist anyway (another server), only the lowest-numbered live one runs; the other is closed as a duplicate;
 - **alive**: the runner records a heartbeat for each trial it runs. A trial whose heartbeat is older than
   the grace period is failed by Optuna's ``fail_stale_trials`` (its runner died) and the cell is queued
   again; on the same machine a runner whose process is gone is noticed at once;
@@ -27,6 +27,7 @@ import os
 import socket
 import time
 import warnings
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,8 +162,8 @@ class ExperimentStudy:
         name: The experiment's name.
         maximize: Direction of the primary metric, for the study's value.
         create: Create the study when it does not exist; otherwise :class:`TrainlabError`.
-        serialize: For SQLite, take a file lock around claims (SQLite has no row locks); tests of the
-            server path turn it off.
+        serialize: Take a lock around queueing and claiming (a file lock for SQLite, which has no row
+            locks; an advisory lock on PostgreSQL); tests of the bare row-lock path turn it off.
     """
 
     def __init__(
@@ -178,6 +179,7 @@ class ExperimentStudy:
 
         self.storage = storage
         self.study_name = STUDY_PREFIX + name
+        self.serialize = serialize
         self.lock_path = sqlite_lock_path(str(storage.url)) if serialize else None
         try:
             if create:
@@ -337,7 +339,26 @@ class ExperimentStudy:
         self.storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
     def _lock(self) -> contextlib.AbstractContextManager[None]:
-        return file_lock(self.lock_path)
+        """Serializes queueing and claiming among runners: a file lock for SQLite, an advisory lock on
+        PostgreSQL (so runners started together queue each cell once); other servers rely on row locks
+        and on closing duplicates."""
+        if self.lock_path is not None:
+            return file_lock(self.lock_path)
+        if self.serialize and self.storage.engine.dialect.name == "postgresql":
+            return _advisory_lock(self.storage.engine, zlib.crc32(self.study_name.encode()))
+        return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _advisory_lock(engine: Any, key: int) -> Iterator[None]:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
 def _rank(trial: optuna.trial.FrozenTrial, retry_before: int) -> int:
