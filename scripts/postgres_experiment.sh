@@ -8,11 +8,15 @@
 # every cell must have exactly one closed trial, and the two directories' runs must add up to the grid
 # with no cell in both. The server and its files are removed at the end.
 #
-#     scripts/postgres_experiment.sh            # uses `python` (the venv's, if activated)
-#     PYTHON=.venv/bin/python scripts/postgres_experiment.sh
+#     scripts/postgres_experiment.sh            # the active virtualenv's python, else the repository's .venv
+#     PYTHON=/path/to/python scripts/postgres_experiment.sh
 set -euo pipefail
 
-PYTHON=${PYTHON:-python}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${PYTHON:-}" ]; then
+    if [ -z "${VIRTUAL_ENV:-}" ] && [ -x "$REPO/.venv/bin/python" ]; then PYTHON=$REPO/.venv/bin/python; else PYTHON=python; fi
+fi
+"$PYTHON" -c "import trainlab" 2>/dev/null || { echo "$PYTHON cannot import trainlab; set PYTHON=.venv/bin/python" >&2; exit 2; }
 "$PYTHON" -c "import psycopg" 2>/dev/null || "$PYTHON" -m pip install -q "psycopg[binary]"
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
