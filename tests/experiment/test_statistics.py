@@ -142,6 +142,23 @@ def test_compare_to_baseline_verdicts():
     assert results["two"].outcome == "too few seeds"
 
 
+def test_an_effect_that_holm_takes_below_significance_is_not_said_to_span_zero():
+    # Raw paired p = 0.027 each; Holm over three comparisons lifts them all to 0.081.
+    base = {0: 0.80, 1: 0.82, 2: 0.79, 3: 0.81, 4: 0.80}
+    shifts = [0.010, 0.004, 0.016, 0.002, 0.012]
+    table = {"base": base} | {
+        name: {seed: value + shifts[(seed + k) % 5] for seed, value in base.items()}
+        for k, name in enumerate(("a", "b", "c"))
+    }
+    results = compare_to_baseline(table, "base", True)
+    raw = [r.paired.t_pvalue for r in results]
+    assert all(p < 0.05 for p in raw) and all(r.holm_pvalue >= 0.05 for r in results)
+    assert all(
+        r.outcome == "unresolved" and "excludes 0 only before the Holm adjustment" in r.verdict
+        for r in results
+    )
+
+
 def test_compare_to_baseline_equivalence_needs_a_min_effect():
     close = {seed: value + (0.0004 if seed % 2 else -0.0003) for seed, value in BASELINE.items()}
     table = {"base": BASELINE, "close": close}

@@ -340,8 +340,10 @@ def _verdict(
         if needed is not None and needed > n
         else ""
     )
+    # The interval is the unadjusted one: it can exclude 0 while the Holm-adjusted p stays above alpha.
+    spans = "spans a gain and a loss" if low <= 0 <= high else "excludes 0 only before the Holm adjustment"
     return "unresolved", (
-        f"not resolved by {seeds}: {_number(gain, scale)}{unit_text} {interval} spans a gain and a loss, "
+        f"not resolved by {seeds}: {_number(gain, scale)}{unit_text} {interval} {spans}, "
         f"{format_pvalue(holm_p)}{adjusted}{power_text}"
     )
 
