@@ -61,7 +61,14 @@ def test_a_mixed_label_costs_the_mixture_of_the_two_losses(name):
 
 
 def test_the_losses_that_need_class_indices_are_flagged():
-    assert set(REFUSING) == {"nll", "multiclass_hinge", "triplet", "contrastive", "cosine_embedding"}
+    assert set(REFUSING) == {
+        "nll",
+        "multiclass_hinge",
+        "triplet",
+        "contrastive",
+        "cosine_embedding",
+        "hinge_embedding",
+    }
 
 
 @pytest.mark.parametrize("name", REFUSING)

@@ -37,7 +37,9 @@ def batch(step):
 def closure_for(model, optimizer, step):
     inputs, targets = batch(step)
 
-    def closure(create_graph=False):
+    def closure(create_graph=False, residuals=False):
+        if residuals:  # least-squares optimizers (levenberg_marquardt, gauss_newton): one-hot targets
+            return (model(inputs) - torch.nn.functional.one_hot(targets, 3).float()).flatten()
         optimizer.zero_grad()
         loss = torch.nn.functional.cross_entropy(model(inputs), targets)
         loss.backward(create_graph=create_graph)

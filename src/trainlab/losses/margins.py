@@ -57,13 +57,13 @@ class MultiLabelSoftMargin(nn.Module):
     "multilabel_margin",
     reference="Weston & Watkins 1999 (multi-class hinge, extended to label sets); "
     + _TORCH.format("MultiLabelMarginLoss"),
-    flags={**_DENSE_CLASSIFICATION, "soft_targets": False},
+    flags=_DENSE_CLASSIFICATION,
 )
 class MultiLabelMargin(nn.Module):
     """Multi-label hinge: Σ over (true j, other i) of max(0, 1 − (f_j − f_i)) / C, for each sample's label set.
 
     The multi-hot target (a one-hot label is a set of one) becomes torch's index list: the true
-    classes first, then −1.
+    classes first, then −1. A mixed (mixup) label's set is its classes of weight above one half.
     """
 
     def forward(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
