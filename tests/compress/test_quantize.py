@@ -125,7 +125,6 @@ def test_bad_quantize_options_are_one_message(float_run, tmp_path, capsys, args,
     assert not (tmp_path / "int8").exists()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("method", ["dynamic", "static"])
 def test_onnx_exports_match_torch(float_run, tmp_path, method):
     from trainlab.compress.quantize.onnx_runtime import onnx_session

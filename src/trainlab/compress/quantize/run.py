@@ -90,6 +90,8 @@ def quantize(
         raise TrainlabError(f"--method {method!r}: use one of {', '.join(METHODS)}")
     if calibration_batches < 1:
         raise TrainlabError(f"--calibration-batches {calibration_batches}: give a positive number of batches")
+    if onnx:
+        _require_onnx_runtime()
     source = RunDirectory(run_dir)
     if not (source.path / WEIGHTS).is_file():
         raise TrainlabError(
@@ -135,7 +137,7 @@ def quantize(
             **({"gru_layers": gru_layers} if gru_layers else {}),
         },
     }
-    metrics = _evaluate(new_raw, source.path, quantized, trust_code=trust_code)
+    metrics = _evaluate(new_raw, source.path, quantized, bundle, trust_code=trust_code)
     name = f"{source_summary.get('run', {}).get('name') or 'run'}-int8-{method}"
     run = RunDirectory.create(None if out is None else str(out), name)
     _write_recipe(run, new_raw, source.path, method, calibration_batches if scheme == "static" else 0)
@@ -201,6 +203,17 @@ def copy_preprocessing(source: Path, target: Path) -> None:
             write_with_atomic(target / name, functools.partial(shutil.copyfile, original))
 
 
+def _require_onnx_runtime() -> None:
+    """Fail before any work when --onnx cannot run, so no half-written run directory is left."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime.quantization  # noqa: F401
+    except ImportError:
+        raise TrainlabError(
+            "--onnx needs onnx and onnxruntime, which are not installed: pip install 'trainlab[export]'"
+        ) from None
+
+
 def _trained_with_qat(raw: dict[str, Any]) -> bool:
     from trainlab.registry import CALLBACKS
 
@@ -225,17 +238,15 @@ def _evaluation_bundle(raw: dict[str, Any], source: Path, *, trust_code: bool) -
 
 
 def _evaluate(
-    raw: dict[str, Any], source: Path, model: nn.Module, *, trust_code: bool
+    raw: dict[str, Any], source: Path, model: nn.Module, bundle: Any, *, trust_code: bool
 ) -> dict[str, dict[str, Any]]:
-    """Loss and metrics of ``model`` on every split of the source run's data, scaled as that run was."""
+    """Loss and metrics of ``model`` on every split of ``bundle`` (the source run's data, scaled as that run was)."""
     from trainlab import build
-    from trainlab.inference.preprocessing import evaluation_data
     from trainlab.recipe import validate_recipe
     from trainlab.references import trusting_code
 
     with trusting_code(trust_code):
         recipe = validate_recipe(raw, source=str(source / "recipe.yaml"))
-        bundle = evaluation_data(recipe, source, new_data=False)
         metrics = build.build_metrics(recipe, bundle)
         evaluator = build.build_evaluator(
             recipe, bundle, build.build_loss(recipe, bundle), metrics, torch.device("cpu")
