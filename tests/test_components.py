@@ -35,6 +35,8 @@ TRAIN = {"steps": 3, "batch_size": 16, "log_every": 1, "threads": 1}
 LEARN = {"steps": 15, "batch_size": 4096, "log_every": 1, "threads": 1}
 ADAM = {"name": "adam", "lr": 0.05}
 SMALL_MLP = {"name": "mlp", "width": 8}
+# Losses that read a particular model's parts: the multi-task heads.
+MODEL_FOR_LOSS = {"multitask": {"name": "multitask", "trunk": SMALL_MLP, "features": 8}}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -166,8 +168,11 @@ def test_every_loss_learns(name, request):
     options = {"teacher": request.getfixturevalue("teacher_run")} if name == "kd" else {}
     task = entry.flags.get("task", "any")
     datasets = {"classification": ["iris"], "regression": ["regression"], "any": ["iris", "regression"]}[task]
+    model = MODEL_FOR_LOSS.get(name, SMALL_MLP)
+    if entry.flags.get("needs") == "cosine_head":
+        model = {**SMALL_MLP, "head": "cosine"}
     for data in datasets:
-        assert_learned(learn({"data": data, "model": SMALL_MLP, "loss": {"name": name, **options}}))
+        assert_learned(learn({"data": data, "model": model, "loss": {"name": name, **options}}))
 
 
 class WeightSnapshot:

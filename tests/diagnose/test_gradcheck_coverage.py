@@ -24,6 +24,12 @@ MODEL_CASES = {
     "mlp": ((5,), {"width": 8, "depth": 2}),
     "cnn1d": ((1, 12), {"channels": 4}),
     "gru": ((1, 6), {"hidden_size": 3}),
+    "rnn": ((1, 6), {"hidden_size": 3}),
+    "lstm": ((1, 6), {"hidden_size": 3}),
+    "multitask": (
+        (5,),
+        {"trunk": {"name": "mlp", "width": 8}, "features": 4, "auxiliary": ["reconstruction", "parity"]},
+    ),
     "cnn2d": ((1, 8, 8), {"channels": (4, 4)}),
     "resnet": ((1, 8, 8), {"width": 4, "depth": 1}),
 }
@@ -141,10 +147,22 @@ class Boxes(nn.Module):
         return self.boxes + 0 * x.sum()
 
 
+# Losses that read a model's parts (its head's input, its heads' outputs) are checked on a built-in
+# model they attach to: the margin losses on a cosine head, multitask on its own model.
+ATTACHED_MODELS = {"multitask": ("multitask", {"trunk": {"name": "mlp", "width": 6}, "features": 4})}
+
+
 def _loss_case(entry):
-    options = {"class_counts": CLASS_COUNTS} if "class_counts" in entry.parameters() else {}
-    loss = entry.build(**options)
+    facts = {"class_counts": CLASS_COUNTS, "num_classes": 3}
+    loss = entry.build(**{name: value for name, value in facts.items() if name in entry.parameters()})
     torch.manual_seed(0)
+    if hasattr(loss, "attach"):
+        cosine = {"head": "cosine"} if entry.flags.get("needs") == "cosine_head" else {}
+        name, options = ATTACHED_MODELS.get(entry.name, ("mlp", {"width": 6, "depth": 1, **cosine}))
+        model = build_model(name, (4,), 3, **options)
+        loss.attach(model)
+        targets = torch.tensor([0, 0, 1])
+        return model, adapt_loss(entry, loss, task="classification", num_classes=3, target_shape=()), targets
     if entry.flags.get("target_size") == 4:
         targets = torch.tensor([[0.0, 0.0, 1.0, 1.0], [2.2, 1.1, 3.0, 2.5], [0.1, 0.1, 1.0, 1.0]])
         return (

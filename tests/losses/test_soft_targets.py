@@ -20,7 +20,8 @@ LINEAR_IN_TARGET = ["cross_entropy", "focal", "class_balanced", "bce"]
 
 def _built(name):
     entry = LOSSES.get(name)
-    options = {"class_counts": [10, 5, 2]} if "class_counts" in entry.parameters() else {}
+    facts = {"class_counts": [10, 5, 2], "num_classes": 3}
+    options = {name: value for name, value in facts.items() if name in entry.parameters()}
     # As the trainer calls it: a loss on dense targets gets labels one-hot (TaskLoss).
     return adapt_loss(entry, entry.build(**options), task="classification", num_classes=3, target_shape=())
 
@@ -68,6 +69,17 @@ def test_the_losses_that_need_class_indices_are_flagged():
         "contrastive",
         "cosine_embedding",
         "hinge_embedding",
+        # margins on the true class's angle, pulls to its centre or proxy, pairs mined by class, top-k by loss
+        "arcface",
+        "cosface",
+        "sphereface",
+        "center",
+        "n_pair",
+        "lifted_structure",
+        "proxy_nca",
+        "multi_similarity",
+        "ohem",
+        "multitask",
     }
 
 

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from trainlab.diagnose._threads import one_thread
+from trainlab.losses.terms import LossTerms
 
 # The canon's reading of the relative error |a - n| / max(|a|, |n|) in float64 (CS231n, "Gradient
 # checks"; Goodfellow, Bengio & Courville 2016, §11.5): about 1e-7 or less is right; up to 1e-4 can
@@ -156,7 +157,12 @@ def gradcheck(
     """
     with one_thread():
         network = float64_copy(model)
-        loss64 = copy.deepcopy(loss_fn).double() if isinstance(loss_fn, nn.Module) else loss_fn
+        # In eval mode, like the model: a loss that learns as it goes (center's centres) holds still.
+        loss64 = copy.deepcopy(loss_fn).double().eval() if isinstance(loss_fn, nn.Module) else loss_fn
+        # A loss that reads the model through hooks (center, multitask, kd) must read the copy.
+        attach = getattr(loss64, "attach", None)
+        if callable(attach):
+            attach(network)
         inputs, targets = (_as_float64(t) for t in batch)
         checked: list[tuple[str, torch.Tensor]] = [
             (name, p) for name, p in network.named_parameters() if p.requires_grad
@@ -166,7 +172,8 @@ def gradcheck(
             checked.append(("input", inputs))
 
         def loss_at() -> torch.Tensor:
-            return loss64(network(inputs), targets)
+            value = loss64(network(inputs), targets)
+            return value.total if isinstance(value, LossTerms) else value  # a loss of named terms
 
         loss = loss_at()
         analytic = torch.autograd.grad(loss, [t for _, t in checked], allow_unused=True)

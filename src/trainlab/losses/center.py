@@ -37,7 +37,7 @@ class CenterLoss(nn.Module):
     The features are what enters the model's ``head`` layer (captured by a forward pre-hook when
     trainlab attaches the loss). The centre term is averaged over the batch rather than summed as in
     the paper, so lambda does not depend on the batch size. Centres start at zero and move only in
-    training steps (under autograd), not when a split is evaluated. Both terms are logged
+    training steps (in train mode, under autograd), not when a split is evaluated or the loss is in eval mode. Both terms are logged
     (``loss.cross_entropy``, ``loss.center``).
 
     Args:
@@ -82,7 +82,7 @@ class CenterLoss(nn.Module):
         self.centers = self.centers.to(features.device, features.dtype)
         cross_entropy = F.cross_entropy(input, target)
         center = 0.5 * (features - self.centers[target]).pow(2).sum(dim=1).mean()
-        if torch.is_grad_enabled():
+        if self.training and torch.is_grad_enabled():
             self._move_centers(features.detach(), target)
         return LossTerms(
             cross_entropy + self.weight * center, {"cross_entropy": cross_entropy, "center": center}
