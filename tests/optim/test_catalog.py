@@ -47,6 +47,7 @@ CANON = [
     "cg",
     "levenberg_marquardt",
     "gauss_newton",
+    "textbook_adam",  # trainlab.studies: Adam with a bias-correction switch, for that study
 ]
 
 
