@@ -125,3 +125,23 @@ def test_cli_sigterm_checkpoints_exits_143_and_resumes(tmp_path, uninterrupted):
     assert main(["fit", "--resume", str(out), "--set", "train.progress=false"]) == 0
     assert json.loads((out / "summary.json").read_text())["status"] == "finished"
     assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_a_run_made_before_an_option_existed_still_resumes(tmp_path, uninterrupted):
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="killed"):
+        quick_fit(out, callbacks=[CrashAt(8)])
+    recipe = out / "recipe.yaml"
+    text = recipe.read_text()
+    assert "share_hidden: false" in text
+    recipe.write_text(text.replace("  share_hidden: false\n", ""))  # as recorded before mlp had the option
+    trainlab.fit(resume=out)
+    assert files_of(out) == files_of(uninterrupted)
+
+
+def test_a_changed_recorded_setting_still_stops_a_resume(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="killed"):
+        quick_fit(out, callbacks=[CrashAt(8)])
+    with pytest.raises(TrainlabError, match="model.width"):
+        trainlab.fit(resume=out, overrides=["model.width=64"])

@@ -321,7 +321,9 @@ def _check_resume_changes(resume_dir: Path, recorded: Recipe) -> None:
     path = resume_dir / "recipe.yaml"
     saved = flatten(validate_recipe(read_recipe_file(path), source=str(path)).to_dict())
     now = flatten(recorded.to_dict())
-    differing = [key for key in sorted(saved.keys() | now.keys()) if saved.get(key) != now.get(key)]
+    # A key the recorded recipe lacks is an option added to trainlab after the run was made: its
+    # default keeps the old behaviour, so it does not stop a resume.
+    differing = [key for key in sorted(saved.keys()) if saved.get(key) != now.get(key)]
     refused = [key for key in differing if key not in RESUMABLE_CHANGES and key != "name"]
     if refused:
         raise ConfigError(
