@@ -200,6 +200,7 @@ SHORT_RUN_OPTIONS = {
     "radam": {"lr": 0.1},
     "schedule_free_adamw": {"lr": 0.03},
     "sgd": {"lr": 0.5},
+    "textbook_adam": {"lr": 0.01},
 }
 # Newton's method solves a linear system in the Hessian every step, so a few steps say enough.
 SHORT_RUN_STEPS = {"newton": 3}
