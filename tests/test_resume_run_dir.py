@@ -135,6 +135,8 @@ def test_a_run_made_before_an_option_existed_still_resumes(tmp_path, uninterrupt
     text = recipe.read_text()
     assert "share_hidden: false" in text
     recipe.write_text(text.replace("  share_hidden: false\n", ""))  # as recorded before mlp had the option
+    with pytest.raises(TrainlabError, match="model.share_hidden"):  # the new option compares as its default
+        trainlab.fit(resume=out, overrides=["model.share_hidden=true"])
     trainlab.fit(resume=out)
     assert files_of(out) == files_of(uninterrupted)
 

@@ -211,7 +211,7 @@ def _run(
     require_loggers(settings.loggers)
     recorded = _reproducible(recipe, parts)
     if resume_dir is not None:
-        _check_resume_changes(resume_dir, recorded)
+        _check_resume_changes(resume_dir, recorded, build.training_task(recipe, parts.bundle))
 
     run = None
     if save and process.is_main:
@@ -312,18 +312,19 @@ RESUMABLE_CHANGES = (
 )
 
 
-def _check_resume_changes(resume_dir: Path, recorded: Recipe) -> None:
+def _check_resume_changes(resume_dir: Path, recorded: Recipe, task: str) -> None:
     """Refuse to resume with settings that differ from the run's, except those a resume can honour.
+
+    The recorded recipe gets today's defaults written out too, so an option added to trainlab after
+    the run was made compares as its default, which keeps the old behaviour.
 
     Raises:
         ConfigError: naming each differing key, its recorded and its new value, and the way out.
     """
     path = resume_dir / "recipe.yaml"
-    saved = flatten(validate_recipe(read_recipe_file(path), source=str(path)).to_dict())
+    saved = flatten(written_out(validate_recipe(read_recipe_file(path), source=str(path)), task).to_dict())
     now = flatten(recorded.to_dict())
-    # A key the recorded recipe lacks is an option added to trainlab after the run was made: its
-    # default keeps the old behaviour, so it does not stop a resume.
-    differing = [key for key in sorted(saved.keys()) if saved.get(key) != now.get(key)]
+    differing = [key for key in sorted(saved.keys() | now.keys()) if saved.get(key) != now.get(key)]
     refused = [key for key in differing if key not in RESUMABLE_CHANGES and key != "name"]
     if refused:
         raise ConfigError(
