@@ -15,20 +15,6 @@ from trainlab.train.anomaly import divergence
 IRIS = ["fit", "--data", "iris", "--model", "mlp", "--set", "train.progress=false"]
 
 
-def cli(capsys, *args):
-    code = main([*args])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def assert_one_message(code, output, *named):
-    assert code == 2, output
-    assert "Traceback" not in output
-    assert output.count("error:") == 1, output
-    for text in named:
-        assert text in output, output
-
-
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "run"
@@ -37,7 +23,7 @@ def finished_run(tmp_path_factory):
 
 
 @pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])
-def test_a_damaged_weights_file_is_named(finished_run, tmp_path, capsys, damage):
+def test_a_damaged_weights_file_is_named(finished_run, tmp_path, damage, cli, one_message):
     run = tmp_path / "copy"
     run.mkdir()
     for name in ("recipe.yaml", "summary.json", "model.safetensors"):
@@ -49,11 +35,11 @@ def test_a_damaged_weights_file_is_named(finished_run, tmp_path, capsys, damage)
         weights.write_bytes(b"")
     else:
         weights.write_bytes(b"not a safetensors file" * 100)
-    code, output = cli(capsys, "evaluate", str(run))
-    assert_one_message(code, output, str(weights), "damaged or not a safetensors file")
+    code, output = cli("evaluate", str(run))
+    one_message(code, output, str(weights), "damaged or not a safetensors file")
 
 
-def test_weights_that_do_not_fit_the_recipe_say_so(finished_run, tmp_path, capsys):
+def test_weights_that_do_not_fit_the_recipe_say_so(finished_run, tmp_path, cli, one_message):
     run = tmp_path / "copy"
     run.mkdir()
     for name in ("summary.json", "model.safetensors"):
@@ -61,54 +47,50 @@ def test_weights_that_do_not_fit_the_recipe_say_so(finished_run, tmp_path, capsy
     (run / "recipe.yaml").write_text(
         (finished_run / "recipe.yaml").read_text().replace("width: 128", "width: 7")
     )
-    code, output = cli(capsys, "evaluate", str(run))
-    assert_one_message(code, output, "does not fit the recipe's model", "size mismatch")
+    code, output = cli("evaluate", str(run))
+    one_message(code, output, "does not fit the recipe's model", "size mismatch")
 
 
 @pytest.mark.parametrize("where", ["under_a_file", "proc"])
-def test_an_out_that_cannot_be_written_is_named_before_training(tmp_path, capsys, where):
+def test_an_out_that_cannot_be_written_is_named_before_training(tmp_path, where, cli, one_message):
     if where == "under_a_file":
         (tmp_path / "afile").write_text("x")
         out = tmp_path / "afile" / "run"
     else:
         out = Path("/proc/trainlab-run")
-    code, output = cli(capsys, *IRIS, "--steps", "2", "--out", str(out))
-    assert_one_message(code, output, f"cannot write the run directory '{out}'", "choose another --out")
+    code, output = cli(*IRIS, "--steps", "2", "--out", str(out))
+    one_message(code, output, f"cannot write the run directory '{out}'", "choose another --out")
     assert not out.exists()
 
 
-def test_a_name_longer_than_the_file_system_allows(tmp_path, capsys, monkeypatch):
+def test_a_name_longer_than_the_file_system_allows(tmp_path, monkeypatch, cli, one_message):
     monkeypatch.chdir(tmp_path)
-    code, output = cli(capsys, *IRIS, "--steps", "2", "--name", "n" * 300)
-    assert_one_message(code, output, "File name too long", "a shorter --name")
+    code, output = cli(*IRIS, "--steps", "2", "--name", "n" * 300)
+    one_message(code, output, "File name too long", "a shorter --name")
     assert not [path for path in tmp_path.rglob("*") if path.is_file()]
 
 
-def test_a_model_too_large_for_memory_is_refused_before_allocating(tmp_path, capsys):
-    code, output = cli(
-        capsys, *IRIS, "--steps", "2", "--set", "model.width=1e10", "--out", str(tmp_path / "r")
-    )
-    assert_one_message(
-        code, output, "model: 'mlp' (model.width=", "does not fit in this machine's free memory"
-    )
+def test_a_model_too_large_for_memory_is_refused_before_allocating(tmp_path, cli, one_message):
+    code, output = cli(*IRIS, "--steps", "2", "--set", "model.width=1e10", "--out", str(tmp_path / "r"))
+    one_message(code, output, "model: 'mlp' (model.width=", "does not fit in this machine's free memory")
     assert not (tmp_path / "r").exists()
 
 
-def test_an_absurd_number_of_steps_is_a_typo(tmp_path, capsys):
-    code, output = cli(capsys, *IRIS, "--set", "train.steps=1e12", "--out", str(tmp_path / "r"))
-    assert_one_message(code, output, "`train.steps: 1e+12` is more than 1,000,000,000")
+def test_an_absurd_number_of_steps_is_a_typo(tmp_path, cli, one_message):
+    code, output = cli(*IRIS, "--set", "train.steps=1e12", "--out", str(tmp_path / "r"))
+    one_message(code, output, "`train.steps: 1e+12` is more than 1,000,000,000")
 
 
-def test_a_batch_larger_than_the_training_split_warns(tmp_path, capsys, caplog):
-    code, output = cli(capsys, *IRIS, "--steps", "2", "--batch-size", "4096", "--out", str(tmp_path / "r"))
+def test_a_batch_larger_than_the_training_split_warns(tmp_path, caplog, cli):
+    code, output = cli(*IRIS, "--steps", "2", "--batch-size", "4096", "--out", str(tmp_path / "r"))
     assert code == 0, output
     assert "train.batch_size 4096 is larger than the training split (108 samples)" in caplog.text
 
 
-def test_a_diverged_run_says_so(tmp_path, capsys):
+def test_a_diverged_run_says_so(tmp_path, cli):
     # Clipped steps of lr 20 keep the loss finite while it climbs: no NaN stops the run.
     code, output = cli(
-        capsys, "fit", "--data", "regression", "--model", "mlp", "--optimizer", "sgd", "--lr", "20",
+        "fit", "--data", "regression", "--model", "mlp", "--optimizer", "sgd", "--lr", "20",
         "--steps", "40", "--out", str(tmp_path / "r"), "--set", "train.log_every=5", "--set", "train.progress=false",
         "--set", "train.grad_clip_norm=1",
     )  # fmt: skip
@@ -135,24 +117,26 @@ def test_divergence_is_a_rise_above_the_start_and_far_above_the_best(losses, div
     assert (divergence(history) is not None) == diverged
 
 
-def test_nproc_with_a_mistake_is_one_message_before_any_process_starts(tmp_path):
+def test_nproc_with_a_mistake_is_one_message_before_any_process_starts(tmp_path, one_message):
     done = subprocess.run(
         [sys.executable, "-m", "trainlab", *IRIS, "--steps", "2", "--nproc", "2", "--set", "model.widht=3",
          "--out", str(tmp_path / "r")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert_one_message(
+    one_message(
         done.returncode, done.stdout + done.stderr, "model.widht: unknown option; did you mean 'width'"
     )
     assert not (tmp_path / "r").exists()
 
 
-def test_nproc_with_a_dataset_too_small_for_the_processes_fails_before_the_run_directory(tmp_path):
+def test_nproc_with_a_dataset_too_small_for_the_processes_fails_before_the_run_directory(
+    tmp_path, one_message
+):
     done = subprocess.run(
         [sys.executable, "-m", "trainlab", *IRIS, "--steps", "2", "--nproc", "2", "--out", str(tmp_path / "r")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert_one_message(
+    one_message(
         done.returncode, done.stdout + done.stderr, "train.batch_size 64 × 2 processes needs 128", "--nproc"
     )
     assert not (tmp_path / "r").exists()
@@ -171,8 +155,8 @@ def test_ctrl_c_during_start_up_exits_130_quietly(tmp_path, delay):
     assert "Traceback" not in output
 
 
-def test_a_warmup_longer_than_the_run_warns(tmp_path, capsys, caplog):
-    code, output = cli(capsys, *IRIS, "--steps", "30", "--schedule", "cosine", "--set", "schedule.warmup_steps=300",
+def test_a_warmup_longer_than_the_run_warns(tmp_path, caplog, cli):
+    code, output = cli(*IRIS, "--steps", "30", "--schedule", "cosine", "--set", "schedule.warmup_steps=300",
                        "--out", str(tmp_path / "r"))  # fmt: skip
     assert code == 0, output
     assert "schedule.warmup_steps 300 is not shorter than the run (30 steps)" in caplog.text
@@ -190,16 +174,16 @@ def test_a_warmup_longer_than_the_run_warns(tmp_path, capsys, caplog):
         (["playground", "--out", "race.txt"], "--out 'race.txt': write a .png, .svg or .pdf file"),
     ],
 )
-def test_plot_commands_name_a_bad_flag(tmp_path, capsys, monkeypatch, args, named):
+def test_plot_commands_name_a_bad_flag(tmp_path, monkeypatch, args, named, cli, one_message):
     monkeypatch.chdir(tmp_path)
-    code, output = cli(capsys, *args)
-    assert_one_message(code, output, named)
+    code, output = cli(*args)
+    one_message(code, output, named)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_schedule_over_a_huge_run_is_sampled(capsys):
+def test_a_schedule_over_a_huge_run_is_sampled(cli):
     code, output = cli(
-        capsys, "schedule", "plot", "{name: cosine, warmup_steps: 100}", "--steps", "100000000", "--json"
+        "schedule", "plot", "{name: cosine, warmup_steps: 100}", "--steps", "100000000", "--json"
     )
     assert code == 0
     curve = json.loads(output)

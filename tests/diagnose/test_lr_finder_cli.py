@@ -27,23 +27,9 @@ def recipe(tmp_path):
     return path
 
 
-def cli(capsys, *args):
-    code = main([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def assert_one_message(code, output, *named):
-    assert code == 2, output
-    assert "Traceback" not in output
-    assert output.count("error:") == 1, output
-    for text in named:
-        assert text in output, output
-
-
-def test_lr_find_prints_each_rule_notes_the_schedule_and_applies_the_default(recipe, tmp_path, capsys):
+def test_lr_find_prints_each_rule_notes_the_schedule_and_applies_the_default(recipe, tmp_path, cli):
     out, applied = tmp_path / "curve.png", tmp_path / "tuned.yaml"
-    code, output = cli(capsys, "lr-find", recipe, *QUICK, "--out", out, "--apply", applied)
+    code, output = cli("lr-find", recipe, *QUICK, "--out", out, "--apply", applied)
     assert code == 0, output
     for rule in ("steepest", "minimum/10", "valley", f"{DEFAULT_RULE} (recommended)"):
         assert rule in output
@@ -59,8 +45,8 @@ def test_lr_find_prints_each_rule_notes_the_schedule_and_applies_the_default(rec
     assert "epochs" not in applied.read_text()  # what the user wrote, not every default
 
 
-def test_seeds_report_their_spread(recipe, capsys):
-    code, output = cli(capsys, "lr-find", recipe, *QUICK, "--seeds", "3", "--json")
+def test_seeds_report_their_spread(recipe, cli):
+    code, output = cli("lr-find", recipe, *QUICK, "--seeds", "3", "--json")
     assert code == 0, output
     # Strict JSON: a diverged step's loss is null, not NaN.
     report = json.loads(output, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
@@ -72,23 +58,23 @@ def test_seeds_report_their_spread(recipe, capsys):
         assert report["suggestions"][rule] == pytest.approx(geometric_mean)
 
 
-def test_apply_never_replaces_a_file_without_force(recipe, tmp_path, capsys):
+def test_apply_never_replaces_a_file_without_force(recipe, tmp_path, cli, one_message):
     applied = tmp_path / "tuned.yaml"
     applied.write_text("mine\n")
-    code, output = cli(capsys, "lr-find", recipe, *QUICK, "--apply", applied)
-    assert_one_message(code, output, str(applied), "--force")
+    code, output = cli("lr-find", recipe, *QUICK, "--apply", applied)
+    one_message(code, output, str(applied), "--force")
     assert applied.read_text() == "mine\n"
-    code, output = cli(capsys, "lr-find", recipe, *QUICK, "--apply", applied, "--force")
+    code, output = cli("lr-find", recipe, *QUICK, "--apply", applied, "--force")
     assert code == 0, output
     assert load_recipe(applied).optimizer.options["lr"] > 0
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "sam", "newton"])
-def test_a_closure_optimizer_is_refused(tmp_path, capsys, optimizer):
+def test_a_closure_optimizer_is_refused(tmp_path, optimizer, cli, one_message):
     recipe, applied, out = tmp_path / "recipe.yaml", tmp_path / "tuned.yaml", tmp_path / "curve.png"
     recipe.write_text(yaml.safe_dump({**RECIPE, "optimizer": optimizer}))
-    code, output = cli(capsys, "lr-find", recipe, "--apply", applied, "--out", out)
-    assert_one_message(code, output, "optimizer.name", optimizer, "closure")
+    code, output = cli("lr-find", recipe, "--apply", applied, "--out", out)
+    one_message(code, output, "optimizer.name", optimizer, "closure")
     assert not applied.exists() and not out.exists()
 
 
@@ -109,31 +95,31 @@ def test_a_closure_optimizer_is_refused(tmp_path, capsys, optimizer):
         (["--set", "optimizer.lr=-1"], "optimizer.lr"),
     ],
 )
-def test_bad_arguments_are_one_message(recipe, tmp_path, capsys, monkeypatch, args, named):
+def test_bad_arguments_are_one_message(recipe, tmp_path, monkeypatch, args, named, cli, one_message):
     monkeypatch.chdir(tmp_path)
-    code, output = cli(capsys, "lr-find", recipe, *args)
-    assert_one_message(code, output, named)
+    code, output = cli("lr-find", recipe, *args)
+    one_message(code, output, named)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recipe.yaml"]
 
 
-def test_a_missing_or_broken_recipe_is_one_message(tmp_path, capsys):
-    code, output = cli(capsys, "lr-find", tmp_path / "nope.yaml")
-    assert_one_message(code, output, "nope.yaml")
+def test_a_missing_or_broken_recipe_is_one_message(tmp_path, cli, one_message):
+    code, output = cli("lr-find", tmp_path / "nope.yaml")
+    one_message(code, output, "nope.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("data: moons\nmodel: [unclosed\n")
-    code, output = cli(capsys, "lr-find", broken)
-    assert_one_message(code, output, "broken.yaml")
+    code, output = cli("lr-find", broken)
+    one_message(code, output, "broken.yaml")
 
 
 def _files(folder):
     return {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
 
-def test_a_run_directory_gets_the_curve_in_its_diagnostics_and_nothing_else_changes(recipe, tmp_path, capsys):
+def test_a_run_directory_gets_the_curve_in_its_diagnostics_and_nothing_else_changes(recipe, tmp_path, cli):
     run = tmp_path / "run"
     assert main(["fit", str(recipe), "--steps", "3", "--out", str(run), "--quiet"]) == 0
     before = _files(run)
-    code, output = cli(capsys, "lr-find", run, *QUICK)
+    code, output = cli("lr-find", run, *QUICK)
     assert code == 0, output
     figure = run / "diagnostics" / "lr_finder.png"
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -141,9 +127,9 @@ def test_a_run_directory_gets_the_curve_in_its_diagnostics_and_nothing_else_chan
     assert after.pop(figure.relative_to(run)) and after == before
 
 
-def test_a_folder_that_is_not_a_run_is_one_message(tmp_path, capsys):
+def test_a_folder_that_is_not_a_run_is_one_message(tmp_path, cli, one_message):
     folder = tmp_path / "not_a_run"
     folder.mkdir()
-    code, output = cli(capsys, "lr-find", folder)
-    assert_one_message(code, output, str(folder), "recipe.yaml")
+    code, output = cli("lr-find", folder)
+    one_message(code, output, str(folder), "recipe.yaml")
     assert list(folder.iterdir()) == []

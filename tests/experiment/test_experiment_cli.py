@@ -3,8 +3,6 @@
 import pytest
 import yaml
 
-from trainlab.cli import main
-
 BASE = {"data": "digits", "model": {"name": "mlp", "width": 8}, "train": {"steps": 3}}
 
 
@@ -12,20 +10,6 @@ def write_spec(tmp_path, **fields):
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump({"name": "cli", "base": BASE, "variants": {"a": {}, "b": {}}, **fields}))
     return path
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def assert_one_message(code, output, *named):
-    assert code == 2, output
-    assert "Traceback" not in output
-    assert output.count("error:") == 1, output
-    for text in named:
-        assert text in output, output
 
 
 @pytest.mark.parametrize(
@@ -43,10 +27,12 @@ def assert_one_message(code, output, *named):
         ({"baseline": "c"}, ["baseline: 'c' is not a variant", "variants: a, b"]),
     ],
 )
-def test_a_bad_spec_is_one_message_naming_the_key_and_nothing_is_written(tmp_path, capsys, fields, named):
+def test_a_bad_spec_is_one_message_naming_the_key_and_nothing_is_written(
+    tmp_path, fields, named, cli, one_message
+):
     out = tmp_path / "out"
-    code, output = run(capsys, "experiment", "run", str(write_spec(tmp_path, **fields)), "--out", str(out))
-    assert_one_message(code, output, "exp.yaml", *named)
+    code, output = cli("experiment", "run", str(write_spec(tmp_path, **fields)), "--out", str(out))
+    one_message(code, output, "exp.yaml", *named)
     assert not out.exists()
 
 
@@ -57,21 +43,19 @@ def test_a_bad_spec_is_one_message_naming_the_key_and_nothing_is_written(tmp_pat
         ("not-a-url", "--storage not-a-url is not a database URL"),
     ],
 )
-def test_an_unreachable_storage_is_one_message_naming_the_url(tmp_path, capsys, url, named):
+def test_an_unreachable_storage_is_one_message_naming_the_url(tmp_path, url, named, cli, one_message):
     out = tmp_path / "out"
-    code, output = run(
-        capsys, "experiment", "run", str(write_spec(tmp_path)), "--out", str(out), "--storage", url
-    )
-    assert_one_message(code, output, named)
+    code, output = cli("experiment", "run", str(write_spec(tmp_path)), "--out", str(out), "--storage", url)
+    one_message(code, output, named)
     assert "secret" not in output and "sqlalchemy" not in output.lower()
     assert not out.exists()
 
 
-def test_status_of_a_folder_without_an_experiment_is_one_message(tmp_path, capsys):
-    code, output = run(capsys, "experiment", "status", str(tmp_path))
-    assert_one_message(code, output, "not an experiment directory")
+def test_status_of_a_folder_without_an_experiment_is_one_message(tmp_path, cli, one_message):
+    code, output = cli("experiment", "status", str(tmp_path))
+    one_message(code, output, "not an experiment directory")
 
 
-def test_a_missing_spec_file_is_one_message(tmp_path, capsys):
-    code, output = run(capsys, "experiment", "run", str(tmp_path / "nope.yaml"))
-    assert_one_message(code, output, "nope.yaml")
+def test_a_missing_spec_file_is_one_message(tmp_path, cli, one_message):
+    code, output = cli("experiment", "run", str(tmp_path / "nope.yaml"))
+    one_message(code, output, "nope.yaml")

@@ -5,8 +5,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trainlab.cli import main
-
 RECIPE = {
     "data": {"name": "xor", "val_fraction": 0.25},
     "model": {"name": "mlp", "depth": 1, "width": 8},
@@ -22,22 +20,8 @@ def files(tmp: Path, recipe=RECIPE, space=SPACE) -> list[str]:
     return [str(tmp / "recipe.yaml"), "--space", str(tmp / "space.yaml"), "--out", str(tmp / "out")]
 
 
-def cli(capsys, *args):
-    code = main(["tune", *args])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
-def assert_one_message(code, output, *named):
-    assert code == 2, output
-    assert "Traceback" not in output
-    assert output.count("error:") == 1, output
-    for text in named:
-        assert text in output, output
-
-
-def test_tune_prints_the_trials_the_reruns_and_the_test_score_once(tmp_path, capsys):
-    code, output = cli(capsys, *files(tmp_path), "--trials", "2", "--top-k", "1", "--reruns", "1")
+def test_tune_prints_the_trials_the_reruns_and_the_test_score_once(tmp_path, cli):
+    code, output = cli("tune", *files(tmp_path), "--trials", "2", "--top-k", "1", "--reruns", "1")
     assert code == 0, output
     assert "trial 0: accuracy" in output and "trial 1: accuracy" in output
     assert output.count("test (reported once") == 1
@@ -52,9 +36,11 @@ def test_tune_prints_the_trials_the_reruns_and_the_test_score_once(tmp_path, cap
         ({"optimizer.lr": {"uniform": [1, 0]}}, ["optimizer.lr", "above high"]),
     ],
 )
-def test_a_bad_space_is_one_message_naming_the_key_and_nothing_is_written(tmp_path, capsys, space, named):
-    code, output = cli(capsys, *files(tmp_path, space=space))
-    assert_one_message(code, output, *named)
+def test_a_bad_space_is_one_message_naming_the_key_and_nothing_is_written(
+    tmp_path, space, named, cli, one_message
+):
+    code, output = cli("tune", *files(tmp_path, space=space))
+    one_message(code, output, *named)
     assert not (tmp_path / "out").exists()
 
 
@@ -73,16 +59,16 @@ def test_a_bad_space_is_one_message_naming_the_key_and_nothing_is_written(tmp_pa
         (["--sampler", "grid"], ["--sampler grid", "optimizer.lr"]),
     ],
 )
-def test_bad_options_are_one_message_and_nothing_is_written(tmp_path, capsys, args, named):
-    code, output = cli(capsys, *files(tmp_path), *args)
-    assert_one_message(code, output, *named)
+def test_bad_options_are_one_message_and_nothing_is_written(tmp_path, args, named, cli, one_message):
+    code, output = cli("tune", *files(tmp_path), *args)
+    one_message(code, output, *named)
     assert not (tmp_path / "out").exists()
 
 
-def test_a_tune_whose_every_trial_diverges_says_so_and_exits_2(tmp_path, capsys):
+def test_a_tune_whose_every_trial_diverges_says_so_and_exits_2(tmp_path, cli, one_message):
     recipe = {**RECIPE, "optimizer": {"name": "sgd", "lr": 1.0}}
     space = {"optimizer.lr": {"loguniform": [1e8, 1e9]}}
-    code, output = cli(capsys, *files(tmp_path, recipe, space), "--trials", "2", "--pruner", "none")
-    assert_one_message(code, output, "every one of the 2 trials diverged")
+    code, output = cli("tune", *files(tmp_path, recipe, space), "--trials", "2", "--pruner", "none")
+    one_message(code, output, "every one of the 2 trials diverged")
     assert not (tmp_path / "out" / "best_recipe.yaml").exists()
     assert output.count("diverged") >= 3  # each trial's line, then the verdict
