@@ -145,7 +145,9 @@ class ProxyNCALoss(nn.Module):
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.proxies.dim() != 2:
-            raise RuntimeError("proxy_nca: call attach(model) before the first forward pass (it sizes the proxies)")
+            raise RuntimeError(
+                "proxy_nca: call attach(model) before the first forward pass (it sizes the proxies)"
+            )
         x = F.normalize(embeddings, dim=1)
         proxies = F.normalize(self.proxies.to(x.dtype), dim=1)
         distances = self.scale * torch.cdist(x, proxies).pow(2)  # (N, classes)
