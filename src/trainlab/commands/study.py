@@ -100,15 +100,19 @@ def run_command(
     paths = _study_files(studies) if run_all else [_study_path(name, studies) for name in names or []]
     loaded = [load_study(path) for path in paths]  # every study checked before any runs
     spent, skipped = 0.0, []
-    for study in loaded:
-        if budget is not None and spent + estimated_minutes(study) > budget:
-            skipped.append(study.name)
-            continue
-        started = time.perf_counter()
-        console.print(f"[bold]{study.name}[/]: {study.claim}", highlight=False)
-        result = run_study(study, directory / study.name, workers=workers, storage=storage)
-        spent += result.minutes
-        _print_result(result, time.perf_counter() - started)
+    from trainlab.experiment.workers import WorkerPool
+
+    # One pool for every study: the workers' start-up (imports, torch) is paid once, not per study.
+    with WorkerPool(workers) as pool:
+        for study in loaded:
+            if budget is not None and spent + estimated_minutes(study) > budget:
+                skipped.append(study.name)
+                continue
+            started = time.perf_counter()
+            console.print(f"[bold]{study.name}[/]: {study.claim}", highlight=False)
+            result = run_study(study, directory / study.name, workers=workers, storage=storage, pool=pool)
+            spent += result.minutes
+            _print_result(result, time.perf_counter() - started)
     if run_all:
         command = "trainlab study run --all " + shlex.join(
             sys.argv[sys.argv.index("--all") + 1 :] if "--all" in sys.argv else []

@@ -16,11 +16,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainlab._io import write_text_atomic
 from trainlab.errors import TrainlabError
 from trainlab.experiment.results import SPEC_FILE, ExperimentResults, RunRecord, load_results
 from trainlab.experiment.spec import Cell, ExperimentSpec
+
+if TYPE_CHECKING:
+    from trainlab.experiment.workers import WorkerPool
 
 Progress = Callable[[RunRecord, int, int], None]
 SPEC_ATTR = "trainlab.spec"
@@ -35,6 +39,7 @@ def run_experiment(
     trust_code: bool = False,
     progress: Progress | None = None,
     retry_failed: bool = False,
+    pool: WorkerPool | None = None,
 ) -> ExperimentResults:
     """Run every cell of ``spec`` that is not done yet, ``workers`` at a time, into ``directory``.
 
@@ -46,6 +51,9 @@ def run_experiment(
         trust_code: Consent to run the code that ``module:factory`` references in the recipe name.
         progress: Called after each cell this runner finishes with (record, cells done, cells in all).
         retry_failed: Run the cells that failed with an error again (diverged cells are results and stay).
+        pool: Workers to run the cells in, kept open for the caller (several experiments in a row, like
+            ``trainlab study run --all``, then pay the workers' start-up once); default a pool of
+            ``workers`` for this call.
 
     Returns:
         The experiment's results, every cell included (those other runners did too).
@@ -73,7 +81,9 @@ def run_experiment(
     if retry_failed:
         study.retry_failed()
 
-    pool = WorkerPool(workers)
+    owned = pool is None
+    pool = pool if pool is not None else WorkerPool(workers)
+    workers = pool.workers
     in_flight: dict[concurrent.futures.Future[dict], tuple[cells_storage.Claim, Cell]] = {}
     finished = sum(1 for r in load_results(path, storage=url).runs if r.status not in ("pending", "running"))
     try:
@@ -111,15 +121,15 @@ def run_experiment(
                 if progress is not None:
                     progress(record, finished, len(cells))
             if any(isinstance(task.exception(), BrokenProcessPool) for task in done):
-                pool.close(cancel=True)
-                pool = WorkerPool(workers)
+                pool.restart()
     except BaseException:
         pool.interrupt()  # in-flight runs checkpoint and stop; their cells go back to the queue
         for claim, _ in in_flight.values():
             study.release(claim)
         raise
     finally:
-        pool.close(cancel=True)
+        if owned:
+            pool.close(cancel=True)
     return load_results(path, storage=url)
 
 

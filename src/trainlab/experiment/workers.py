@@ -79,12 +79,21 @@ class WorkerPool:
             )
         self.workers = workers
         self.threads = threads if threads is not None else split_threads(workers, cores)
-        self._executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context(context),
+        self._context = context
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context(self._context),
             initializer=_start_worker,
             initargs=(self.threads, os.getpid()),
         )
+
+    def restart(self) -> None:
+        """Replace broken workers (one was killed, or ran out of memory) with fresh ones."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor = self._new_executor()
 
     def submit(
         self, function: Callable[..., Result], /, *args: Any, **kwargs: Any

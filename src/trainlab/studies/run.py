@@ -8,7 +8,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainlab._io import write_json_atomic
 from trainlab.errors import TrainlabError
@@ -17,6 +17,9 @@ from trainlab.studies.registries import MEASURES
 from trainlab.studies.spec import Study, measure_label
 from trainlab.studies.table import MeasurementTable
 from trainlab.studies.verdict import Outcome, Verdict, combine, judge
+
+if TYPE_CHECKING:
+    from trainlab.experiment.workers import WorkerPool
 
 RESULT_FILE = "study.json"
 
@@ -71,7 +74,12 @@ class StudyResult:
 
 
 def run_study(
-    study: Study, directory: str | Path, *, workers: int = 1, storage: str | None = None
+    study: Study,
+    directory: str | Path,
+    *,
+    workers: int = 1,
+    storage: str | None = None,
+    pool: WorkerPool | None = None,
 ) -> StudyResult:
     """Run every arm at every seed (finished runs are kept: running again resumes), then judge the claim.
 
@@ -80,6 +88,8 @@ def run_study(
         directory: The study's directory; runs go to ``DIR/runs/<arm>/seed-<k>/``.
         workers: Parallel worker processes of the experiments runner.
         storage: An Optuna storage URL shared by several machines (default: SQLite in ``directory``).
+        pool: Workers shared by several studies run in a row (their start-up is paid once); default
+            a pool of ``workers`` for this study.
 
     Returns:
         The result, also written to ``DIR/study.json``.
@@ -89,7 +99,7 @@ def run_study(
     if study.playground is not None:
         runs = _run_playground(study, directory)
     else:
-        runs = _run_recipes(study, directory, workers=workers, storage=storage)
+        runs = _run_recipes(study, directory, workers=workers, storage=storage, pool=pool)
     tables = {label: measure_runs(study, measure, runs) for label, measure in study.measures().items()}
     verdicts = [
         dataclasses.replace(judge(rule, tables[label], name), measure=label)
@@ -117,11 +127,13 @@ def run_study(
     return result
 
 
-def _run_recipes(study: Study, directory: Path, *, workers: int, storage: str | None) -> list[dict[str, Any]]:
+def _run_recipes(
+    study: Study, directory: Path, *, workers: int, storage: str | None, pool: WorkerPool | None
+) -> list[dict[str, Any]]:
     from trainlab.experiment.results import load_results
     from trainlab.experiment.runner import run_experiment
 
-    run_experiment(study.experiment_spec(), directory, workers=workers, storage=storage)
+    run_experiment(study.experiment_spec(), directory, workers=workers, storage=storage, pool=pool)
     return [
         {
             "arm": record.variant,
