@@ -27,6 +27,7 @@ print(code, heavy, [m for m in loaded if not m.startswith(light)])
         ["preflight", "--help"],
         ["gradcheck", "--help"],
         ["label-issues", "--help"],
+        ["lottery", "--help"],
         ["calibrate", "--help"],
         ["predict", "--help"],
         ["export", "--help"],

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "compare",
     "ensemble",
     "prune",
+    "lottery",
     "quantize",
     "distill",
     "explain",
