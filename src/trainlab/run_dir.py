@@ -103,6 +103,18 @@ class RunDirectory:
         so that lines logged after that checkpoint by the interrupted run are not repeated."""
         write_text_atomic(self.metrics_path, "".join(json.dumps(record) + "\n" for record in records))
 
+    def require_finished(self) -> None:
+        """Raise unless the directory holds a finished run: its recipe and its summary.
+
+        Raises:
+            TrainlabError: naming the missing files and what to give instead.
+        """
+        if not (self.path / RECIPE).is_file() or not (self.path / SUMMARY).is_file():
+            raise TrainlabError(
+                f"'{self.path}' is not a finished run directory (it needs {RECIPE} and {SUMMARY}); "
+                "give a directory written by `trainlab fit`"
+            )
+
     def holds_run(self) -> bool:
         return (self.path / SUMMARY).exists() or (self.path / METRICS).exists()
 

@@ -17,7 +17,7 @@ from trainlab.metrics.defaults import higher_is_better
 from trainlab.recipe import validate_recipe
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import trusting_code
-from trainlab.run_dir import CALIBRATION, RECIPE, SUMMARY, RunDirectory, load_best_weights
+from trainlab.run_dir import CALIBRATION, RECIPE, RunDirectory, load_best_weights
 
 
 def calibrate(
@@ -55,11 +55,7 @@ def calibrate(
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise TrainlabError(f"--bins {bins!r}: give a positive number of confidence bins (15 is usual)")
     run = RunDirectory(run_dir)
-    if not (run.path / RECIPE).is_file() or not (run.path / SUMMARY).is_file():
-        raise TrainlabError(
-            f"'{run.path}' is not a finished run directory (it needs {RECIPE} and {SUMMARY}); "
-            "give a directory written by `trainlab fit`"
-        )
+    run.require_finished()
     with trusting_code(trust_code):
         recipe = validate_recipe(read_recipe_file(run.path / RECIPE), source=str(run.path / RECIPE))
         bundle = build.build_data(recipe)

@@ -15,7 +15,7 @@ from trainlab.errors import TrainlabError
 from trainlab.recipe import Recipe, validate_recipe
 from trainlab.recipe_yaml import read_recipe_file
 from trainlab.references import trusting_code
-from trainlab.run_dir import RECIPE, SUMMARY, RunDirectory
+from trainlab.run_dir import RECIPE, RunDirectory
 
 
 @dataclass
@@ -35,11 +35,7 @@ def load_run(run_dir: str | os.PathLike[str], *, trust_code: bool = False) -> Ru
         TrainlabError: the directory holds no finished run, or its recipe needs code without consent.
     """
     run = RunDirectory(run_dir)
-    if not (run.path / RECIPE).is_file() or not (run.path / SUMMARY).is_file():
-        raise TrainlabError(
-            f"'{run.path}' is not a finished run directory (it needs {RECIPE} and {SUMMARY}); "
-            "give a directory written by `trainlab fit`"
-        )
+    run.require_finished()
     with trusting_code(trust_code):
         recipe = validate_recipe(read_recipe_file(run.path / RECIPE), source=str(run.path / RECIPE))
         bundle = build.build_data(recipe)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainlab._io import write_with_atomic
+from trainlab.compress.source_run import copy_preprocessing
 from trainlab.errors import TrainlabError
 
 METHODS = ("dynamic", "static", "qat-convert")
@@ -191,16 +189,6 @@ def training_batches(dataset: Any, count: int, batch_size: int) -> list[torch.Te
         inputs[order[start : start + batch_size]]
         for start in range(0, min(count * batch_size, len(inputs)), batch_size)
     ]
-
-
-def copy_preprocessing(source: Path, target: Path) -> None:
-    """Copy a run's fitted preprocessing files into another run directory."""
-    from trainlab.inference.preprocessing import PREPROCESSING_JSON, PREPROCESSING_TENSORS
-
-    for name in (PREPROCESSING_JSON, PREPROCESSING_TENSORS):
-        original = source / name
-        if original.is_file():
-            write_with_atomic(target / name, functools.partial(shutil.copyfile, original))
 
 
 def _require_onnx_runtime() -> None:
