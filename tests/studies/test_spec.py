@@ -154,6 +154,10 @@ def test_cli_runs_a_playground_study_and_reports_it(tmp_path):
     assert set(saved["tables"]["playground_metric(metric=final_value)"]["values"]) == {"sgd", "momentum"}
     card = (tmp_path / "S.md").read_text()
     assert "| 1 | ravine |" in card and "trainlab study run --all" in card
+    # The machine is described as measured (cores, load when the run started), never a fixed phrase.
+    from trainlab.train.threads import usable_cores
+
+    assert f"({usable_cores()} usable core" in card and "load average" in card
     html = (runs / "report.html").read_text()
     # Every seed's value is in the report, not only the mean.
     for arm, by_seed in saved["tables"]["playground_metric(metric=final_value)"]["values"].items():

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 STUDIES_DIR = "studies"
 RUNS_DIR = "runs/studies"
-MACHINE = "the shared 2-core VM, other jobs running"
 
 study_app = typer.Typer(
     no_args_is_help=True, help="Studies: the canon's claims run as experiments, with verdicts."
@@ -89,7 +88,7 @@ def run_command(
     """Run studies through the experiments runner (resumable: finished runs are kept) and print their verdicts."""
     from trainlab.studies import load_study, run_study
     from trainlab.studies.checks import estimated_minutes
-    from trainlab.studies.report import collect_results, write_markdown, write_report
+    from trainlab.studies.report import collect_results, describe_machine, write_markdown, write_report
 
     if run_all == bool(names):
         raise TrainlabError(
@@ -100,6 +99,7 @@ def run_command(
     paths = _study_files(studies) if run_all else [_study_path(name, studies) for name in names or []]
     loaded = [load_study(path) for path in paths]  # every study checked before any runs
     spent, skipped = 0.0, []
+    machine = describe_machine()  # before the workers start: the load average is other jobs'
     from trainlab.experiment.workers import WorkerPool
 
     # One pool for every study: the workers' start-up (imports, torch) is paid once, not per study.
@@ -118,7 +118,7 @@ def run_command(
             sys.argv[sys.argv.index("--all") + 1 :] if "--all" in sys.argv else []
         )
         results = [r for r in collect_results(directory) if r["name"] in {s.name for s in loaded}]
-        write_markdown(results, markdown, command=command.strip(), machine=MACHINE, not_run=skipped)
+        write_markdown(results, markdown, command=command.strip(), machine=machine, not_run=skipped)
         report = write_report(results, directory / "report.html", command=command.strip())
         console.print(f"wrote {markdown} and {report}")
     if skipped:
@@ -133,7 +133,7 @@ def report_command(
     ] = None,
 ) -> None:
     """Write the HTML report of every finished study in DIR: one section per claim, every seed's value."""
-    from trainlab.studies.report import collect_results, write_markdown, write_report
+    from trainlab.studies.report import collect_results, describe_machine, write_markdown, write_report
 
     results = collect_results(directory)
     command = "trainlab study report " + shlex.join(
@@ -142,7 +142,7 @@ def report_command(
     path = write_report(results, out or directory / "report.html", command=command.strip())
     console.print(f"wrote {path}")
     if markdown is not None:
-        write_markdown(results, markdown, command=command.strip(), machine=MACHINE)
+        write_markdown(results, markdown, command=command.strip(), machine=describe_machine(with_load=False))
         console.print(f"wrote {markdown}")
 
 

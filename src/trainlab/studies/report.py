@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,31 @@ def collect_results(directory: str | Path) -> list[dict[str, Any]]:
     if not folders:
         raise TrainlabError(f"'{directory}' holds no finished study; run `trainlab study run` first")
     return [read_result(folder) for folder in folders]
+
+
+def describe_machine(*, with_load: bool = True) -> str:
+    """The machine the studies ran on, for STUDIES.md: usable cores, CPU model and (``with_load``) how busy it was.
+
+    Call it before the workers start, so that the load average is other jobs', not the study's own.
+    """
+    from trainlab.train.threads import usable_cores
+
+    cores = usable_cores()
+    parts = [f"{cores} usable core{'s' if cores != 1 else ''}", _cpu_model()]
+    if with_load and hasattr(os, "getloadavg"):
+        parts.append(f"load average {os.getloadavg()[0]:.1f} when the run started")
+    return ", ".join(part for part in parts if part)
+
+
+def _cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def write_report(results: Sequence[dict[str, Any]], path: str | Path, *, command: str = "") -> Path:
