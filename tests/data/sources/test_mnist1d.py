@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -46,10 +47,7 @@ def test_shuffle_seq_option_is_the_shuffled_entry():
 
 def test_second_load_reads_the_disk_cache(monkeypatch, trainlab_cache):
     first = mnist1d_module.mnist1d()
-    path = _cache.cache_path(
-        "mnist1d",
-        {**mnist1d_module.generator_args(False), "mnist1d_version": mnist1d_module._package_version()},
-    )
+    path = _cache.cache_path("mnist1d", mnist1d_module.cache_key(False))
     assert path.parent == trainlab_cache and path.is_file()
     assert not list(trainlab_cache.glob(".*.tmp")), "atomic writes leave no temporary files"
 
@@ -59,9 +57,13 @@ def test_second_load_reads_the_disk_cache(monkeypatch, trainlab_cache):
         raise AssertionError("generated again although the cache holds the arrays")
 
     monkeypatch.setattr(mnist1d_module, "generate", fail)
+    # A cached load does not import the mnist1d package (matplotlib, scipy: over a second of start-up).
+    monkeypatch.setattr(mnist1d_module, "generator_args", fail)
     second = mnist1d_module.mnist1d()
     np.testing.assert_array_equal(first.x_train, second.x_train)
     np.testing.assert_array_equal(first.y_test, second.y_test)
+    assert second.info["generator_args"] == first.info["generator_args"]
+    assert second.info["generator_args"]["seed"] == 42 and "url" not in second.info["generator_args"]
     # The in-process memo serves the same (read-only) arrays without touching the disk again.
     assert mnist1d_module.mnist1d().x_train is second.x_train
     assert not second.x_train.flags.writeable
@@ -85,6 +87,7 @@ def test_generation_leaves_the_global_random_state_alone(monkeypatch):
     arrays = mnist1d_module.generate()
     assert np.random.random() == expected_numpy and random.random() == expected_python
     assert arrays["x"].shape == (8, 1, 40) and arrays["y"].dtype == np.int64
+    assert json.loads(arrays["generator_args"].item())["shuffle_seq"] is False
 
 
 def test_load_data_keeps_the_published_test_split():
@@ -96,6 +99,6 @@ def test_load_data_keeps_the_published_test_split():
 
 @pytest.mark.parametrize("shuffle_seq", [False, True])
 def test_cache_file_name_depends_on_the_arguments(shuffle_seq):
-    plain = _cache.cache_path("mnist1d", mnist1d_module.generator_args(False))
-    other = _cache.cache_path("mnist1d", mnist1d_module.generator_args(shuffle_seq))
+    plain = _cache.cache_path("mnist1d", mnist1d_module.cache_key(False))
+    other = _cache.cache_path("mnist1d", mnist1d_module.cache_key(shuffle_seq))
     assert (plain == other) is (not shuffle_seq)

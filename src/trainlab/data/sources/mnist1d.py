@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from importlib import metadata
 from typing import Any
@@ -35,11 +36,26 @@ def generator_args(shuffle_seq: bool = False) -> dict[str, Any]:
     return args
 
 
+def cache_key(shuffle_seq: bool = False) -> dict[str, Any]:
+    """What the cached arrays depend on: the package's version (its defaults are the arguments) and ``shuffle_seq``.
+
+    The arguments themselves are not in the key: reading them means importing ``mnist1d``, which pulls in
+    matplotlib and scipy (over a second of start-up for every run that finds its data in the cache).
+    """
+    return {
+        "generator": "get_dataset_args",
+        "mnist1d_version": _package_version(),
+        "shuffle_seq": bool(shuffle_seq),
+    }
+
+
 def generate(shuffle_seq: bool = False) -> dict[str, np.ndarray]:
     """Run ``mnist1d.data.make_dataset`` once: ``x`` ``(N, 1, 40)`` float32, ``y`` int64, and the test pair.
 
-    ``make_dataset`` reseeds Python's and NumPy's global generators; their state is restored
-    afterwards so that loading data never changes the random stream of the caller's run.
+    ``generator_args`` holds the arguments it was called with, as JSON text (kept in the cache beside
+    the arrays, so that a cached load does not import the package to read them). ``make_dataset``
+    reseeds Python's and NumPy's global generators; their state is restored afterwards so that loading
+    data never changes the random stream of the caller's run.
     """
     # Imported here: mnist1d pulls in matplotlib and requests, which `import trainlab` should not pay for.
     from mnist1d.data import get_dataset_args, make_dataset
@@ -57,6 +73,7 @@ def generate(shuffle_seq: bool = False) -> dict[str, np.ndarray]:
         "y": np.asarray(dataset["y"], dtype=np.int64),
         "x_test": _as_signal(dataset["x_test"]),
         "y_test": np.asarray(dataset["y_test"], dtype=np.int64),
+        "generator_args": np.array(json.dumps(generator_args(shuffle_seq), sort_keys=True)),
     }
 
 
@@ -82,9 +99,7 @@ def mnist1d(shuffle_seq: bool = False) -> RawData:
     Returns:
         RawData with the dataset's own test split.
     """
-    args = generator_args(shuffle_seq)
-    cache_key = {**args, "mnist1d_version": _package_version()}
-    arrays = cached_arrays("mnist1d", cache_key, lambda: generate(shuffle_seq))
+    arrays = cached_arrays("mnist1d", cache_key(shuffle_seq), lambda: generate(shuffle_seq))
     return RawData(
         x_train=arrays["x"],
         y_train=arrays["y"],
@@ -94,7 +109,10 @@ def mnist1d(shuffle_seq: bool = False) -> RawData:
         input_shape=(1, SEQUENCE_LENGTH),
         num_classes=NUM_CLASSES,
         class_names=[str(digit) for digit in range(NUM_CLASSES)],
-        info={"generator": "mnist1d.data.make_dataset", "generator_args": args},
+        info={
+            "generator": "mnist1d.data.make_dataset",
+            "generator_args": json.loads(arrays["generator_args"].item()),
+        },
     )
 
 
