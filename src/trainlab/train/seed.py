@@ -20,10 +20,16 @@ def set_deterministic(enabled: bool) -> None:
     """Ask torch for deterministic kernels; raises inside torch if an op has none.
 
     cuBLAS needs a fixed workspace for deterministic GEMMs, which must be set before its first use.
+    torch's setter imports the inductor compiler (its config carries the flag too: 1.8 s on a 2-core
+    VM), so it is only called when the flag changes; the default (off) then costs nothing.
     """
     if enabled:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(enabled)
+    if (
+        torch.are_deterministic_algorithms_enabled() != enabled
+        or torch.is_deterministic_algorithms_warn_only_enabled()
+    ):
+        torch.use_deterministic_algorithms(enabled)
     torch.backends.cudnn.benchmark = not enabled
 
 
