@@ -155,7 +155,7 @@ def test_cli_runs_a_playground_study_and_reports_it(tmp_path):
     card = (tmp_path / "S.md").read_text()
     assert "| 1 | ravine |" in card and "trainlab study run --all" in card
     # The machine is described as measured (cores, load when the run started), never a fixed phrase.
-    from trainlab.train.threads import usable_cores
+    from trainlab.cores import usable_cores
 
     assert f"({usable_cores()} usable core" in card and "load average" in card
     html = (runs / "report.html").read_text()

@@ -9,20 +9,14 @@ import pytest
 import torch
 
 import trainlab
+from trainlab import cores as cores_module
+from trainlab.cores import cpu_quota, other_runnable_threads, usable_cores
 from trainlab.errors import ConfigError, Problem
 from trainlab.recipe import validate_recipe
 from trainlab.train import threads as threads_module
 from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.distributed import ProcessContext
-from trainlab.train.threads import (
-    choose_threads,
-    cpu_quota,
-    free_cores,
-    other_runnable_threads,
-    recorded_threads,
-    split_threads,
-    usable_cores,
-)
+from trainlab.train.threads import choose_threads, free_cores, recorded_threads, split_threads
 
 SINGLE = ProcessContext()
 
@@ -46,6 +40,7 @@ def load_of(busy):
 def a_machine_with(cpus, monkeypatch):
     """This process may run on all ``cpus`` CPUs of the machine."""
     monkeypatch.setattr(threads_module, "_affinity", lambda: cpus)
+    monkeypatch.setattr(cores_module, "_affinity", lambda: cpus)
     monkeypatch.setattr(threads_module.os, "cpu_count", lambda: cpus)
 
 
@@ -176,11 +171,11 @@ def test_a_cgroup_v1_quota_and_no_quota(tmp_path):
 
 def test_usable_cores_are_the_affinity_capped_by_the_quota(monkeypatch):
     a_machine_with(16, monkeypatch)
-    monkeypatch.setattr(threads_module, "cpu_quota", lambda: None)
+    monkeypatch.setattr(cores_module, "cpu_quota", lambda: None)
     assert usable_cores() == 16
-    monkeypatch.setattr(threads_module, "cpu_quota", lambda: 2.5)
+    monkeypatch.setattr(cores_module, "cpu_quota", lambda: 2.5)
     assert usable_cores() == 3
-    monkeypatch.setattr(threads_module, "cpu_quota", lambda: 0.2)
+    monkeypatch.setattr(cores_module, "cpu_quota", lambda: 0.2)
     assert usable_cores() == 1
 
 
@@ -200,7 +195,7 @@ def test_threads_default_to_auto_and_bad_values_get_one_message():
 
 def test_the_run_trains_with_the_choice_and_its_summary_says_why(monkeypatch):
     a_machine_with(2, monkeypatch)
-    monkeypatch.setattr(threads_module, "cpu_quota", lambda: None)
+    monkeypatch.setattr(cores_module, "cpu_quota", lambda: None)
     monkeypatch.setattr(threads_module, "other_runnable_threads", load_of(1.0))
     quick = {"data": "iris", "model": "mlp", "steps": 2, "save": False}
     torch.set_num_threads(2)

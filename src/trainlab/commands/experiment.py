@@ -11,6 +11,7 @@ from trainlab.commands.support import console, option, reports_user_errors, trus
 
 if TYPE_CHECKING:
     from trainlab.experiment.results import ExperimentResults, RunRecord
+    from trainlab.experiment.workers import WorkerPool
 
 experiment_app = typer.Typer(
     no_args_is_help=True, help="Compare recipe variants over seeds: run, status, report."
@@ -51,12 +52,29 @@ def run(
 ) -> None:
     """Run every cell (variant x seed) not done yet; the same command again resumes an interrupted experiment."""
     from trainlab.errors import TrainlabError
+    from trainlab.experiment.warm_up import warm_up_for_training
+    from trainlab.experiment.workers import WorkerPool
+
+    if workers < 1:
+        raise TrainlabError(f"--workers {workers}: give 1 or more worker processes")
+    # Started before anything imports torch here: the workers import it (and the trainer) on the
+    # other cores while this process reads the spec and opens the storage. A bad spec kills them.
+    with WorkerPool(workers, warm_up=warm_up_for_training).start() as pool:
+        _run(spec_file, out, pool, storage, retry_failed, trust_code)
+
+
+def _run(
+    spec_file: Path,
+    out: Path | None,
+    pool: WorkerPool,
+    storage: str | None,
+    retry_failed: bool,
+    trust_code: bool,
+) -> None:
     from trainlab.experiment.runner import run_experiment
     from trainlab.experiment.spec import load_spec
     from trainlab.interrupts import interrupts_raise
 
-    if workers < 1:
-        raise TrainlabError(f"--workers {workers}: give 1 or more worker processes")
     spec = load_spec(spec_file)
     directory = out or Path("experiments") / spec.name
 
@@ -71,11 +89,11 @@ def run(
         results = run_experiment(
             spec,
             directory,
-            workers=workers,
             storage=storage,
             trust_code=trust_code,
             progress=show,
             retry_failed=retry_failed,
+            pool=pool,
         )
     _print_status(results)
     console.print(f"experiment directory: {directory}")

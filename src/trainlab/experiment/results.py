@@ -12,10 +12,13 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from trainlab.errors import TrainlabError
 from trainlab.experiment.spec import ExperimentSpec, load_spec, run_path
+
+if TYPE_CHECKING:
+    from optuna.storages import RDBStorage
 
 Status = Literal["finished", "diverged", "failed", "pending", "running"]
 SPEC_FILE = "experiment.yaml"
@@ -111,13 +114,16 @@ class ExperimentResults:
         return all(record.status in ("finished", "diverged", "failed") for record in self.runs)
 
 
-def load_results(directory: str | os.PathLike[str], *, storage: str | None = None) -> ExperimentResults:
+def load_results(
+    directory: str | os.PathLike[str], *, storage: str | RDBStorage | None = None
+) -> ExperimentResults:
     """Read an experiment directory: its spec, and each cell's record.
 
     Args:
         directory: The experiment directory (``trainlab experiment run --out DIR``).
         storage: The storage URL, when it is not the one recorded in experiment.yaml (a password
-            the recorded URL leaves out, say); the SQLite file in ``directory`` by default.
+            the recorded URL leaves out, say); the SQLite file in ``directory`` by default. Or the
+            storage itself, already open (the runner's: connecting again costs a few tenths of a second).
 
     Raises:
         TrainlabError: ``directory`` holds no experiment.
@@ -171,14 +177,20 @@ def record_from_run_dir(variant: str, seed: int, run_dir: Path) -> RunRecord:
     )
 
 
-def _stored_records(spec: ExperimentSpec, directory: Path, storage: str | None) -> dict[str, RunRecord]:
+def _stored_records(
+    spec: ExperimentSpec, directory: Path, storage: str | RDBStorage | None
+) -> dict[str, RunRecord]:
     """Records the storage holds: results of cells run elsewhere, and which cells are running now."""
     from trainlab.experiment import storage as cells
 
-    url = storage or spec.storage or cells.default_storage_url(directory)
-    if url.startswith("sqlite") and not (directory / cells.STORAGE_FILE).exists() and storage is None:
-        return {}
-    study = cells.ExperimentStudy(cells.open_storage(url), spec.name, create=False)
+    if storage is not None and not isinstance(storage, str):
+        opened = storage
+    else:
+        url = storage or spec.storage or cells.default_storage_url(directory)
+        if url.startswith("sqlite") and not (directory / cells.STORAGE_FILE).exists() and storage is None:
+            return {}
+        opened = cells.open_storage(url)
+    study = cells.ExperimentStudy(opened, spec.name, create=False)
     records = {}
     for cell, trial in study.latest_by_cell().items():
         variant, _, seed = cell.rpartition("/seed-")

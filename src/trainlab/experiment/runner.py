@@ -62,12 +62,33 @@ def run_experiment(
         ConfigError: any problem with the spec or its recipes, before anything runs.
         TrainlabError: an unreachable storage, or a directory or storage holding a different experiment.
     """
-    from trainlab.experiment import storage as cells_storage
-    from trainlab.experiment.cell import run_cell
+    from trainlab.experiment.warm_up import warm_up_for_training
     from trainlab.experiment.workers import WorkerPool
 
+    owned = pool is None
+    # Started first: the workers import torch and the trainer while this process opens the storage.
+    pool = pool if pool is not None else WorkerPool(workers, warm_up=warm_up_for_training).start()
+    try:
+        return _run_cells(spec, Path(directory), pool, storage, trust_code, progress, retry_failed)
+    finally:
+        if owned:
+            pool.close(cancel=True)
+
+
+def _run_cells(
+    spec: ExperimentSpec,
+    path: Path,
+    pool: WorkerPool,
+    storage: str | None,
+    trust_code: bool,
+    progress: Progress | None,
+    retry_failed: bool,
+) -> ExperimentResults:
+    """:func:`run_experiment` in the given pool: claim, run and close cells until none is left."""
+    from trainlab.experiment import storage as cells_storage
+    from trainlab.experiment.cell import run_cell
+
     cells = {cell.key: cell for cell in spec.runs()}
-    path = Path(directory)
     url = storage or spec.storage or cells_storage.default_storage_url(path)
     # A server storage is reached before anything is written; SQLite's file goes in the directory.
     server = None if url == cells_storage.default_storage_url(path) else cells_storage.open_storage(url)
@@ -81,11 +102,11 @@ def run_experiment(
     if retry_failed:
         study.retry_failed()
 
-    owned = pool is None
-    pool = pool if pool is not None else WorkerPool(workers)
     workers = pool.workers
     in_flight: dict[concurrent.futures.Future[dict], tuple[cells_storage.Claim, Cell]] = {}
-    finished = sum(1 for r in load_results(path, storage=url).runs if r.status not in ("pending", "running"))
+    finished = sum(
+        1 for r in load_results(path, storage=study.storage).runs if r.status not in ("pending", "running")
+    )
     try:
         while True:
             study.fail_dead_runners()
@@ -127,10 +148,7 @@ def run_experiment(
         for claim, _ in in_flight.values():
             study.release(claim)
         raise
-    finally:
-        if owned:
-            pool.close(cancel=True)
-    return load_results(path, storage=url)
+    return load_results(path, storage=study.storage)
 
 
 def _cell_recipe(cell: Cell) -> dict:

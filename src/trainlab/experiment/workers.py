@@ -21,6 +21,7 @@ killed runner leaves no orphans training on.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import ctypes
 import logging
@@ -44,7 +45,7 @@ PR_SET_PDEATHSIG = 1
 def split_threads(workers: int, cores: int | None = None) -> int:
     """Torch threads per worker: the usable cores shared out evenly, at least 1."""
     if cores is None:
-        from trainlab.train.threads import usable_cores
+        from trainlab.cores import usable_cores
 
         cores = usable_cores()
     return max(1, cores // workers)
@@ -58,17 +59,27 @@ class WorkerPool:
         threads: Torch intra-op threads in each worker; default :func:`split_threads`.
         context: ``spawn`` (default) or ``forkserver``; never ``fork``, which would copy the parent's
             torch thread pools and locks.
+        warm_up: A module-level function each worker calls once after it starts, before any task: the
+            imports every task needs, paid while the caller is still preparing the work (with
+            :meth:`start`) rather than inside the first task.
 
     Raises:
         TrainlabError: ``workers`` below 1.
     """
 
-    def __init__(self, workers: int, *, threads: int | None = None, context: str = "spawn"):
+    def __init__(
+        self,
+        workers: int,
+        *,
+        threads: int | None = None,
+        context: str = "spawn",
+        warm_up: Callable[[], None] | None = None,
+    ):
         if workers < 1:
             raise TrainlabError(f"--workers {workers}: give 1 or more worker processes")
         if context not in ("spawn", "forkserver"):
             raise TrainlabError(f"worker context '{context}': use spawn or forkserver")
-        from trainlab.train.threads import usable_cores
+        from trainlab.cores import usable_cores
 
         cores = usable_cores()
         if workers > cores:
@@ -80,6 +91,8 @@ class WorkerPool:
         self.workers = workers
         self.threads = threads if threads is not None else split_threads(workers, cores)
         self._context = context
+        self._warm_up = warm_up
+        self._tasks_submitted = False
         self._executor = self._new_executor()
 
     def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
@@ -87,8 +100,16 @@ class WorkerPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(self._context),
             initializer=_start_worker,
-            initargs=(self.threads, os.getpid()),
+            initargs=(self.threads, os.getpid(), self._warm_up),
         )
+
+    def start(self) -> WorkerPool:
+        """Start every worker now rather than on first use, so that their start-up (spawning, imports,
+        ``warm_up``) runs on the other cores while the caller reads its spec and opens its storage."""
+        for _ in range(self.workers):
+            # Each submit spawns a process while none is idle (spawn and forkserver pools grow on demand).
+            self._executor.submit(_started)
+        return self
 
     def restart(self) -> None:
         """Replace broken workers (one was killed, or ran out of memory) with fresh ones."""
@@ -99,6 +120,7 @@ class WorkerPool:
         self, function: Callable[..., Result], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Result]:
         """Run ``function(*args, **kwargs)`` in a worker; ``function`` must be importable by name."""
+        self._tasks_submitted = True
         return self._executor.submit(function, *args, **kwargs)
 
     def interrupt(self) -> None:
@@ -108,7 +130,15 @@ class WorkerPool:
                 os.kill(process.pid, signal.SIGTERM)
 
     def close(self, *, cancel: bool = False) -> None:
-        """Stop the workers: after their current tasks, or (``cancel``) dropping the queued ones."""
+        """Stop the workers: after their current tasks, or (``cancel``) dropping the queued ones.
+
+        Workers that were never given a task (the caller failed first, on a bad spec say) are only
+        starting up, with nothing to finish or save: they are killed rather than waited for, so that
+        the caller's error is not held up by their imports.
+        """
+        if not self._tasks_submitted:
+            for process in list(getattr(self._executor, "_processes", {}).values()):
+                process.kill()
         self._executor.shutdown(wait=True, cancel_futures=cancel)
 
     def __enter__(self) -> WorkerPool:
@@ -118,8 +148,13 @@ class WorkerPool:
         self.close(cancel=exc_info[0] is not None)
 
 
-def _start_worker(threads: int, parent_pid: int) -> None:
-    """In each worker, before any task: die with the parent, and set the thread counts before torch starts."""
+def _started() -> None:
+    """The task :meth:`WorkerPool.start` submits: nothing, once the worker has started."""
+
+
+def _start_worker(threads: int, parent_pid: int, warm_up: Callable[[], None] | None = None) -> None:
+    """In each worker, before any task: die with the parent, set the thread counts before torch starts,
+    and warm up."""
     _die_with_parent(parent_pid)
     # Ctrl-C in the terminal reaches the whole process group; the runner decides what stops, and a
     # task in flight still checkpoints on SIGTERM.
@@ -129,6 +164,27 @@ def _start_worker(threads: int, parent_pid: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    atexit.register(_exit_at_once)
+    if warm_up is not None:
+        warm_up()
+
+
+def _exit_at_once() -> None:
+    """End the worker without tearing down its interpreter module by module.
+
+    A worker exits when the pool closes, after its last task returned its result. Python's teardown
+    of torch, its compiler stack and torchmetrics then takes about a second (2-core VM), and the pool's
+    ``close`` waits for it. Registered last, this runs before the other exit handlers, so the ones that
+    matter run here first: the standard streams and logging are flushed. Tasks write their files
+    themselves (atomically) before they return, so nothing is lost.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or gone: nothing left to flush
+            pass
+    os._exit(0)
 
 
 def _die_with_parent(parent_pid: int) -> None:

@@ -35,7 +35,7 @@ def describe_machine(*, with_load: bool = True) -> str:
 
     Call it before the workers start, so that the load average is other jobs', not the study's own.
     """
-    from trainlab.train.threads import usable_cores
+    from trainlab.cores import usable_cores
 
     cores = usable_cores()
     parts = [f"{cores} usable core{'s' if cores != 1 else ''}", _cpu_model()]

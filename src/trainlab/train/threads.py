@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,20 +21,14 @@ from typing import Literal
 
 import torch
 
+from trainlab.cores import _affinity, other_runnable_threads, usable_cores
 from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.distributed import ProcessContext
 
 AUTO = "auto"
-# 20 samples of the run queue, 1 ms apart: enough to average out a blip, short beside start-up.
-LOAD_WINDOW_S = 0.02
-LOAD_SAMPLES = 20
 # Other processes' demand below this fraction of a core is noise (a shell, a daemon waking up):
 # a core they leave 75 % free still counts as free.
 NOISE_CORES = 0.25
-
-LOADAVG = Path("/proc/loadavg")
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-OWN_CGROUPS = Path("/proc/self/cgroup")
 
 
 @dataclass(frozen=True)
@@ -153,93 +145,6 @@ def split_threads(process: ProcessContext, cores: int | None = None) -> int:
     """Intra-op threads per process so that the local processes together use every usable core once."""
     cores = usable_cores() if cores is None else cores
     return max(1, cores // process.local_world_size)
-
-
-# ------------------------------------------------------------------------------------------------
-# What the machine offers
-
-
-def usable_cores() -> int:
-    """The cores this process may use: its CPU affinity, capped by its container's CPU quota."""
-    quota = cpu_quota()
-    cores = _affinity()
-    return cores if quota is None else max(1, min(cores, math.ceil(quota)))
-
-
-def other_runnable_threads(window_s: float = LOAD_WINDOW_S, loadavg: Path = LOADAVG) -> float | None:
-    """Other threads ready to run, machine-wide, averaged over ``window_s`` seconds; None without /proc.
-
-    The kernel's count of runnable threads (the 4th field of /proc/loadavg) is taken at once, not
-    averaged over a minute like the load average, so a process that started a moment ago counts.
-    A thread that waits for a core counts as much as one that runs, so an overloaded machine reads
-    as more busy cores than it has.
-    """
-    samples = []
-    deadline = time.perf_counter() + window_s
-    try:
-        while True:
-            samples.append(int(loadavg.read_text().split()[3].split("/")[0]))
-            if time.perf_counter() >= deadline:
-                break
-            time.sleep(window_s / LOAD_SAMPLES)
-    except (OSError, IndexError, ValueError):
-        return None
-    # The thread reading /proc/loadavg is running, so every sample counts it once.
-    return max(0.0, statistics.fmean(samples) - 1)
-
-
-def cpu_quota(root: Path = CGROUP_ROOT, own_cgroups: Path = OWN_CGROUPS) -> float | None:
-    """The CPU quota of this process's cgroup and its ancestors, in cores; None when there is none.
-
-    A container started with ``--cpus 2`` sees every core of its host but gets 2 cores' worth of
-    time: threads beyond that wait for the next period. cgroup v2 keeps the quota in ``cpu.max``
-    ("200000 100000"), v1 in ``cpu.cfs_quota_us`` and ``cpu.cfs_period_us``.
-    """
-    try:
-        lines = own_cgroups.read_text().splitlines()
-    except OSError:
-        return None
-    quotas = []
-    for line in lines:
-        fields = line.split(":", 2)
-        if len(fields) != 3:
-            continue
-        _, controllers, path = fields
-        if controllers == "":
-            quotas += [_v2_quota(folder) for folder in _folders_up(root, path)]
-        elif "cpu" in controllers.split(","):
-            quotas += [_v1_quota(folder) for folder in _folders_up(root / controllers, path)]
-    found = [quota for quota in quotas if quota is not None]
-    return min(found) if found else None
-
-
-def _folders_up(mount: Path, path: str) -> list[Path]:
-    """The cgroup's folder under ``mount`` and each parent up to the mount itself."""
-    folder = mount / path.strip("/")
-    return [folder, *(parent for parent in folder.parents if parent.is_relative_to(mount))]
-
-
-def _v2_quota(folder: Path) -> float | None:
-    try:
-        quota, period = (folder / "cpu.max").read_text().split()
-    except (OSError, ValueError):
-        return None
-    return None if quota == "max" else int(quota) / int(period)
-
-
-def _v1_quota(folder: Path) -> float | None:
-    try:
-        quota = int((folder / "cpu.cfs_quota_us").read_text())
-        period = int((folder / "cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):
-        return None
-    return None if quota <= 0 or period <= 0 else quota / period
-
-
-def _affinity() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _omp_num_threads() -> int | None:
