@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from experiment_resume import command as experiment_command  # the same `trainlab experiment run` line
 
 
 def write_spec(directory: Path, steps: int) -> Path:
@@ -47,22 +47,7 @@ def write_spec(directory: Path, steps: int) -> Path:
 def run_once(spec: Path, out: Path, workers: int) -> tuple[float, float]:
     """The command's wall time, and its cells' summed run time per worker."""
     started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trainlab",
-            "experiment",
-            "run",
-            str(spec),
-            "--out",
-            str(out),
-            "--workers",
-            str(workers),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    subprocess.run(experiment_command(spec, out, workers), check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
     from trainlab.experiment.results import load_results
 

@@ -25,7 +25,7 @@ OWN_CGROUPS = Path("/proc/self/cgroup")
 def usable_cores() -> int:
     """The cores this process may use: its CPU affinity, capped by its container's CPU quota."""
     quota = cpu_quota()
-    cores = _affinity()
+    cores = cpu_affinity()
     return cores if quota is None else max(1, min(cores, math.ceil(quota)))
 
 
@@ -99,7 +99,8 @@ def _v1_quota(folder: Path) -> float | None:
     return None if quota <= 0 or period <= 0 else quota / period
 
 
-def _affinity() -> int:
+def cpu_affinity() -> int:
+    """The CPUs this process may run on (all of the machine's where affinity is not supported)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1

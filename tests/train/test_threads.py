@@ -39,8 +39,8 @@ def load_of(busy):
 
 def a_machine_with(cpus, monkeypatch):
     """This process may run on all ``cpus`` CPUs of the machine."""
-    monkeypatch.setattr(threads_module, "_affinity", lambda: cpus)
-    monkeypatch.setattr(cores_module, "_affinity", lambda: cpus)
+    monkeypatch.setattr(threads_module, "cpu_affinity", lambda: cpus)
+    monkeypatch.setattr(cores_module, "cpu_affinity", lambda: cpus)
     monkeypatch.setattr(threads_module.os, "cpu_count", lambda: cpus)
 
 

@@ -51,15 +51,12 @@ def run(
     trust_code: Annotated[bool, trust_code_option()] = False,
 ) -> None:
     """Run every cell (variant x seed) not done yet; the same command again resumes an interrupted experiment."""
-    from trainlab.errors import TrainlabError
-    from trainlab.experiment.warm_up import warm_up_for_training
-    from trainlab.experiment.workers import WorkerPool
+    from trainlab.experiment.warm_up import start_training_workers
 
-    if workers < 1:
-        raise TrainlabError(f"--workers {workers}: give 1 or more worker processes")
     # Started before anything imports torch here: the workers import it (and the trainer) on the
-    # other cores while this process reads the spec and opens the storage. A bad spec kills them.
-    with WorkerPool(workers, warm_up=warm_up_for_training).start() as pool:
+    # other cores while this process reads the spec and opens the storage. A bad spec kills them;
+    # --workers below 1 is refused by the pool, with the fix.
+    with start_training_workers(workers) as pool:
         _run(spec_file, out, pool, storage, retry_failed, trust_code)
 
 

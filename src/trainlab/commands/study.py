@@ -98,12 +98,11 @@ def run_command(
         raise TrainlabError("--budget caps a --all run; a single study has its own `budget:`")
     paths = _study_files(studies) if run_all else [_study_path(name, studies) for name in names or []]
     machine = describe_machine()  # before the workers start: the load average is other jobs'
-    from trainlab.experiment.warm_up import warm_up_for_training
-    from trainlab.experiment.workers import WorkerPool
+    from trainlab.experiment.warm_up import start_training_workers
 
     # One pool for every study: the workers' start-up (imports, torch) is paid once, not per study,
     # and while the studies are read and checked here (a bad study kills the workers unused).
-    with WorkerPool(workers, warm_up=warm_up_for_training).start() as pool:
+    with start_training_workers(workers) as pool:
         loaded = [load_study(path) for path in paths]  # every study checked before any runs
         spent, skipped = 0.0, []
         for study in loaded:

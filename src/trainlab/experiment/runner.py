@@ -62,12 +62,11 @@ def run_experiment(
         ConfigError: any problem with the spec or its recipes, before anything runs.
         TrainlabError: an unreachable storage, or a directory or storage holding a different experiment.
     """
-    from trainlab.experiment.warm_up import warm_up_for_training
-    from trainlab.experiment.workers import WorkerPool
+    from trainlab.experiment.warm_up import start_training_workers
 
     owned = pool is None
     # Started first: the workers import torch and the trainer while this process opens the storage.
-    pool = pool if pool is not None else WorkerPool(workers, warm_up=warm_up_for_training).start()
+    pool = pool if pool is not None else start_training_workers(workers)
     try:
         return _run_cells(spec, Path(directory), pool, storage, trust_code, progress, retry_failed)
     finally:

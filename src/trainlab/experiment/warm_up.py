@@ -6,6 +6,22 @@ torch itself.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trainlab.experiment.workers import WorkerPool
+
+
+def start_training_workers(workers: int) -> WorkerPool:
+    """A pool of ``workers`` started at once, each warming up for training (:func:`warm_up_for_training`).
+
+    Raises:
+        TrainlabError: ``workers`` below 1.
+    """
+    from trainlab.experiment.workers import WorkerPool
+
+    return WorkerPool(workers, warm_up=warm_up_for_training).start()
+
 
 def warm_up_for_training() -> None:
     """Import what every training run needs: the trainer and its registries, torchmetrics (every run's

@@ -21,7 +21,7 @@ from typing import Literal
 
 import torch
 
-from trainlab.cores import _affinity, other_runnable_threads, usable_cores
+from trainlab.cores import cpu_affinity, other_runnable_threads, usable_cores
 from trainlab.train.checkpoint import CheckpointManager
 from trainlab.train.distributed import ProcessContext
 
@@ -136,7 +136,7 @@ def free_cores(cores: int, busy: float, *, cpus: int | None = None, affinity: in
             ``busy`` that falls on them counts, assuming other threads spread evenly.
     """
     cpus = cpus or os.cpu_count() or 1
-    affinity = affinity or _affinity()
+    affinity = affinity or cpu_affinity()
     busy_here = busy * min(affinity, cpus) / cpus
     return max(1, min(cores, math.floor(affinity - busy_here + NOISE_CORES)))
 
