@@ -314,9 +314,9 @@ def _run_all(jobs: list[tuple[Any, ...]], workers: int) -> list[TrialOutcome]:
     """``run_trial(recipe, out, objectives, params=...)`` for each job, in this process or in a worker pool."""
     if workers == 1 or len(jobs) <= 1:
         return [run_trial(recipe, out, objectives, params=params) for recipe, out, objectives, params in jobs]
-    from trainlab.experiment.workers import WorkerPool
+    from trainlab.experiment.warm_up import start_training_workers
 
-    with WorkerPool(min(workers, len(jobs))) as pool:
+    with start_training_workers(min(workers, len(jobs))) as pool:
         futures = [
             pool.submit(run_trial, recipe, out, objectives, params=params)
             for recipe, out, objectives, params in jobs

@@ -77,9 +77,9 @@ def run_search(plan: SearchPlan, workers: int, report: Callable[[str], None]) ->
     if workers == 1:
         _optimize(plan, 0, report)
         return
-    from trainlab.experiment.workers import WorkerPool
+    from trainlab.experiment.warm_up import start_training_workers
 
-    with WorkerPool(workers) as pool:
+    with start_training_workers(workers) as pool:
         # Each worker runs trials until the study is full; its lines go to the shared stdout.
         for future in [pool.submit(_optimize, plan, worker) for worker in range(workers)]:
             future.result()
