@@ -289,6 +289,8 @@ class ExperimentStudy:
         from optuna.exceptions import ExperimentalWarning, UpdateFinishedTrialError
         from optuna.trial import TrialState
 
+        from trainlab.experiment.workers import process_alive
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExperimentalWarning)
             optuna.storages.fail_stale_trials(self.study)
@@ -297,7 +299,7 @@ class ExperimentStudy:
         for trial in running:
             owner = str(trial.system_attrs.get(OWNER_ATTR, ""))
             owner_host, _, pid = owner.rpartition(":")
-            dead = owner_host == host and pid.isdigit() and not _alive(int(pid))
+            dead = owner_host == host and pid.isdigit() and not process_alive(int(pid))
             # Claimed by a runner killed before it could sign the claim (and maybe before its first heartbeat).
             unsigned = not owner and _age_s(trial.datetime_start) > GRACE_S
             if dead or unsigned:
@@ -383,13 +385,3 @@ def _owner() -> str:
     boot = Path("/proc/sys/kernel/random/boot_id")
     boot_id = boot.read_text().strip()[:8] if boot.exists() else "-"
     return f"{socket.gethostname()}/{boot_id}:{os.getpid()}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -260,14 +260,15 @@ def _watch_runner(runner_pid: int) -> None:
     except ProcessLookupError:
         os._exit(1)
     except (AttributeError, OSError):  # not Linux 5.3+: look once a second
-        while _alive(runner_pid):
+        while process_alive(runner_pid):
             time.sleep(1.0)
         os._exit(1)
     select.select([descriptor], [], [])  # readable once the runner has exited
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this machine (a zombie counts until it is reaped)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
